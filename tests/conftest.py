@@ -1,0 +1,56 @@
+"""Shared fixtures: the embedded tokenizer and a tiny random Llama built from it (no downloads)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "finetome-sample.jsonl"
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the Hub
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+@pytest.fixture(scope="session")
+def embedded_path() -> Path:
+    from coverletter.model import resolve_model_path
+
+    return Path(resolve_model_path("embedded:smollm2-135m-instruct"))
+
+
+@pytest.fixture(scope="session")
+def tokenizer(embedded_path):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(embedded_path)
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory, tokenizer) -> Path:
+    """A 2-layer random Llama with the embedded tokenizer: trains in well under a second a step."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
+        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=True,
+    )
+    folder = tmp_path_factory.mktemp("tiny-llama")
+    LlamaForCausalLM(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def run_cli(*args: str, timeout: float = 600, env: dict | None = None, cwd: Path = ROOT):
+    """Run `python -m coverletter ARGS` as a user would; returns the CompletedProcess."""
+    return subprocess.run(
+        [sys.executable, "-m", "coverletter", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})},
+    )

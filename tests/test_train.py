@@ -1,0 +1,159 @@
+import json
+import logging
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from coverletter import train as train_lib
+from coverletter.config import UserError, parse_train_args
+
+from conftest import ROOT, run_cli
+
+FAST = ["--max_length", "128", "--max_samples", "24", "--warmup_steps", "1", "--logging_steps", "1"]
+
+
+def losses(run_dir: Path) -> dict[int, float]:
+    return {e["step"]: e["loss"] for e in map(json.loads, (run_dir / "loss_log.jsonl").read_text().splitlines())}
+
+
+def test_tiny_llama_trains_two_steps_checkpoints_and_syncs(tiny_llama, tmp_path):
+    out, drive = tmp_path / "run", tmp_path / "drive"
+    args = parse_train_args(["--model_name_or_path", str(tiny_llama), "--output_dir", str(out), "--max_steps", "2",
+                             "--save_steps", "1", "--sync_dir", str(drive), *FAST])
+    final = train_lib.train(*args)
+    assert final == out / "final"
+    assert (final / "adapter_model.safetensors").is_file() and (final / "adapter_config.json").is_file()
+    assert (final / "tokenizer.json").is_file()
+    assert json.loads((final / "adapter_config.json").read_text())["r"] == 16
+    for step in (1, 2):
+        assert train_lib.is_complete_checkpoint(out / f"checkpoint-{step}")
+        assert train_lib.is_complete_checkpoint(drive / "run" / f"checkpoint-{step}")
+    assert sorted(losses(out)) == [1, 2] and all(math.isfinite(v) for v in losses(out).values())
+    assert (out / "loss_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    packed = train_lib.pack_checkpoint(out)
+    assert packed.name == "run-checkpoint-2.zip"
+    with zipfile.ZipFile(packed) as archive:
+        assert "checkpoint-2/trainer_state.json" in archive.namelist()
+        assert "checkpoint-2/adapter_model.safetensors" in archive.namelist()
+
+
+def make_checkpoint(folder: Path, state: str = '{"global_step": 1}', weights: bool = True) -> Path:
+    folder.mkdir(parents=True)
+    if weights:
+        (folder / "adapter_model.safetensors").write_bytes(b"w")
+    if state is not None:
+        (folder / "trainer_state.json").write_text(state)
+    return folder
+
+
+def test_latest_complete_checkpoint_skips_truncated_ones(tmp_path, caplog):
+    good = make_checkpoint(tmp_path / "checkpoint-4")
+    make_checkpoint(tmp_path / "checkpoint-10")
+    shutil.rmtree(tmp_path / "checkpoint-10")
+    make_checkpoint(tmp_path / "checkpoint-6", state='{"global_step": 6, "log_hi')  # killed while writing
+    make_checkpoint(tmp_path / "checkpoint-8", state=None)  # killed before the state was written
+    make_checkpoint(tmp_path / "checkpoint-7", weights=False)
+    make_checkpoint(tmp_path / "checkpoint-2")
+    (tmp_path / "checkpoint-final").mkdir()
+    with caplog.at_level(logging.WARNING):
+        assert train_lib.latest_complete_checkpoint(tmp_path) == good
+    assert "ignoring" in caplog.text and "checkpoint-8" in caplog.text and "checkpoint-6" in caplog.text
+    assert train_lib.resume_point(tmp_path, "never") is None
+    assert train_lib.resume_point(tmp_path, str(tmp_path / "checkpoint-2")) == tmp_path / "checkpoint-2"
+    with pytest.raises(UserError):
+        train_lib.resume_point(tmp_path, str(tmp_path / "checkpoint-6"))
+
+
+def train_command(model: Path, out: Path, max_steps: int) -> list[str]:
+    return ["train", "--model_name_or_path", str(model), "--output_dir", str(out), "--max_steps", str(max_steps),
+            "--save_steps", "2", "--save_total_limit", "10", *FAST]
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_gives_the_losses_of_an_uninterrupted_run(tiny_llama, tmp_path):
+    steps = 10
+    reference, resumed = tmp_path / "reference", tmp_path / "resumed"
+    done = run_cli(*train_command(tiny_llama, reference, steps))
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    # Start the same run, and kill -9 it as soon as its second checkpoint is complete.
+    args = [sys.executable, "-m", "coverletter", *train_command(tiny_llama, resumed, steps)]
+    victim = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while not train_lib.is_complete_checkpoint(resumed / "checkpoint-4") and time.time() < deadline:
+        assert victim.poll() is None, "the run ended before it could be killed"
+        time.sleep(0.02)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    assert not (resumed / "final").exists(), "the run finished before the kill: nothing was tested"
+    # A checkpoint half-written by the kill must be ignored: fake one past the real ones.
+    half = resumed / "checkpoint-8"
+    if not half.exists():
+        shutil.copytree(resumed / "checkpoint-4", half)
+    (half / "trainer_state.json").write_text('{"global_step": 8, "log_hist')
+
+    again = run_cli(*train_command(tiny_llama, resumed, steps))
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "ignoring" in again.stderr and "checkpoint-8" in again.stderr
+    assert "resuming from" in again.stderr
+    expected, got = losses(reference), losses(resumed)
+    assert sorted(got) == list(range(1, steps + 1)) == sorted(expected)
+    for step in expected:
+        assert abs(got[step] - expected[step]) <= 1e-4, (step, got[step], expected[step])
+
+
+@pytest.mark.slow
+def test_real_embedded_smollm2_run_through_the_cli(tmp_path):
+    out = tmp_path / "smollm2"
+    result = run_cli("train", "--output_dir", str(out), "--max_steps", "2", "--save_steps", "2", *FAST)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "no CUDA GPU" not in result.stderr  # the CPU recipe asks for nothing GPU-only
+    assert "data: read" in result.stdout
+    assert (out / "final" / "adapter_model.safetensors").is_file()
+    assert train_lib.is_complete_checkpoint(out / "checkpoint-2")
+    first = losses(out)[1]
+    assert 0.2 < first < 6, first  # a trained model's loss on its own kind of data, not a random one (~10.8)
+
+
+@pytest.mark.slow
+def test_gpu_only_options_are_replaced_and_logged_on_cpu(tiny_llama, tmp_path):
+    result = run_cli("train", "--recipe", "llama-3.2-1b-colab", "--model_name_or_path", str(tiny_llama),
+                     "--dataset_name", "data/finetome-sample.jsonl", "--output_dir", str(tmp_path / "o"),
+                     "--max_steps", "1", "--bf16", "false", *FAST)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "no CUDA GPU: optim adamw_8bit -> adamw_torch" in result.stderr
+    assert "no CUDA GPU: load_in_4bit -> off" in result.stderr
+    assert "backend: transformers" in result.stderr
+
+
+@pytest.mark.slow
+def test_accelerate_launch_two_cpu_processes(tiny_llama, tmp_path):
+    out = tmp_path / "ddp"
+    result = subprocess.run(
+        [sys.executable, "-m", "accelerate.commands.launch", "--config_file", "recipes/accelerate/cpu-2proc.yaml",
+         "-m", "coverletter", "train", "--model_name_or_path", str(tiny_llama), "--output_dir", str(out),
+         "--max_steps", "2", "--save_steps", "2", *FAST],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    state = json.loads((out / "checkpoint-2" / "trainer_state.json").read_text())
+    assert state["global_step"] == 2
+    assert (out / "final" / "adapter_model.safetensors").is_file()
+    assert "data parallel over 2 process(es)" in result.stderr
+
+
+def test_checkpoint_pack_cli(tmp_path):
+    make_checkpoint(tmp_path / "run" / "checkpoint-3")
+    result = run_cli("checkpoint", "pack", str(tmp_path / "run"), "--out", str(tmp_path / "c.zip"))
+    assert result.returncode == 0, result.stderr
+    assert zipfile.ZipFile(tmp_path / "c.zip").namelist() == ["checkpoint-3/adapter_model.safetensors",
+                                                             "checkpoint-3/trainer_state.json"]
