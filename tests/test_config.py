@@ -6,7 +6,7 @@ from conftest import ROOT, run_cli
 
 
 def test_colab_recipe_has_the_reference_values():
-    data_args, run_args, model_args, t = parse_train_args(["--recipe", "llama-3.2-1b-colab", "--bf16", "false"])
+    data_args, run_args, model_args, t = parse_train_args(["--recipe", "llama-3.2-1b-colab"])
     assert (t.per_device_train_batch_size, t.gradient_accumulation_steps, t.warmup_steps) == (2, 4, 5)
     assert (t.num_train_epochs, t.learning_rate, t.optim, t.weight_decay) == (1, 2e-4, "adamw_8bit", 0.01)
     assert (str(t.lr_scheduler_type), t.seed, t.logging_steps, t.save_steps) == ("SchedulerType.LINEAR", 3407, 1, 100)
@@ -16,6 +16,7 @@ def test_colab_recipe_has_the_reference_values():
     assert model_args.load_in_4bit and model_args.use_peft
     assert model_args.model_name_or_path == "unsloth/Llama-3.2-1B-Instruct"
     assert data_args.dataset_name == "mlabonne/FineTome-100k"
+    assert not t.bf16 and not t.fp16  # no GPU here: fp32 chosen (bf16 on an A100, fp16 on a T4)
     assert run_args.resume == "auto"
 
 
@@ -29,7 +30,7 @@ def test_cpu_recipe_is_the_default_and_command_line_overrides_it():
 
 def test_recipe_by_path(tmp_path):
     path = tmp_path / "mine.yaml"
-    path.write_text("max_steps: 3\nlearning_rate: 1.0e-3\nbf16: false\n")
+    path.write_text("max_steps: 3\nlearning_rate: 1.0e-3\n")
     *_, t = parse_train_args(["--recipe", str(path)])
     assert t.max_steps == 3 and t.learning_rate == 1e-3
 
@@ -38,10 +39,10 @@ def test_recipe_by_path(tmp_path):
     ("lora_rank: 8\n", r"unknown recipe key: lora_rank \(did you mean .*lora_r\b.*Valid keys: .*learning_rate"),
     ("- a\n- b\n", "must be a YAML mapping"),
     ("a: [1,\n", "not valid YAML"),
-    ("learning_rate: 0\nbf16: false\n", "learning_rate must be > 0"),
-    ("learning_rate: -1.0e-4\nbf16: false\n", "learning_rate must be > 0"),
-    ("save_steps: 0\nbf16: false\n", "save_steps must be > 0"),
-    ("save_steps: -5\nbf16: false\n", "save_steps must be > 0"),
+    ("learning_rate: 0\n", "learning_rate must be > 0"),
+    ("learning_rate: -1.0e-4\n", "learning_rate must be > 0"),
+    ("save_steps: 0\n", "save_steps must be > 0"),
+    ("save_steps: -5\n", "save_steps must be > 0"),
 ])
 def test_bad_recipes_fail_with_a_clear_message(tmp_path, recipe_text, match):
     path = tmp_path / "bad.yaml"

@@ -128,7 +128,7 @@ def test_real_embedded_smollm2_run_through_the_cli(tmp_path):
 def test_gpu_only_options_are_replaced_and_logged_on_cpu(tiny_llama, tmp_path):
     result = run_cli("train", "--recipe", "llama-3.2-1b-colab", "--model_name_or_path", str(tiny_llama),
                      "--dataset_name", "data/finetome-sample.jsonl", "--output_dir", str(tmp_path / "o"),
-                     "--max_steps", "1", "--bf16", "false", *FAST)
+                     "--max_steps", "1", *FAST)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "no CUDA GPU: optim adamw_8bit -> adamw_torch" in result.stderr
     assert "no CUDA GPU: load_in_4bit -> off" in result.stderr
@@ -139,7 +139,7 @@ def test_gpu_only_options_are_replaced_and_logged_on_cpu(tiny_llama, tmp_path):
 def test_accelerate_launch_two_cpu_processes(tiny_llama, tmp_path):
     out = tmp_path / "ddp"
     result = subprocess.run(
-        [sys.executable, "-m", "accelerate.commands.launch", "--config_file", "recipes/accelerate/cpu-2proc.yaml",
+        [sys.executable, "-m", "accelerate.commands.launch", "--config_file", "recipes/accelerate/ddp-2proc.yaml",
          "-m", "coverletter", "train", "--model_name_or_path", str(tiny_llama), "--output_dir", str(out),
          "--max_steps", "2", "--save_steps", "2", *FAST],
         cwd=ROOT, capture_output=True, text=True, timeout=600,

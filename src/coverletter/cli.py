@@ -4,7 +4,7 @@
     coverletter demo
     coverletter checkpoint pack RUN_DIR [--step N] [--out FILE.zip]
 
-Multi-process data parallel: `accelerate launch --num_processes 2 -m coverletter train ...`.
+Multi-process data parallel: `accelerate launch --config_file recipes/accelerate/ddp-2proc.yaml -m coverletter train`.
 """
 
 from __future__ import annotations

@@ -89,7 +89,9 @@ def parse_train_args(argv: list[str]):
     path = recipe_path(recipe)
 
     dataclass_types = (DataArguments, RunArguments, ModelConfig, SFTConfig)
-    check_recipe_keys(path, dataclass_types)
+    recipe_keys = check_recipe_keys(path, dataclass_types)
+    if not {"bf16", "fp16"} & (recipe_keys | {a.lstrip("-") for a in argv}):
+        argv = [*precision_defaults(), *argv]
     parser = TrlParser(dataclass_types)
     try:
         data_args, run_args, model_args, training_args, unknown = parser.parse_args_and_config(
@@ -116,7 +118,16 @@ def unknown_keys_message(keys: list[str], dataclass_types, what: str) -> str:
     return f"unknown {what}: {'; '.join(hints)}. Valid keys: {', '.join(valid)}"
 
 
-def check_recipe_keys(path: Path, dataclass_types) -> None:
+def precision_defaults() -> list[str]:
+    """Mixed precision when a recipe leaves it unset: bf16 where the GPU has it, else fp16 (a T4); fp32 on a CPU."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    bf16 = cuda and torch.cuda.is_bf16_supported()
+    return ["--bf16", str(bf16), "--fp16", str(cuda and not bf16)]
+
+
+def check_recipe_keys(path: Path, dataclass_types) -> set[str]:
     """Fail before any work on a recipe that is not a mapping of known keys."""
     try:
         recipe = yaml.safe_load(path.read_text())
@@ -127,6 +138,7 @@ def check_recipe_keys(path: Path, dataclass_types) -> None:
     unknown = [k for k in recipe if k != "env" and k not in valid_keys(dataclass_types)]
     if unknown:
         raise UserError(f"{path}: " + unknown_keys_message(unknown, dataclass_types, "recipe key"))
+    return set(recipe)
 
 
 def validate(training_args) -> None:

@@ -128,9 +128,10 @@ def adapt_to_device(model_args, training_args) -> list[str]:
     if cuda_available():
         return []
     changes = []
-    if training_args.optim in GPU_ONLY_OPTIMIZERS:
-        new = GPU_ONLY_OPTIMIZERS[training_args.optim]
-        changes.append(f"optim {training_args.optim} -> {new}")
+    optim = training_args.optim  # an OptimizerNames (str) enum once parsed
+    if optim in GPU_ONLY_OPTIMIZERS:
+        new = type(optim)(GPU_ONLY_OPTIMIZERS[optim])
+        changes.append(f"optim {optim.value} -> {new.value}")
         training_args.optim = new
     for flag in ("load_in_4bit", "load_in_8bit"):
         if getattr(model_args, flag):
