@@ -33,6 +33,7 @@ VARIANTS = {
     "bucketing-bf16": ("+ length-grouped batches + bf16 autocast",
                        {"activation_checkpointing": False, "train_sampling_strategy": "group_by_length", "bf16": True},
                        True),
+    "project-fp32": ("the recipe with --bf16 false", None, True),
     "project-recipe": ("recipes/smollm2-135m-cpu.yaml", None, True),
 }
 
@@ -56,7 +57,7 @@ def run_variant(name: str, steps: int, warmup: int) -> dict:
     if overrides is None:  # the recipe itself, with only the run length changed
         data_args, _, model_args, args = parse_train_args(
             ["--output_dir", out, "--max_steps", str(steps + warmup), "--save_strategy", "no",
-             "--gradient_accumulation_steps", "2"])
+             "--gradient_accumulation_steps", "2", *(["--bf16", "false"] if name == "project-fp32" else [])])
         args.include_num_input_tokens_seen = "non_padding"
     else:
         data_args = DataArguments(dataset_name=str(SAMPLE))
@@ -109,12 +110,12 @@ def main() -> None:
         print(f"done: {name}", file=sys.stderr, flush=True)
 
     baseline = results[0]["tokens_per_s"] if results[0]["variant"] == "trl-defaults" else None
-    print(f"\n| variant | what | non-padding tokens/s | s/step | peak RSS MB | vs TRL defaults |")
-    print("|---|---|---:|---:|---:|---:|")
+    print(f"\n| variant | what | non-padding tokens/s | s/step | peak RSS MB | last loss | vs TRL defaults |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for r in results:
         ratio = f"{r['tokens_per_s'] / baseline:.2f}x" if baseline else "-"
         print(f"| {r['variant']} | {VARIANTS[r['variant']][0]} | {r['tokens_per_s']:.0f} | "
-              f"{r['seconds_per_step']:.1f} | {r['peak_rss_mb']:.0f} | {ratio} |")
+              f"{r['seconds_per_step']:.1f} | {r['peak_rss_mb']:.0f} | {r['losses'][-1]:.3f} | {ratio} |")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 import pytest
 
-from coverletter.config import UserError, parse_train_args, recipe_path
+from coverletter.config import UserError, cpu_has_native_bf16, parse_train_args, recipe_path
 
 from conftest import ROOT, run_cli
 
@@ -16,7 +16,7 @@ def test_colab_recipe_has_the_reference_values():
     assert model_args.load_in_4bit and model_args.use_peft
     assert model_args.model_name_or_path == "unsloth/Llama-3.2-1B-Instruct"
     assert data_args.dataset_name == "mlabonne/FineTome-100k"
-    assert not t.bf16 and not t.fp16  # no GPU here: fp32 chosen (bf16 on an A100, fp16 on a T4)
+    assert not t.fp16 and t.bf16 == cpu_has_native_bf16()  # no GPU here (bf16 on an A100, fp16 on a T4)
     assert run_args.resume == "auto"
 
 
@@ -26,6 +26,15 @@ def test_cpu_recipe_is_the_default_and_command_line_overrides_it():
     assert model_args.model_name_or_path == "embedded:smollm2-135m-instruct"
     assert data_args.dataset_name == "data/finetome-sample.jsonl" and data_args.min_score == 4.2
     assert (t.max_steps, t.output_dir, model_args.lora_r, run_args.resume) == (4, "x", 8, "never")
+
+
+def test_explicit_precision_wins_over_the_automatic_choice(tmp_path):
+    *_, t = parse_train_args(["--bf16", "false"])
+    assert not t.bf16
+    path = tmp_path / "fp32.yaml"
+    path.write_text("bf16: false\n")
+    *_, t = parse_train_args(["--recipe", str(path)])
+    assert not t.bf16 and not t.fp16
 
 
 def test_recipe_by_path(tmp_path):

@@ -157,3 +157,39 @@ def test_checkpoint_pack_cli(tmp_path):
     assert result.returncode == 0, result.stderr
     assert zipfile.ZipFile(tmp_path / "c.zip").namelist() == ["checkpoint-3/adapter_model.safetensors",
                                                              "checkpoint-3/trainer_state.json"]
+
+
+class RecordingHub:
+    """Stands in for huggingface_hub.HfApi: records what Trainer would send to the Hub."""
+
+    def __init__(self):
+        self.calls = []
+
+    def create_repo(self, repo_id, **kwargs):
+        from types import SimpleNamespace
+
+        self.calls.append(("create_repo", repo_id, kwargs))
+        return SimpleNamespace(repo_id=repo_id)
+
+    def upload_folder(self, **kwargs):
+        from concurrent.futures import Future
+
+        self.calls.append(("upload_folder", kwargs["repo_id"], kwargs))
+        done = Future()
+        done.set_result(None)
+        return done
+
+
+def test_checkpoints_sync_to_the_hub_with_the_checkpoint_strategy(tiny_llama, tmp_path, monkeypatch):
+    import transformers.trainer
+
+    hub = RecordingHub()
+    monkeypatch.setattr(transformers.trainer, "hf_api", lambda: hub)
+    args = parse_train_args(["--model_name_or_path", str(tiny_llama), "--output_dir", str(tmp_path / "run"),
+                             "--max_steps", "2", "--save_steps", "1", "--push_to_hub", "true",
+                             "--hub_model_id", "someone/coverletter-ckpt", "--hub_strategy", "checkpoint", *FAST])
+    train_lib.train(*args)
+    assert hub.calls[0][:2] == ("create_repo", "someone/coverletter-ckpt")
+    checkpoint_pushes = [kw for name, repo, kw in hub.calls if kw.get("path_in_repo") == "last-checkpoint"]
+    assert [Path(kw["folder_path"]).name for kw in checkpoint_pushes] == ["checkpoint-1", "checkpoint-2"]
+    assert all(repo == "someone/coverletter-ckpt" for _, repo, _ in hub.calls)
