@@ -58,6 +58,7 @@ def run_variant(name: str, steps: int, warmup: int) -> dict:
         data_args, _, model_args, args = parse_train_args(
             ["--output_dir", out, "--max_steps", str(steps + warmup), "--save_strategy", "no",
              "--gradient_accumulation_steps", "2", *(["--bf16", "false"] if name == "project-fp32" else [])])
+        model.adapt_to_device(model_args, args)  # as `coverletter train` does
         args.include_num_input_tokens_seen = "non_padding"
     else:
         data_args = DataArguments(dataset_name=str(SAMPLE))

@@ -125,7 +125,8 @@ def precision_defaults() -> list[str]:
 
     cuda = torch.cuda.is_available()
     bf16 = torch.cuda.is_bf16_supported() if cuda else cpu_has_native_bf16()
-    return ["--bf16", str(bf16), "--fp16", str(cuda and not bf16)]
+    cpu_autocast = ["--use_cpu", "true"] if bf16 and not cuda else []  # else TrainingArguments refuses bf16
+    return ["--bf16", str(bf16), "--fp16", str(cuda and not bf16), *cpu_autocast]
 
 
 def cpu_has_native_bf16() -> bool:

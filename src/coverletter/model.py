@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .config import UserError
+from .config import UserError, cpu_has_native_bf16
 
 logger = logging.getLogger(__name__)
 
@@ -137,9 +137,10 @@ def adapt_to_device(model_args, training_args) -> list[str]:
         if getattr(model_args, flag):
             changes.append(f"{flag} -> off (bitsandbytes needs CUDA; fp32 weights)")
             setattr(model_args, flag, False)
+    native_bf16 = cpu_has_native_bf16()
     for flag in ("fp16", "bf16"):
-        if getattr(training_args, flag):
-            changes.append(f"{flag} -> off (fp32 on CPU)")
+        if getattr(training_args, flag) and not (flag == "bf16" and native_bf16):
+            changes.append(f"{flag} -> off (fp32: this CPU has no native {flag})")
             setattr(training_args, flag, False)
     return changes
 
