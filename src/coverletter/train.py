@@ -22,6 +22,7 @@ from .config import UserError
 logger = logging.getLogger(__name__)
 
 CHECKPOINT_PREFIX = "checkpoint-"
+RUN_INFO = "coverletter_run.json"  # what export needs to know about the run: the base model as named
 WEIGHT_FILES = ("adapter_model.safetensors", "adapter_model.bin", "model.safetensors", "pytorch_model.bin")
 
 
@@ -46,6 +47,9 @@ def train(data_args, run_args, model_args, training_args) -> Path:
     output_dir = Path(training_args.output_dir)
     checkpoint = resume_point(output_dir, run_args.resume)
     logger.info("resuming from %s" % checkpoint if checkpoint else "starting a new run in %s" % output_dir)
+
+    if training_args.process_index == 0:
+        write_run_info(output_dir, model_args, data_args)
 
     ###############
     # Data, model
@@ -87,6 +91,14 @@ def train(data_args, run_args, model_args, training_args) -> Path:
 
 
 # --------------------------------------------------------------------------- checkpoints
+
+
+def write_run_info(output_dir: Path, model_args, data_args) -> None:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    info = {"base_model": model_args.model_name_or_path, "dataset_name": data_args.dataset_name}
+    partial = output_dir / f".{RUN_INFO}.partial"
+    partial.write_text(json.dumps(info, indent=1))
+    partial.replace(output_dir / RUN_INFO)
 
 
 def is_complete_checkpoint(folder: Path) -> bool:

@@ -1,0 +1,500 @@
+"""GGUF export: merge the LoRA adapter, convert with llama.cpp's converter, quantize, validate, publish.
+
+    coverletter export --run runs/demo --quant q4_k_m q5_k_m q8_0 [--f16] [--push-to USER/REPO] [--dry-run]
+
+Everything is written in a scratch folder inside the output folder and renamed into place only when the
+whole export (and its validation) succeeded, so a crash never leaves a half-written GGUF behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from . import model as model_lib
+from .config import CheckFailed, UserError
+from .train import RUN_INFO, is_complete_checkpoint, latest_complete_checkpoint
+
+logger = logging.getLogger(__name__)
+
+QUANTS = {"q4_k_m": "Q4_K_M", "q5_k_m": "Q5_K_M", "q8_0": "Q8_0"}  # name -> llama.cpp file type
+DEFAULT_QUANTS = ("q4_k_m", "q5_k_m", "q8_0")
+REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+HELDOUT = Path(__file__).resolve().parents[2] / "data" / "finetome-heldout.jsonl"
+# Validation goals: top-1 next-token agreement of F16 with the merged HF model, of each quant with F16. The
+# quant goals catch a broken file (agreement near chance), not the normal loss of a 4-5 bit model: on the
+# 135M SmolLM2, Q5_K_M measured 85% and Q4_K_M 88% (docs/benchmarks.md). Perplexity may grow at most 1.5x F16's.
+AGREEMENT_GOALS = {"F16": 0.98, "Q8_0": 0.95, "Q5_K_M": 0.80, "Q4_K_M": 0.80}
+MAX_PERPLEXITY_RATIO = 1.5
+BYTES_PER_PARAM = {"F16": 2.0, "Q8_0": 1.07, "Q5_K_M": 0.69, "Q4_K_M": 0.61}
+
+
+@dataclass
+class ExportArguments:
+    run: str | None = field(default=None, metadata={"help": "Training output_dir (default: the recipe's)."})
+    checkpoint: int | None = field(default=None, metadata={"help": "Export checkpoint-N instead of final/."})
+    quant: list[str] = field(default_factory=lambda: list(DEFAULT_QUANTS),
+                             metadata={"help": f"Quantizations: {', '.join(QUANTS)}."})
+    f16: bool = field(default=False, metadata={"help": "Also keep the F16 GGUF (always made, as the source)."})
+    out: str | None = field(default=None, metadata={"help": "Output folder (default: RUN/gguf)."})
+    model_name: str | None = field(default=None, metadata={"help": "File stem, <model-name>.<QUANT>.gguf."})
+    push_to: str | None = field(default=None, metadata={"help": "Hub repo USER/NAME to publish to."})
+    private: bool = field(default=False, metadata={"help": "Create the Hub repo private."})
+    with_adapter: bool = field(default=False, metadata={"help": "Upload the LoRA adapter too."})
+    dry_run: bool = field(default=False, metadata={"help": "Build the upload folder and list it; send nothing."})
+    validate: bool = field(default=True, metadata={"help": "Check every file after export (--no_validate skips)."})
+
+
+@dataclass
+class ExportResult:
+    out_dir: Path
+    files: dict[str, Path]  # quant -> GGUF path
+    report: dict
+    upload_dir: Path | None = None
+
+
+# --------------------------------------------------------------------------- checks before any heavy work
+
+
+def find_adapter(run_dir: Path, checkpoint: int | None) -> Path:
+    if not run_dir.is_dir():
+        raise UserError(f"run folder not found: {run_dir}")
+    if checkpoint is not None:
+        folder = run_dir / f"checkpoint-{checkpoint}"
+        if not is_complete_checkpoint(folder):
+            raise UserError(f"{folder} is not a complete checkpoint")
+        return folder
+    if (run_dir / "final" / "adapter_config.json").is_file():
+        return run_dir / "final"
+    folder = latest_complete_checkpoint(run_dir)
+    if folder is None or not (folder / "adapter_config.json").is_file():
+        raise UserError(f"no LoRA adapter in {run_dir}: expected final/adapter_config.json (train first)")
+    logger.warning("no final/ adapter in %s: exporting %s", run_dir, folder.name)
+    return folder
+
+
+def base_model_of(run_dir: Path, adapter: Path) -> str:
+    """The base model name as the recipe gave it (embedded:..., a Hub id or a path)."""
+    info = run_dir / RUN_INFO
+    if info.is_file():
+        return json.loads(info.read_text())["base_model"]
+    return json.loads((adapter / "adapter_config.json").read_text())["base_model_name_or_path"]
+
+
+def check_adapter_fits(adapter: Path, base_path: str) -> None:
+    """An adapter trained on another base model has LoRA matrices of other shapes: say so before merging."""
+    from safetensors import safe_open
+    from transformers import AutoConfig
+
+    config = model_lib.call_hub(AutoConfig.from_pretrained, base_path)
+    weights = adapter / "adapter_model.safetensors"
+    if not weights.is_file():
+        raise UserError(f"{adapter} has no adapter_model.safetensors")
+    with safe_open(str(weights), "pt") as f:
+        for key in f.keys():
+            if "lora_A" in key and ("q_proj" in key or "gate_proj" in key):
+                in_features = f.get_slice(key).get_shape()[1]
+                if in_features != config.hidden_size:
+                    raise UserError(
+                        f"adapter {adapter} does not fit base model {base_path}: its LoRA matrices take "
+                        f"{in_features} features, the base model has hidden size {config.hidden_size}"
+                    )
+            layer = re.search(r"layers\.(\d+)\.", key)
+            if layer and int(layer.group(1)) >= config.num_hidden_layers:
+                raise UserError(f"adapter {adapter} has layer {layer.group(1)}; base model {base_path} has "
+                                f"{config.num_hidden_layers} layers: it was trained on another model")
+
+
+def check_quants(quants: list[str]) -> list[str]:
+    names = [q.lower() for q in quants]
+    unknown = [q for q in names if q not in QUANTS]
+    if unknown:
+        raise UserError(f"unknown quantization {', '.join(unknown)}; valid: {', '.join(QUANTS)}")
+    return list(dict.fromkeys(names))
+
+
+def check_writable(out_dir: Path) -> None:
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_dir):
+            pass
+    except OSError as err:
+        raise UserError(f"cannot write to output folder {out_dir}: {err.strerror or err}") from None
+
+
+def hub_token() -> str | None:
+    """HF_TOKEN or the cached `huggingface-cli login`; never printed."""
+    from huggingface_hub import get_token
+
+    return get_token()
+
+
+def check_push(repo_id: str | None, dry_run: bool) -> None:
+    if repo_id is None:
+        return
+    if not REPO_ID.match(repo_id) or "--" in repo_id or ".." in repo_id:
+        raise UserError(f"malformed Hub repo id '{repo_id}': expected USER/NAME (letters, digits, '-', '_', '.')")
+    if not dry_run and not hub_token():
+        raise UserError("pushing needs a Hugging Face token: set HF_TOKEN or run `huggingface-cli login` "
+                        "(or add --dry_run to only build the upload folder)")
+
+
+def base_parameter_count(base_path: str) -> int:
+    from transformers import AutoConfig
+
+    config = model_lib.call_hub(AutoConfig.from_pretrained, base_path)
+    h, layers, inter = config.hidden_size, config.num_hidden_layers, config.intermediate_size
+    kv = config.num_key_value_heads * (h // config.num_attention_heads)
+    per_layer = h * (2 * h + 2 * kv) + 3 * h * inter
+    return layers * per_layer + config.vocab_size * h * (1 if config.tie_word_embeddings else 2)
+
+
+def check_disk(out_dir: Path, params: int, quants: list[str]) -> None:
+    """The merged fp32 checkpoint, the F16 GGUF and the quants all exist at once before the rename."""
+    need = params * (4 + BYTES_PER_PARAM["F16"] + sum(BYTES_PER_PARAM[QUANTS[q]] for q in quants)) * 1.1
+    free = shutil.disk_usage(out_dir).free
+    if free < need:
+        raise UserError(f"not enough disk space in {out_dir}: the export needs about {need / 2**30:.1f} GiB, "
+                        f"{free / 2**30:.1f} GiB free")
+
+
+# --------------------------------------------------------------------------- merge, convert, quantize
+
+
+def merge_adapter(base_path: str, adapter: Path, target: Path) -> None:
+    """peft's merge_and_unload; fp16 on a GPU, fp32 on a CPU. Saves weights, tokenizer and chat template."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM
+
+    dtype = torch.float16 if torch.cuda.is_available() else torch.float32
+    base = model_lib.call_hub(AutoModelForCausalLM.from_pretrained, base_path, dtype=dtype)
+    merged = PeftModel.from_pretrained(base, str(adapter)).merge_and_unload()
+    merged.save_pretrained(target)
+    tokenizer_source = adapter if (adapter / "tokenizer_config.json").is_file() else base_path
+    model_lib.load_tokenizer(str(tokenizer_source)).save_pretrained(target)
+
+
+def convert_to_f16(merged: Path, target: Path, model_name: str, log: Path) -> None:
+    """llama.cpp's own convert_hf_to_gguf (the packaged copy), in a subprocess: it brings its own gguf module."""
+    command = [sys.executable, "-m", "convert_hf_to_gguf", str(merged), "--outtype", "f16",
+               "--outfile", str(target), "--model-name", model_name]
+    with log.open("w") as out:
+        done = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT)
+    if done.returncode != 0 or not target.is_file():
+        tail = log.read_text(errors="replace").strip().splitlines()[-5:]
+        raise RuntimeError(f"llama.cpp's converter failed (exit {done.returncode}):\n" + "\n".join(tail))
+
+
+def quantize(source: Path, target: Path, quant: str, log: Path) -> None:
+    """llama.cpp's quantizer through llama-cpp-python; its C-level chatter goes to the log file."""
+    import ctypes
+
+    import llama_cpp
+
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = getattr(llama_cpp, f"LLAMA_FTYPE_MOSTLY_{QUANTS[quant]}")
+    params.nthread = os.cpu_count() or 1
+    with redirect_c_output(log):
+        status = llama_cpp.llama_model_quantize(str(source).encode(), str(target).encode(), ctypes.byref(params))
+    if status != 0 or not target.is_file():
+        raise RuntimeError(f"llama.cpp could not quantize to {QUANTS[quant]} (status {status}); see {log}")
+
+
+@contextlib.contextmanager
+def redirect_c_output(log: Path):
+    """Send what C code prints to fd 1 and 2 into a file (Python-level redirection cannot catch it)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with log.open("a") as out:
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def heldout_token_ids(tokenizer, limit: int = 512) -> list[list[int]]:
+    """Held-out FineTome conversations (never trained on), rendered with the chat template."""
+    from .data import clean, load_rows
+    from .config import DataArguments
+
+    examples, _ = clean(load_rows(str(HELDOUT)), DataArguments())
+    return [tokenizer.apply_chat_template(e["messages"], tokenize=True, return_dict=False)[:limit] for e in examples]
+
+
+def hf_top1(merged: Path, sequences: list[list[int]]) -> list[list[int]]:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    lm = AutoModelForCausalLM.from_pretrained(merged, dtype=torch.float32)
+    with torch.no_grad():
+        return [lm(torch.tensor([ids])).logits[0].argmax(-1).tolist() for ids in sequences]
+
+
+def gguf_logits(path: Path, sequences: list[list[int]]):
+    """Per-position logits of a GGUF model on the same token ids (teacher forcing), one array per sequence."""
+    import numpy as np
+    from llama_cpp import Llama
+
+    n_ctx = max(len(s) for s in sequences) + 8
+    with redirect_c_output(Path(os.devnull)):
+        llm = Llama(str(path), n_ctx=n_ctx, n_batch=n_ctx, n_ubatch=n_ctx, logits_all=True, verbose=False,
+                    n_threads=os.cpu_count())
+    out = []
+    for ids in sequences:
+        llm.reset()
+        llm.eval(ids)
+        out.append(np.array(llm.scores[: len(ids)], dtype=np.float32))
+    llm.close()
+    return out
+
+
+def perplexity(logits, sequences) -> float:
+    import numpy as np
+
+    nll, count = 0.0, 0
+    for scores, ids in zip(logits, sequences):
+        shifted = scores[:-1] - scores[:-1].max(-1, keepdims=True)
+        logprobs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+        nll -= logprobs[np.arange(len(ids) - 1), ids[1:]].sum()
+        count += len(ids) - 1
+    return float(np.exp(nll / count))
+
+
+def agreement(a: list[list[int]], b: list[list[int]]) -> float:
+    same = sum(x == y for sa, sb in zip(a, b) for x, y in zip(sa, sb))
+    return same / sum(len(s) for s in a)
+
+
+def generates(path: Path) -> str:
+    from llama_cpp import Llama
+
+    with redirect_c_output(Path(os.devnull)):
+        llm = Llama(str(path), n_ctx=512, verbose=False, n_threads=os.cpu_count())
+    reply = llm.create_chat_completion([{"role": "user", "content": "Say hello in one short sentence."}],
+                                       max_tokens=24, temperature=0.0)
+    llm.close()
+    return reply["choices"][0]["message"]["content"] or ""
+
+
+def validate_files(merged: Path, files: dict[str, Path], tokenizer) -> dict:
+    """Agreement with the merged HF model (F16) and with F16 (quants), perplexity, sizes, a real completion."""
+    sequences = heldout_token_ids(tokenizer)
+    reference = hf_top1(merged, sequences)
+    logits = {name: gguf_logits(path, sequences) for name, path in files.items()}
+    top1 = {name: [scores.argmax(-1).tolist() for scores in per_seq] for name, per_seq in logits.items()}
+    f16_perplexity = perplexity(logits["F16"], sequences)
+    rows = {}
+    for name, path in files.items():
+        agree = agreement(top1[name], reference if name == "F16" else top1["F16"])
+        ppl = perplexity(logits[name], sequences)
+        sample = generates(path)
+        rows[name] = {"file": path.name, "size_mb": round(path.stat().st_size / 2**20, 1),
+                      "perplexity": round(ppl, 3), "top1_agreement": round(agree, 4),
+                      "agreement_with": "HF merged" if name == "F16" else "F16",
+                      "agreement_goal": AGREEMENT_GOALS[name], "sample": sample[:200],
+                      "passed": (agree >= AGREEMENT_GOALS[name] and ppl <= MAX_PERPLEXITY_RATIO * f16_perplexity
+                                 and bool(sample.strip()))}
+    return {"heldout_sequences": len(sequences), "heldout_tokens": sum(map(len, sequences)), "files": rows}
+
+
+def report_markdown(report: dict) -> str:
+    lines = ["| file | size MB | perplexity (held-out) | top-1 agreement | with | goal | passed |",
+             "|---|---:|---:|---:|---|---:|---|"]
+    for row in report["validation"]["files"].values():
+        lines.append(f"| {row['file']} | {row['size_mb']} | {row['perplexity']} | {row['top1_agreement']:.2%} | "
+                     f"{row['agreement_with']} | {row['agreement_goal']:.0%} | {'yes' if row['passed'] else 'NO'} |")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- publishing
+
+
+def model_card(report: dict, repo_id: str, base_hub_id: str, license_id: str, dataset: str) -> str:
+    if report.get("validation"):
+        table = report_markdown(report)
+    else:
+        table = "| file | size MB |\n|---|---:|\n" + "".join(
+            f"| {row['file']} | {row['size_mb']} |\n" for row in report["files"].values())
+    return f"""---
+base_model: {base_hub_id}
+datasets:
+- {dataset}
+license: {license_id}
+tags:
+- gguf
+- llama-cpp
+- lora
+- coverletter
+pipeline_tag: text-generation
+---
+
+# {repo_id.split('/')[-1]}
+
+A LoRA fine-tune of [{base_hub_id}](https://huggingface.co/{base_hub_id}) for writing cover letters, merged
+with peft, converted to GGUF with llama.cpp's converter and quantized with llama.cpp. Made with coverletter
+(`coverletter train`, then `coverletter export`). The chat template is stored in each file.
+
+## Files
+
+{table}
+Perplexity is on held-out FineTome-style conversations; agreement is the share of positions where the file's
+most likely next token equals the reference's (the merged model for F16, F16 for the quantizations).
+
+## Use
+
+```python
+from llama_cpp import Llama
+
+llm = Llama.from_pretrained(repo_id="{repo_id}", filename="*Q8_0.gguf")
+reply = llm.create_chat_completion(messages=[{{"role": "user", "content": "Write a short cover letter for ..."}}])
+print(reply["choices"][0]["message"]["content"])
+```
+
+```bash
+llama-cli -hf {repo_id}:Q4_K_M -cnv
+```
+"""
+
+
+def build_upload_folder(result_dir: Path, files: dict[str, Path], card: str, adapter: Path | None) -> Path:
+    """The exact folder that is uploaded: hard links to the GGUF files, the card, optionally the adapter."""
+    folder = result_dir / "upload"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    for path in files.values():
+        os.link(path, folder / path.name)
+    (folder / "README.md").write_text(card)
+    if adapter is not None:
+        shutil.copytree(adapter, folder / "adapter",
+                        ignore=shutil.ignore_patterns("optimizer.pt", "scheduler.pt", "rng_state*", "training_args.bin"))
+    return folder
+
+
+def push_folder(folder: Path, repo_id: str, private: bool) -> str:
+    from huggingface_hub import HfApi
+
+    api = HfApi(token=hub_token())
+    api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
+    api.upload_folder(repo_id=repo_id, folder_path=str(folder), commit_message="coverletter export")
+    return f"https://huggingface.co/{repo_id}"
+
+
+def listing(folder: Path) -> str:
+    return "\n".join(f"{p.stat().st_size:>12,}  {p.relative_to(folder)}"
+                     for p in sorted(folder.rglob("*")) if p.is_file())
+
+
+# --------------------------------------------------------------------------- the whole export
+
+
+def export_gguf(run: str | Path, *, checkpoint: int | None = None, quant: list[str] = DEFAULT_QUANTS,
+                f16: bool = False, out: str | Path | None = None, model_name: str | None = None,
+                push_to: str | None = None, private: bool = False, with_adapter: bool = False,
+                dry_run: bool = False, validate: bool = True) -> ExportResult:
+    """Export one training run to GGUF files (the notebook and `coverletter export` both call this)."""
+    run_dir = Path(run)
+    quants = check_quants(list(quant))
+    adapter = find_adapter(run_dir, checkpoint)
+    base_name = base_model_of(run_dir, adapter)
+    base_path = model_lib.resolve_model_path(base_name)
+    check_adapter_fits(adapter, base_path)
+    check_push(push_to, dry_run)
+    out_dir = Path(out) if out else run_dir / "gguf"
+    check_writable(out_dir)
+    check_disk(out_dir, base_parameter_count(base_path), quants)
+    name = model_name or f"{model_lib.display_name(base_name)}-{run_dir.resolve().name}"
+
+    started = time.time()
+    scratch = Path(tempfile.mkdtemp(prefix=".export-", dir=out_dir))
+    try:
+        logger.info("merging %s into %s", adapter, base_name)
+        merge_adapter(base_path, adapter, scratch / "merged")
+        files = {"F16": scratch / f"{name}.F16.gguf"}
+        logger.info("converting to GGUF F16 with llama.cpp's converter")
+        convert_to_f16(scratch / "merged", files["F16"], name, scratch / "convert.log")
+        for q in quants:
+            logger.info("quantizing to %s", QUANTS[q])
+            files[QUANTS[q]] = scratch / f"{name}.{QUANTS[q]}.gguf"
+            quantize(files["F16"], files[QUANTS[q]], q, scratch / "quantize.log")
+        export_seconds = time.time() - started
+
+        report = {"run": str(run_dir), "adapter": str(adapter), "base_model": base_name, "model_name": name,
+                  "export_seconds": round(export_seconds, 1),
+                  "files": {k: {"file": p.name, "size_mb": round(p.stat().st_size / 2**20, 1)} for k, p in files.items()}}
+        if validate:
+            logger.info("validating %d files on held-out conversations", len(files))
+            report["validation"] = validate_files(scratch / "merged", files, model_lib.load_tokenizer(str(scratch / "merged")))
+            (scratch / "export_report.md").write_text(report_markdown(report))
+        (scratch / "export_report.json").write_text(json.dumps(report, indent=1))
+        failed = [k for k, row in report.get("validation", {}).get("files", {}).items() if not row["passed"]]
+        if failed:
+            os.replace(scratch / "export_report.json", out_dir / "export_report.failed.json")
+            raise CheckFailed(f"validation failed for {', '.join(failed)}; nothing was put in place. "
+                                    f"Details: {out_dir / 'export_report.failed.json'}")
+        kept = {k: p for k, p in files.items() if k != "F16" or f16}
+        place_results(scratch, out_dir, kept)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    result = ExportResult(out_dir=out_dir, files={k: out_dir / p.name for k, p in kept.items()}, report=report)
+    if push_to:
+        card = model_card(report, push_to, *card_facts(run_dir, base_name))
+        result.upload_dir = build_upload_folder(out_dir, result.files, card, adapter if with_adapter else None)
+        print(f"upload folder {result.upload_dir}:\n{listing(result.upload_dir)}")
+        if dry_run:
+            print("dry run: nothing was sent")
+        else:
+            print("published:", push_folder(result.upload_dir, push_to, private))
+    return result
+
+
+def card_facts(run_dir: Path, base_name: str) -> tuple[str, str, str]:
+    """(base model Hub id, license, dataset) for the model card's metadata."""
+    embedded = model_lib.EMBEDDED_MODELS.get(base_name.removeprefix(model_lib.EMBEDDED_PREFIX))
+    base_hub_id, license_id = (embedded.hub_id, embedded.license) if embedded else (base_name, "other")
+    if base_name.lower().startswith(("meta-llama/llama-3", "unsloth/llama-3")):
+        license_id = "llama3.2" if "3.2" in base_name else "llama3.1"
+    info = run_dir / RUN_INFO
+    dataset = json.loads(info.read_text()).get("dataset_name", "unknown") if info.is_file() else "unknown"
+    return base_hub_id, license_id, Path(dataset).stem if dataset.endswith((".jsonl", ".json", ".parquet")) else dataset
+
+
+def place_results(scratch: Path, out_dir: Path, files: dict[str, Path]) -> None:
+    """Rename the finished files into the output folder (same file system: each rename is atomic)."""
+    for path in files.values():
+        os.replace(path, out_dir / path.name)
+    (out_dir / "export_report.failed.json").unlink(missing_ok=True)  # from an earlier, failed try
+    for extra in ("export_report.json", "export_report.md"):
+        if (scratch / extra).is_file():
+            os.replace(scratch / extra, out_dir / extra)
+    merged = out_dir / "merged"
+    shutil.rmtree(merged, ignore_errors=True)
+    os.replace(scratch / "merged", merged)
+
+
+def main(argv: list[str]) -> ExportResult:
+    """`coverletter export ARGS` (any option also from a recipe: --recipe R)."""
+    from .config import parse_export_args
+
+    args, training_output_dir = parse_export_args(argv)
+    return export_gguf(args.run or training_output_dir, **{k: v for k, v in asdict(args).items() if k != "run"})
