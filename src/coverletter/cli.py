@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("train", help="LoRA fine-tuning from a recipe (see --recipe, and train --help)", add_help=False)
     commands.add_parser("export", help="merge, convert to GGUF, quantize, validate, publish (export --help)",
                         add_help=False)
-    demo = commands.add_parser("demo", help="fine-tune the embedded model on the shipped sample, end to end")
+    demo = commands.add_parser("demo", help="fine-tune the embedded model on the shipped sample and export it to GGUF")
     demo.add_argument("--output_dir", default=DEMO_OUTPUT_DIR)
     checkpoint = commands.add_parser("checkpoint", help="checkpoint tools").add_subparsers(dest="action", required=True)
     pack = checkpoint.add_parser("pack", help="zip one checkpoint of a run (the latest by default)")
@@ -49,7 +49,10 @@ def dispatch(args, rest: list[str]) -> None:
         import_unsloth_if_usable()  # before train imports transformers
         from .train import main as train_main
 
-        train_main(rest if args.command == "train" else ["--output_dir", args.output_dir])
+        if args.command == "train":
+            train_main(rest)
+        else:
+            demo(args.output_dir, train_main)
     elif args.command == "export":
         from .export import main as export_main
 
@@ -60,6 +63,17 @@ def dispatch(args, rest: list[str]) -> None:
         from .train import pack_checkpoint
 
         print(pack_checkpoint(Path(args.run_dir), args.step, args.out and Path(args.out)))
+
+
+def demo(output_dir: str, train_main) -> None:
+    """The whole job on the embedded default: fine-tune, then export Q4_K_M, Q5_K_M and Q8_0 GGUF files."""
+    from .export import export_gguf
+
+    train_main(["--output_dir", output_dir])
+    result = export_gguf(output_dir)
+    print(f"GGUF files in {result.out_dir}:")
+    for path in result.files.values():
+        print(f"  {path.name}  ({path.stat().st_size / 2**20:.0f} MB)")
 
 
 def setup_logging() -> None:
