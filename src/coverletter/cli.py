@@ -2,6 +2,7 @@
 
     coverletter train [--recipe R] [--any_recipe_key VALUE ...]
     coverletter export --run RUN_DIR [--quant q4_k_m q5_k_m q8_0] [--push_to USER/REPO] [--dry_run]
+    coverletter serve [--host H] [--port P]
     coverletter demo
     coverletter checkpoint pack RUN_DIR [--step N] [--out FILE.zip]
 
@@ -29,6 +30,9 @@ def main(argv: list[str] | None = None) -> None:
                         add_help=False)
     demo = commands.add_parser("demo", help="fine-tune the embedded model on the shipped sample and export it to GGUF")
     demo.add_argument("--output_dir", default=DEMO_OUTPUT_DIR)
+    serve = commands.add_parser("serve", help="the cover-letter web app (MODEL_PATH / MODEL_REPO pick the model)")
+    serve.add_argument("--host", help="default 127.0.0.1 (GRADIO_SERVER_NAME)")
+    serve.add_argument("--port", type=int, help="default 7860 (GRADIO_SERVER_PORT)")
     checkpoint = commands.add_parser("checkpoint", help="checkpoint tools").add_subparsers(dest="action", required=True)
     pack = checkpoint.add_parser("pack", help="zip one checkpoint of a run (the latest by default)")
     pack.add_argument("run_dir")
@@ -53,6 +57,10 @@ def dispatch(args, rest: list[str]) -> None:
             train_main(rest)
         else:
             demo(args.output_dir, train_main)
+    elif args.command == "serve":
+        from .app import serve
+
+        serve(args.host, args.port)
     elif args.command == "export":
         from .export import main as export_main
 

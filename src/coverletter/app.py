@@ -1,0 +1,236 @@
+"""The cover-letter Space: a Gradio form that streams a letter from a GGUF model through llama-cpp-python.
+
+    coverletter serve            # or: python huggingface/app.py
+    MODEL_PATH=runs/demo/gguf/x.Q8_0.gguf coverletter serve
+
+Model, in order: MODEL_PATH (a local GGUF) -> MODEL_REPO + MODEL_FILE (default *Q8_0.gguf) from the Hub ->
+the newest local export (runs/*/gguf/*.Q8_0.gguf) -> the embedded SmolLM2 GGUF. Loaded once at start.
+Imports neither torch nor transformers: the Space runs on a free CPU with llama-cpp-python alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import letter
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL_FILE = "*Q8_0.gguf"
+QUEUE_MAX_SIZE = 16
+EXAMPLES = [
+    ["Maria Lopez", "Data Analyst", "Northwind Logistics",
+     "SQL, Python (pandas), Tableau dashboards, A/B test analysis, explaining numbers to non-technical teams",
+     "Northwind's route-optimisation work is the kind of applied analytics I want to grow in, and I admire its "
+     "open data blog.", "", "formal", "standard"],
+    ["Kwame Mensah", "Junior Frontend Developer", "Brightleaf Studio",
+     "React, TypeScript, accessible HTML/CSS, Figma hand-off, two shipped freelance sites",
+     "I love Brightleaf's playful design for children's education apps and want to learn from its team.",
+     "We are hiring a junior frontend developer to build accessible, delightful interfaces in React.",
+     "enthusiastic", "short"],
+    ["Ingrid Svensson", "Registered Nurse (ICU)", "St. Anne's Hospital",
+     "8 years of ICU nursing, ventilator management, mentoring new graduates, calm under pressure",
+     "St. Anne's reputation for patient-centred care and its nurse mentorship programme.", "", "warm", "long"],
+]
+
+
+@dataclass
+class LoadedModel:
+    llm: object  # llama_cpp.Llama
+    description: str  # what the UI says is serving
+
+
+class ModelNotFound(RuntimeError):
+    """No usable GGUF: the message names the path and how to fix it."""
+
+
+# --------------------------------------------------------------------------- model
+
+
+def local_exports(root: Path = Path("runs")) -> list[Path]:
+    """Q8_0 files of local exports, newest first."""
+    return sorted(root.glob("*/gguf/*.Q8_0.gguf"), key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+def open_gguf(path: Path, **kwargs):
+    from llama_cpp import Llama
+
+    if not path.is_file():
+        raise ModelNotFound(f"MODEL_PATH {path} does not exist: point it at a .gguf file (coverletter export makes one)")
+    try:
+        return Llama(str(path), **kwargs)
+    except (ValueError, RuntimeError) as err:
+        raise ModelNotFound(f"{path} could not be loaded as a GGUF model ({err}); re-export it or pick another "
+                            "file with MODEL_PATH") from None
+
+
+def chat_format_for(llm) -> str | None:
+    """The GGUF's own template if it has one; Llama models without one get llama-3."""
+    if llm.metadata.get("tokenizer.chat_template"):
+        return None
+    return "llama-3" if llm.metadata.get("general.architecture") == "llama" else None
+
+
+def load_model(env: dict | None = None) -> LoadedModel:
+    env = os.environ if env is None else env
+    kwargs = {"n_ctx": 4096, "n_threads": os.cpu_count() or 1, "verbose": False}
+    if env.get("MODEL_PATH"):
+        path = Path(env["MODEL_PATH"])
+        return with_chat_format(open_gguf(path, **kwargs), path, f"{path.name} (MODEL_PATH)", kwargs)
+    if env.get("MODEL_REPO"):
+        repo, pattern = env["MODEL_REPO"], env.get("MODEL_FILE", DEFAULT_MODEL_FILE)
+        try:
+            from llama_cpp import Llama
+
+            llm = Llama.from_pretrained(repo_id=repo, filename=pattern, **kwargs)
+            return with_chat_format(llm, Path(llm.model_path), f"{repo} / {pattern} (Hub)", kwargs)
+        except Exception as err:  # offline, no such repo, no matching file
+            logger.warning("could not fetch %s %s from the Hub (%s); falling back to a local model",
+                           repo, pattern, str(err).splitlines()[0][:200])
+            fallback = load_local(kwargs)
+            fallback.description += f" — fallback: {repo} could not be reached"
+            return fallback
+    return load_local(kwargs)
+
+
+def load_local(kwargs: dict) -> LoadedModel:
+    exports = local_exports()
+    if exports:
+        return with_chat_format(open_gguf(exports[0], **kwargs), exports[0], f"{exports[0].name} (latest export)", kwargs)
+    from .model import embedded_gguf
+
+    path = embedded_gguf("smollm2-135m-instruct")
+    return with_chat_format(open_gguf(path, **kwargs), path, f"{path.name} (embedded base model, not fine-tuned)",
+                            kwargs)
+
+
+def with_chat_format(llm, path: Path, description: str, kwargs: dict) -> LoadedModel:
+    chat_format = chat_format_for(llm)
+    if chat_format:
+        llm.close()
+        llm = open_gguf(path, chat_format=chat_format, **kwargs)
+    return LoadedModel(llm, description)
+
+
+# --------------------------------------------------------------------------- generation
+
+
+class LetterWriter:
+    """One model instance, one generation at a time (the lock also guards direct Python callers)."""
+
+    def __init__(self, model: LoadedModel):
+        self.model = model
+        self.lock = threading.Lock()
+
+    def stream(self, profile: letter.Profile, system_message: str | None, temperature: float, max_new_tokens: int):
+        """Yield the cleaned letter so far, token by token."""
+        messages = letter.build_messages(profile, system_message)
+        raw = ""
+        with self.lock:
+            chunks = self.model.llm.create_chat_completion(
+                messages, stream=True, temperature=float(temperature), max_tokens=int(max_new_tokens),
+                repeat_penalty=1.1)
+            for chunk in chunks:
+                raw += chunk["choices"][0]["delta"].get("content") or ""
+                yield letter.clean_letter(raw, profile) if raw.strip() else ""
+
+
+def write_downloads(text: str, company_name: str) -> list[str]:
+    """The letter as .txt and .docx, named after the company."""
+    from docx import Document
+
+    folder = Path(tempfile.mkdtemp(prefix="coverletter-"))
+    stem = letter.file_stem(company_name)
+    txt = folder / f"{stem}.txt"
+    txt.write_text(text + "\n", encoding="utf-8")
+    document = Document()
+    for paragraph in text.split("\n\n"):
+        document.add_paragraph(paragraph)
+    docx = folder / f"{stem}.docx"
+    document.save(docx)
+    return [str(txt), str(docx)]
+
+
+# --------------------------------------------------------------------------- the UI
+
+
+def build_app(writer: LetterWriter):
+    import gradio as gr
+
+    def generate(name, job_title, company_name, skills, reasons, job_description="", tone="formal",
+                 length="standard", system_message=letter.DEFAULT_SYSTEM_MESSAGE, temperature=0.7,
+                 max_new_tokens=None):
+        try:
+            profile = letter.make_profile(name=name, job_title=job_title, company_name=company_name, skills=skills,
+                                          reasons=reasons, job_description=job_description, tone=tone, length=length)
+        except letter.InvalidProfile as problems:
+            raise gr.Error(str(problems), title="Please check the form", print_exception=False) from None
+        tokens = int(max_new_tokens or letter.MAX_NEW_TOKENS[profile.length])
+        try:
+            yield from writer.stream(profile, system_message, temperature, tokens)
+        except Exception:  # one bad request must not take the app down, nor show a traceback
+            logger.exception("generation failed")
+            raise gr.Error("The model failed to write this letter. Please try again.") from None
+
+    def finish(text, company_name):
+        if not text.strip():
+            return "", None
+        return f"{letter.word_count(text)} words", write_downloads(text, letter.clean_field(company_name))
+
+    with gr.Blocks(title="Cover letter writer") as app:
+        gr.Markdown(f"# Cover letter writer\nServing **{writer.model.description}** on a CPU with llama.cpp. "
+                    "Your text is used only to write the letter.")
+        with gr.Row():
+            with gr.Column():
+                name = gr.Textbox(label="Your name", max_length=letter.FIELD_LIMITS["name"])
+                job_title = gr.Textbox(label="Job title", max_length=letter.FIELD_LIMITS["job_title"])
+                company_name = gr.Textbox(label="Company name", max_length=letter.FIELD_LIMITS["company_name"])
+                skills = gr.Textbox(label="Skills and experience", lines=3, max_length=letter.FIELD_LIMITS["skills"])
+                reasons = gr.Textbox(label="Why this job", lines=3, max_length=letter.FIELD_LIMITS["reasons"])
+                job_description = gr.Textbox("", label="Job description (optional: paste the ad)", lines=4,
+                                             max_length=letter.FIELD_LIMITS["job_description"])
+                with gr.Row():
+                    tone = gr.Dropdown(list(letter.TONES), value="formal", label="Tone")
+                    length = gr.Radio(list(letter.LENGTHS), value="standard", label="Length")
+                with gr.Accordion("Advanced", open=False):
+                    system_message = gr.Textbox(letter.DEFAULT_SYSTEM_MESSAGE, label="System message", lines=4)
+                    temperature = gr.Slider(0.0, 1.5, value=0.7, step=0.05, label="Temperature")
+                    max_new_tokens = gr.Slider(64, 1024, value=512, step=16, label="Max new tokens")
+                with gr.Row():
+                    generate_button = gr.Button("Generate", variant="primary")
+                    stop_button = gr.Button("Stop")
+                    regenerate_button = gr.Button("Regenerate")
+            with gr.Column():
+                output = gr.Textbox(label="Your cover letter", lines=22, buttons=["copy"], elem_id="letter")
+                words = gr.Markdown(elem_id="word-count")
+                downloads = gr.File(label="Download (.txt, .docx)", file_count="multiple", elem_id="downloads")
+        form = [name, job_title, company_name, skills, reasons, job_description, tone, length,
+                system_message, temperature, max_new_tokens]
+        gr.Examples(EXAMPLES, inputs=form[:8])
+        runs = []
+        for button, api_name in ((generate_button, "generate"), (regenerate_button, "regenerate")):
+            event = button.click(generate, form, output, api_name=api_name,
+                                 api_visibility="public" if api_name == "generate" else "private")
+            event.then(finish, [output, company_name], [words, downloads], api_visibility="private")
+            runs.append(event)
+        stop_button.click(None, None, None, cancels=runs, api_visibility="private")
+    app.queue(default_concurrency_limit=1, max_size=QUEUE_MAX_SIZE)
+    return app
+
+
+def serve(host: str | None = None, port: int | None = None) -> None:
+    """Load the model once, build the UI, serve it (port from GRADIO_SERVER_PORT, default 7860)."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    try:
+        model = load_model()
+    except ModelNotFound as err:
+        raise SystemExit(f"coverletter serve: {err}") from None
+    logger.info("serving %s", model.description)
+    app = build_app(LetterWriter(model))
+    app.launch(server_name=host or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+               server_port=port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")), share=False)

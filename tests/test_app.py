@@ -1,0 +1,134 @@
+"""The Space, served for real on loopback with the embedded GGUF: API calls and a real browser."""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from coverletter import app as app_lib
+from coverletter import letter
+from coverletter.model import embedded_gguf
+
+from conftest import ROOT
+
+FORM = dict(name="Maria Lopez", job_title="Data Analyst", company_name="Northwind Logistics",
+            skills="SQL, Python, Tableau dashboards", reasons="I admire Northwind's route-optimisation work.")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    port = free_port()
+    env = {**os.environ, "MODEL_PATH": str(embedded_gguf("smollm2-135m-instruct")), "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_ANALYTICS_ENABLED": "False"}
+    log = tmp_path_factory.mktemp("server") / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen([sys.executable, "huggingface/app.py"], cwd=ROOT, env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        assert process.poll() is None, log.read_text()[-3000:]
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]
+
+
+@pytest.mark.slow
+def test_api_streams_a_letter_with_the_applicants_name_and_company(server):
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    job = client.submit(**FORM, tone="formal", length="short", temperature=0.0, api_name="/generate")
+    updates = list(job)
+    letter_text = job.result()
+    assert len(updates) > 3, "the letter should arrive in pieces"
+    assert updates[-1] == letter_text
+    assert "Maria Lopez" in letter_text and "Northwind Logistics" in letter_text
+
+
+@pytest.mark.slow
+def test_api_validation_error_comes_back_as_a_message(server):
+    from gradio_client import Client
+
+    client = Client(server, verbose=False)
+    with pytest.raises(Exception, match="Applicant name is required"):
+        client.predict(**{**FORM, "name": "  "}, api_name="/generate")
+    with pytest.raises(Exception, match="Skills is too long"):
+        client.predict(**{**FORM, "skills": "x" * 2500}, api_name="/generate")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("chromium") is None and not os.environ.get("CI"),
+                    reason="needs Debian's chromium (apt-get install chromium); .ci/run installs it, and in CI "
+                           "a missing browser fails this test instead of skipping it")
+def test_browser_fills_the_form_and_gets_a_letter(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=shutil.which("chromium"),
+                                    args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 1100})
+        page.goto(server)
+        page.get_by_label("Your name").fill(FORM["name"])
+        page.get_by_label("Job title").fill(FORM["job_title"])
+        page.get_by_label("Company name").fill(FORM["company_name"])
+        page.get_by_label("Skills and experience").fill(FORM["skills"])
+        page.get_by_label("Why this job").fill(FORM["reasons"] + ' <img src="x" onerror="window.pwned=1">')
+        page.get_by_role("button", name="Generate", exact=True).click()
+        page.locator("#word-count").get_by_text("words").wait_for(timeout=120_000)
+        text = page.locator("#letter textarea").input_value()
+        page.screenshot(path=str(tmp_path / "letter.png"), full_page=True)
+        # the words are the model's (at the UI's temperature 0.7); the API test checks names at temperature 0
+        assert len(text.split()) > 30
+        assert page.locator("#word-count").inner_text().strip() == f"{letter.word_count(text)} words"
+        assert page.evaluate("window.pwned") is None
+        assert page.locator("#downloads").get_by_text(".docx").count() >= 1
+        browser.close()
+    assert (tmp_path / "letter.png").stat().st_size > 10_000
+
+
+def test_missing_or_corrupt_gguf_is_a_clear_startup_error(tmp_path):
+    with pytest.raises(app_lib.ModelNotFound, match="does not exist"):
+        app_lib.load_model({"MODEL_PATH": str(tmp_path / "none.gguf")})
+    corrupt = tmp_path / "corrupt.gguf"
+    corrupt.write_bytes(b"GGUF" + b"\0" * 64)
+    with pytest.raises(app_lib.ModelNotFound, match="could not be loaded as a GGUF model"):
+        app_lib.load_model({"MODEL_PATH": str(corrupt)})
+    result = subprocess.run([sys.executable, "-m", "coverletter", "serve"], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, "MODEL_PATH": str(corrupt)}, timeout=120)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert str(corrupt) in result.stderr
+
+
+def test_unreachable_hub_repo_falls_back_and_says_so(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)  # no local exports here: the embedded model is the fallback
+    model = app_lib.load_model({"MODEL_REPO": "someone/not-reachable", "MODEL_FILE": "*Q8_0.gguf"})
+    assert "fallback: someone/not-reachable could not be reached" in model.description
+    assert "embedded" in model.description
+    model.llm.close()
+
+
+def test_downloads_are_named_after_the_company(tmp_path):
+    from docx import Document
+
+    txt, docx = app_lib.write_downloads("Dear team,\n\nHello.\n\nBest regards,\nMaria", "Northwind Logistics")
+    assert txt.endswith("Cover letter - Northwind Logistics.txt") and docx.endswith(".docx")
+    assert [p.text for p in Document(docx).paragraphs] == ["Dear team,", "Hello.", "Best regards,\nMaria"]
