@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> None:
                         add_help=False)
     demo = commands.add_parser("demo", help="fine-tune the embedded model on the shipped sample and export it to GGUF")
     demo.add_argument("--output_dir", default=DEMO_OUTPUT_DIR)
+    demo.add_argument("--no_serve", action="store_true", help="stop after the export instead of serving the app")
     serve = commands.add_parser("serve", help="the cover-letter web app (MODEL_PATH / MODEL_REPO pick the model)")
     serve.add_argument("--host", help="default 127.0.0.1 (GRADIO_SERVER_NAME)")
     serve.add_argument("--port", type=int, help="default 7860 (GRADIO_SERVER_PORT)")
@@ -56,7 +57,7 @@ def dispatch(args, rest: list[str]) -> None:
         if args.command == "train":
             train_main(rest)
         else:
-            demo(args.output_dir, train_main)
+            demo(args.output_dir, train_main, serve_after=not args.no_serve)
     elif args.command == "serve":
         from .app import serve
 
@@ -73,8 +74,8 @@ def dispatch(args, rest: list[str]) -> None:
         print(pack_checkpoint(Path(args.run_dir), args.step, args.out and Path(args.out)))
 
 
-def demo(output_dir: str, train_main) -> None:
-    """The whole job on the embedded default: fine-tune, then export Q4_K_M, Q5_K_M and Q8_0 GGUF files."""
+def demo(output_dir: str, train_main, serve_after: bool) -> None:
+    """The whole job on the embedded default: fine-tune, export Q4_K_M, Q5_K_M and Q8_0, serve the Q8_0."""
     from .export import export_gguf
 
     train_main(["--output_dir", output_dir])
@@ -82,6 +83,12 @@ def demo(output_dir: str, train_main) -> None:
     print(f"GGUF files in {result.out_dir}:")
     for path in result.files.values():
         print(f"  {path.name}  ({path.stat().st_size / 2**20:.0f} MB)")
+    if serve_after:
+        from .app import serve
+
+        os.environ["MODEL_PATH"] = str(result.files["Q8_0"])
+        print("serving the cover-letter app at http://127.0.0.1:7860 (Ctrl+C to stop)", flush=True)
+        serve()
 
 
 def setup_logging() -> None:
