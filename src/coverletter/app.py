@@ -22,7 +22,7 @@ from . import letter
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL_FILE = "*Q8_0.gguf"
-QUEUE_MAX_SIZE = 16
+QUEUE_MAX_SIZE = 24  # waiting requests; past it Gradio answers "queue is full, try again"
 EXAMPLES = [
     ["Maria Lopez", "Data Analyst", "Northwind Logistics",
      "SQL, Python (pandas), Tableau dashboards, A/B test analysis, explaining numbers to non-technical teams",
