@@ -30,22 +30,26 @@ def tokenizer(embedded_path):
     return AutoTokenizer.from_pretrained(embedded_path)
 
 
-@pytest.fixture(scope="session")
-def tiny_llama(tmp_path_factory, tokenizer) -> Path:
-    """A 2-layer random Llama with the embedded tokenizer: trains in well under a second a step."""
+def random_llama(folder: Path, tokenizer, hidden_size: int, intermediate_size: int) -> Path:
+    """A 2-layer random Llama with the embedded tokenizer, saved as a normal checkpoint."""
     import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     torch.manual_seed(0)
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
+        vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=intermediate_size,
+        num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=True,
     )
-    folder = tmp_path_factory.mktemp("tiny-llama")
     LlamaForCausalLM(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory, tokenizer) -> Path:
+    """Trains in well under a second a step."""
+    return random_llama(tmp_path_factory.mktemp("tiny-llama"), tokenizer, hidden_size=64, intermediate_size=128)
 
 
 def run_cli(*args: str, timeout: float = 600, env: dict | None = None, cwd: Path = ROOT):

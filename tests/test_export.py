@@ -9,7 +9,7 @@ from coverletter import export
 from coverletter import train as train_lib
 from coverletter.config import CheckFailed, UserError, parse_train_args
 
-from conftest import run_cli
+from conftest import random_llama, run_cli
 
 FAST = ["--max_length", "128", "--max_samples", "8", "--warmup_steps", "0", "--save_steps", "1"]
 FAKE_TOKEN = "hf_coverletterTESTtoken0123456789abcdef"
@@ -17,20 +17,8 @@ FAKE_TOKEN = "hf_coverletterTESTtoken0123456789abcdef"
 
 @pytest.fixture(scope="session")
 def small_llama(tmp_path_factory, tokenizer) -> Path:
-    """A random Llama whose rows are multiples of 256, so llama.cpp uses real K-quants (not fallbacks)."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=256, intermediate_size=512, num_hidden_layers=2,
-        num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=1024,
-        bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=True,
-    )
-    folder = tmp_path_factory.mktemp("small-llama")
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    """Rows that are multiples of 256, so llama.cpp uses real K-quants (not fallbacks)."""
+    return random_llama(tmp_path_factory.mktemp("small-llama"), tokenizer, hidden_size=256, intermediate_size=512)
 
 
 @pytest.fixture(scope="session")
