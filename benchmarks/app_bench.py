@@ -40,10 +40,11 @@ def default_gguf() -> Path:
 def raw_speed(gguf: Path, tokens: int) -> tuple[float, float]:
     from llama_cpp import Llama
 
-    from coverletter import letter
+    from coverletter import app, letter
 
-    llm = Llama(str(gguf), n_ctx=4096, n_threads=os.cpu_count(), verbose=False)
+    llm = Llama(str(gguf), n_ctx=app.CONTEXT_TOKENS, n_threads=os.cpu_count(), verbose=False)
     messages = letter.build_messages(letter.make_profile(**FORM))
+    llm.create_chat_completion(messages, temperature=0.0, max_tokens=4)  # warm-up, as the app's first request
     started, stamps = time.perf_counter(), []
     for chunk in llm.create_chat_completion(messages, stream=True, temperature=0.0, max_tokens=tokens,
                                             repeat_penalty=1.1):
@@ -56,12 +57,7 @@ def raw_speed(gguf: Path, tokens: int) -> tuple[float, float]:
 def api_speed(client, tokens: int) -> tuple[float, float]:
     started = time.perf_counter()
     job = client.submit(**FORM, temperature=0.0, max_new_tokens=tokens, api_name="/generate")
-    stamps = []
-    while not job.done():
-        time.sleep(0.002)
-        while len(stamps) < len(job.outputs()):
-            stamps.append(time.perf_counter())
-    stamps += [time.perf_counter()] * (len(job.outputs()) - len(stamps))
+    stamps = [time.perf_counter() for update in job if update]  # blocks between updates: no busy polling
     return stamps[0] - started, (len(stamps) - 1) / (stamps[-1] - stamps[0])
 
 
@@ -107,13 +103,13 @@ def main() -> None:
 
         threading.Thread(target=watch_rss, daemon=True).start()
         client = Client(url, verbose=False)
-        api_speed(client, 8)  # warm-up: first request pays for lazy set-up
+        api_speed(client, 64)  # warm-up: first request pays for lazy set-up (64: the slider's minimum)
         api_first, api_rate = api_speed(client, args.tokens)
 
         def one_user(i: int) -> tuple[bool, float]:
             started = time.perf_counter()
             try:
-                Client(url, verbose=False).predict(**{**FORM, "name": f"User {i}"}, max_new_tokens=48,
+                Client(url, verbose=False).predict(**{**FORM, "name": f"User {i}"}, max_new_tokens=64,
                                                    api_name="/generate")
                 return True, time.perf_counter() - started
             except Exception:

@@ -22,6 +22,7 @@ from . import letter
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL_FILE = "*Q8_0.gguf"
+CONTEXT_TOKENS = 2048  # the prompt (<= ~2,000 tokens with a full job ad) plus the longest letter fit
 QUEUE_MAX_SIZE = 24  # waiting requests; past it Gradio answers "queue is full, try again"
 EXAMPLES = [
     ["Maria Lopez", "Data Analyst", "Northwind Logistics",
@@ -78,7 +79,7 @@ def chat_format_for(llm) -> str | None:
 
 def load_model(env: dict | None = None) -> LoadedModel:
     env = os.environ if env is None else env
-    kwargs = {"n_ctx": 4096, "n_threads": os.cpu_count() or 1, "verbose": False}
+    kwargs = {"n_ctx": CONTEXT_TOKENS, "n_threads": os.cpu_count() or 1, "verbose": False}
     if env.get("MODEL_PATH"):
         path = Path(env["MODEL_PATH"])
         return with_chat_format(open_gguf(path, **kwargs), path, f"{path.name} (MODEL_PATH)", kwargs)
