@@ -60,6 +60,8 @@ class ExportResult:
     out_dir: Path
     files: dict[str, Path]  # quant -> GGUF path
     report: dict
+    run_dir: Path
+    adapter: Path
     upload_dir: Path | None = None
 
 
@@ -456,16 +458,26 @@ def export_gguf(run: str | Path, *, checkpoint: int | None = None, quant: list[s
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    result = ExportResult(out_dir=out_dir, files={k: out_dir / p.name for k, p in kept.items()}, report=report)
+    result = ExportResult(out_dir=out_dir, files={k: out_dir / p.name for k, p in kept.items()}, report=report,
+                          run_dir=run_dir, adapter=adapter)
     if push_to:
-        card = model_card(report, push_to, *card_facts(run_dir, base_name))
-        result.upload_dir = build_upload_folder(out_dir, result.files, card, adapter if with_adapter else None)
-        print(f"upload folder {result.upload_dir}:\n{listing(result.upload_dir)}")
-        if dry_run:
-            print("dry run: nothing was sent")
-        else:
-            print("published:", push_folder(result.upload_dir, push_to, private))
+        publish(result, push_to, private=private, with_adapter=with_adapter, dry_run=dry_run)
     return result
+
+
+def publish(result: ExportResult, push_to: str, *, private: bool = False, with_adapter: bool = False,
+            dry_run: bool = False) -> Path:
+    """Upload an export's GGUF files with a model card (and optionally the adapter); returns the upload folder."""
+    check_push(push_to, dry_run)
+    card = model_card(result.report, push_to, *card_facts(result.run_dir, result.report["base_model"]))
+    result.upload_dir = build_upload_folder(result.out_dir, result.files, card,
+                                            result.adapter if with_adapter else None)
+    print(f"upload folder {result.upload_dir}:\n{listing(result.upload_dir)}")
+    if dry_run:
+        print("dry run: nothing was sent")
+    else:
+        print("published:", push_folder(result.upload_dir, push_to, private))
+    return result.upload_dir
 
 
 def card_facts(run_dir: Path, base_name: str) -> tuple[str, str, str]:
