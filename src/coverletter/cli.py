@@ -3,6 +3,7 @@
     coverletter train [--recipe R] [--any_recipe_key VALUE ...]
     coverletter export --run RUN_DIR [--quant q4_k_m q5_k_m q8_0] [--push_to USER/REPO] [--dry_run]
     coverletter serve [--host H] [--port P]
+    coverletter evaluate --model GGUF_OR_RUN [--profiles FILE.jsonl] [--out DIR]
     coverletter demo
     coverletter checkpoint pack RUN_DIR [--step N] [--out FILE.zip]
 
@@ -28,6 +29,8 @@ def main(argv: list[str] | None = None) -> None:
     commands.add_parser("train", help="LoRA fine-tuning from a recipe (see --recipe, and train --help)", add_help=False)
     commands.add_parser("export", help="merge, convert to GGUF, quantize, validate, publish (export --help)",
                         add_help=False)
+    commands.add_parser("evaluate", help="score letters from a GGUF on held-out profiles (evaluate --help)",
+                        add_help=False)
     demo = commands.add_parser("demo", help="fine-tune the embedded model on the shipped sample and export it to GGUF")
     demo.add_argument("--output_dir", default=DEMO_OUTPUT_DIR)
     demo.add_argument("--no_serve", action="store_true", help="stop after the export instead of serving the app")
@@ -41,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     pack.add_argument("--out")
 
     args, rest = parser.parse_known_args(argv)
-    if args.command not in ("train", "export") and rest:
+    if args.command not in ("train", "export", "evaluate") and rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     setup_logging()
     run_guarded(lambda: dispatch(args, rest))
@@ -62,6 +65,10 @@ def dispatch(args, rest: list[str]) -> None:
         from .app import serve
 
         serve(args.host, args.port)
+    elif args.command == "evaluate":
+        from .evaluate import main as evaluate_main
+
+        evaluate_main(rest)
     elif args.command == "export":
         from .export import main as export_main
 

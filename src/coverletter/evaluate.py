@@ -1,0 +1,196 @@
+"""Letter quality: write a letter for each held-out profile, as the app does, and score it with a rubric.
+
+    coverletter evaluate --model runs/demo --profiles data/eval-profiles.jsonl --out runs/demo/eval
+
+`--model` is a GGUF file or a run folder (its gguf/*.Q8_0.gguf). Writes report.json, report.md and report.png,
+and the held-out FineTome loss of the same file (to catch forgetting when compared with the base model's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import re
+from pathlib import Path
+
+from . import letter
+from .config import UserError
+
+logger = logging.getLogger(__name__)
+
+GREETING = re.compile(r"^(dear|hello|hi|greetings|to whom it may concern)\b", re.IGNORECASE)
+SIGN_OFFS = re.compile(r"^(sincerely|best regards|kind regards|regards|yours (sincerely|faithfully|truly)|"
+                       r"warm regards|warmly|best wishes|with gratitude|respectfully|thank you|best|cheers)\b",
+                       re.IGNORECASE)
+RULES = ("name", "company", "job_title", "skill", "no_placeholder", "length", "greeting", "sign_off", "no_repeats")
+
+
+# --------------------------------------------------------------------------- the rubric
+
+
+def listed_skills(skills: str) -> list[str]:
+    return [s.strip().lower() for s in re.split(r"[,;\n]|\band\b", skills) if len(s.strip()) >= 2]
+
+
+def sentences(text: str) -> list[str]:
+    parts = re.split(r"(?<=[.!?])\s+|\n+", text)
+    return [re.sub(r"\W+", " ", p).strip().lower() for p in parts if len(p.split()) >= 4]
+
+
+def score_letter(text: str, profile: letter.Profile) -> dict[str, bool]:
+    """Each rule True when the letter meets it."""
+    lowered = text.lower()
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    low, high = letter.LENGTHS[profile.length]
+    said = sentences(text)
+    closing = lines[-4:]
+    return {
+        "name": profile.name.lower() in lowered,
+        "company": profile.company_name.lower() in lowered,
+        "job_title": profile.job_title.lower() in lowered,
+        "skill": any(skill in lowered for skill in listed_skills(profile.skills)),
+        "no_placeholder": not letter.PLACEHOLDER.search(text),
+        "length": low <= letter.word_count(text) <= high,
+        "greeting": bool(lines) and bool(GREETING.match(lines[0])),
+        "sign_off": any(SIGN_OFFS.match(line) and len(line.split()) <= 4 for line in closing)
+                    and any(profile.name.lower() in line.lower() for line in closing),
+        "no_repeats": len(said) == len(set(said)),
+    }
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def load_profiles(path: str | Path) -> tuple[list[letter.Profile], dict[str, int]]:
+    """Profiles from JSONL (the app's field names); bad lines are skipped and counted by reason."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"profiles file not found: {path}")
+    profiles, skipped = [], {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            skipped["empty line"] = skipped.get("empty line", 0) + 1
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict):
+                raise ValueError("not an object")
+            if any(not isinstance(v, str) for v in row.values()):
+                raise ValueError("non-string value")
+            profiles.append(letter.make_profile(**row))
+        except (ValueError, TypeError) as err:  # JSON errors and InvalidProfile are ValueErrors
+            reason = "invalid JSON" if isinstance(err, json.JSONDecodeError) else str(err).split(".")[0]
+            skipped[reason] = skipped.get(reason, 0) + 1
+    return profiles, skipped
+
+
+def resolve_gguf(model: str | Path) -> Path:
+    path = Path(model)
+    if path.is_file() and path.suffix == ".gguf":
+        return path
+    if path.is_dir():
+        found = sorted(path.glob("gguf/*.Q8_0.gguf")) or sorted(path.glob("*.Q8_0.gguf")) or sorted(path.glob("*.gguf"))
+        if found:
+            return found[0]
+    raise UserError(f"{model} is not a GGUF file nor a run folder with gguf/*.Q8_0.gguf "
+                    "(run `coverletter export` first)")
+
+
+# --------------------------------------------------------------------------- the evaluation
+
+
+def heldout_loss(llm, gguf: Path) -> float:
+    """Mean next-token loss of the GGUF on the held-out FineTome conversations, rendered with its own template."""
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    from .data import DataArguments, clean, load_rows
+    from .export import HELDOUT, gguf_logits, perplexity
+
+    template = llm.metadata.get("tokenizer.chat_template")
+    if not template:
+        return float("nan")
+    vocab = llm._model
+    formatter = Jinja2ChatFormatter(template, eos_token=vocab.token_get_text(llm.token_eos()),
+                                    bos_token=vocab.token_get_text(llm.token_bos()))
+    examples, _ = clean(load_rows(str(HELDOUT)), DataArguments())
+    sequences = [llm.tokenize(formatter(messages=e["messages"]).prompt.encode(), add_bos=False, special=True)[:512]
+                 for e in examples]
+    return math.log(perplexity(gguf_logits(gguf, sequences), sequences))
+
+
+def evaluate(model: str | Path, profiles_path: str | Path, out: str | Path | None = None,
+             limit: int | None = None, temperature: float = 0.0) -> dict:
+    from .app import LetterWriter, LoadedModel, open_gguf
+
+    gguf = resolve_gguf(model)
+    profiles, skipped = load_profiles(profiles_path)
+    if skipped:
+        logger.warning("profiles: skipped %s", ", ".join(f"{n} {why}" for why, n in skipped.items()))
+    profiles = profiles[:limit] if limit else profiles
+    if not profiles:
+        raise UserError(f"no usable profile in {profiles_path}")
+    writer = LetterWriter(LoadedModel(open_gguf(gguf, n_ctx=2048, verbose=False), gguf.name))
+    letters = []
+    for i, profile in enumerate(profiles, 1):
+        text = ""
+        for text in writer.stream(profile, None, temperature, letter.MAX_NEW_TOKENS[profile.length]):
+            pass
+        rules = score_letter(text, profile)
+        letters.append({"profile": profile.as_dict(), "letter": text, "passed": all(rules.values()), "rules": rules})
+        logger.info("%d/%d %s: %s", i, len(profiles), profile.name, "pass" if all(rules.values()) else
+                    "fail (" + ", ".join(r for r, ok in rules.items() if not ok) + ")")
+    report = {"model": str(gguf), "pass_rate": sum(x["passed"] for x in letters) / len(letters),
+              "rule_pass_rates": {r: sum(x["rules"][r] for x in letters) / len(letters) for r in RULES},
+              "heldout_loss": heldout_loss(writer.model.llm, gguf), "profiles_skipped": skipped, "letters": letters}
+    writer.model.llm.close()
+    if out:
+        write_report(report, Path(out))
+    return report
+
+
+def write_report(report: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    lines = [f"# Letter evaluation: {Path(report['model']).name}", "",
+             f"Pass rate: **{report['pass_rate']:.0%}** of {len(report['letters'])} letters; held-out FineTome "
+             f"loss {report['heldout_loss']:.3f}.", "", "| rule | passed |", "|---|---:|"]
+    lines += [f"| {rule} | {rate:.0%} |" for rule, rate in report["rule_pass_rates"].items()]
+    lines += ["", "| applicant | company | passed | failed rules |", "|---|---|---|---|"]
+    lines += [f"| {x['profile']['name']} | {x['profile']['company_name']} | {'yes' if x['passed'] else 'no'} | "
+              f"{', '.join(r for r, ok in x['rules'].items() if not ok)} |" for x in report["letters"]]
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+    plot_rules(report, out / "report.png")
+
+
+def plot_rules(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rules = ["all rules", *report["rule_pass_rates"]]
+    rates = [report["pass_rate"], *report["rule_pass_rates"].values()]
+    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=120)
+    ax.barh(rules[::-1], [100 * r for r in rates[::-1]], color=["#4c72b0"] * (len(rules) - 1) + ["#dd8452"])
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of letters")
+    ax.set_title(f"Rubric: {Path(report['model']).name}")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main(argv: list[str]) -> dict:
+    parser = argparse.ArgumentParser(prog="coverletter evaluate", description=__doc__.split("\n")[0])
+    parser.add_argument("--model", required=True, help="a GGUF file or a run folder")
+    parser.add_argument("--profiles", default="data/eval-profiles.jsonl")
+    parser.add_argument("--out", help="folder for report.json, report.md, report.png")
+    parser.add_argument("--limit", type=int, help="only the first N profiles")
+    parser.add_argument("--temperature", type=float, default=0.0)
+    args = parser.parse_args(argv)
+    report = evaluate(args.model, args.profiles, args.out, args.limit, args.temperature)
+    print(f"pass rate {report['pass_rate']:.0%} over {len(report['letters'])} letters; "
+          f"held-out loss {report['heldout_loss']:.3f}" + (f"; report in {args.out}" if args.out else ""))
+    return report

@@ -1,0 +1,111 @@
+import json
+import math
+
+import pytest
+
+from coverletter import evaluate, letter
+from coverletter.config import UserError
+from coverletter.model import embedded_gguf
+
+from conftest import ROOT, run_cli
+
+PROFILE = letter.make_profile(name="Aiko Tanaka", job_title="UX Researcher", company_name="Quillstone Analytics",
+                              skills="usability testing, survey design, Figma", reasons="Their research culture.",
+                              length="short")
+GOOD = """Dear Hiring Manager,
+
+I am writing to apply for the UX Researcher position at Quillstone Analytics. Over four years I have planned
+and run usability testing with more than two hundred participants, and I turned the findings into design
+changes that product teams could act on the same week. I also design surveys that people actually finish,
+and I prototype quickly in Figma when a question needs a concrete screen to answer it well.
+
+Quillstone Analytics stands out to me for its research culture: decisions there start from evidence, and
+researchers sit next to engineers from the first sketch to the final release. I would like to bring my
+mixed-methods experience to that team, mentor junior researchers, and keep learning from colleagues who care
+about the people who use the product as much as I do.
+
+Thank you for considering my application. I would welcome the chance to talk about how I could help.
+
+Sincerely,
+Aiko Tanaka"""
+
+
+def test_a_good_letter_passes_every_rule():
+    assert letter.word_count(GOOD) in range(120, 201)
+    assert evaluate.score_letter(GOOD, PROFILE) == {rule: True for rule in evaluate.RULES}
+
+
+BAD = {
+    "name": GOOD.replace("Aiko Tanaka", "A. T."),
+    "company": GOOD.replace("Quillstone Analytics", "your company"),
+    "job_title": GOOD.replace("UX Researcher", "research"),
+    "skill": GOOD.replace("usability testing", "studies").replace("surveys", "forms").replace("Figma", "tools"),
+    "no_placeholder": GOOD.replace("Dear Hiring Manager", "Dear [Hiring Manager Name]"),
+    "length": GOOD + "\n\n" + " ".join(["More words here."] * 30),
+    "greeting": GOOD.replace("Dear Hiring Manager,\n\n", ""),
+    "sign_off": GOOD.replace("Sincerely,\n", ""),
+    "no_repeats": GOOD.replace("Thank you for considering my application.",
+                               "Thank you for considering my application. Thank you for considering my application."),
+}
+
+
+@pytest.mark.parametrize("rule", evaluate.RULES)
+def test_each_rule_can_fail_alone(rule):
+    scores = evaluate.score_letter(BAD[rule], PROFILE)
+    assert scores[rule] is False
+    also = ["sign_off"] if rule == "name" else []  # the sign-off must carry the name too
+    assert [r for r, ok in scores.items() if not ok] == [rule, *also]
+
+
+def test_too_short_fails_length():
+    assert not evaluate.score_letter("Dear team,\n\nI want the UX Researcher job.\n\nSincerely,\nAiko Tanaka",
+                                     PROFILE)["length"]
+
+
+def test_profiles_with_bad_lines_are_skipped_and_counted(tmp_path):
+    good = {"name": "A B", "job_title": "Cook", "company_name": "Harbor Bistro", "skills": "knife work",
+            "reasons": "Seasonal menu.", "tone": "warm", "length": "short"}
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join([json.dumps(good), "", "{bad json", json.dumps({**good, "name": ""}),
+                               json.dumps({**good, "skills": 42}), json.dumps([1, 2]),
+                               json.dumps({**good, "tone": "angry"})]))
+    profiles, skipped = evaluate.load_profiles(path)
+    assert [p.name for p in profiles] == ["A B"]
+    assert skipped == {"empty line": 1, "invalid JSON": 1, "Applicant name is required": 1, "non-string value": 1,
+                       "not an object": 1, "Tone must be one of: formal, warm, enthusiastic, concise": 1}
+
+
+def test_model_that_is_not_a_gguf_or_run_is_a_clear_error(tmp_path):
+    (tmp_path / "model.bin").write_text("x")
+    for bad in (tmp_path / "model.bin", tmp_path / "nope", tmp_path):
+        with pytest.raises(UserError, match="is not a GGUF file nor a run folder"):
+            evaluate.resolve_gguf(bad)
+
+
+def test_shipped_profiles_are_varied_and_apart_from_the_app_examples():
+    from coverletter.app import EXAMPLES
+
+    profiles, skipped = evaluate.load_profiles(ROOT / "data" / "eval-profiles.jsonl")
+    assert len(profiles) >= 30 and not skipped
+    assert {p.tone for p in profiles} == set(letter.TONES) and {p.length for p in profiles} == set(letter.LENGTHS)
+    assert len({p.name for p in profiles}) == len(profiles)
+    assert not {p.name for p in profiles} & {e[0] for e in EXAMPLES}
+    assert not {p.company_name for p in profiles} & {e[2] for e in EXAMPLES}
+
+
+@pytest.mark.slow
+def test_evaluate_three_profiles_with_the_embedded_gguf_writes_its_report(tmp_path):
+    out = tmp_path / "eval"
+    result = run_cli("evaluate", "--model", str(embedded_gguf("smollm2-135m-instruct")), "--out", str(out),
+                     "--limit", "3")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads((out / "report.json").read_text())
+    assert len(report["letters"]) == 3 and 0 <= report["pass_rate"] <= 1
+    assert set(report["rule_pass_rates"]) == set(evaluate.RULES)
+    for entry in report["letters"]:
+        assert entry["letter"].strip() and set(entry["rules"]) == set(evaluate.RULES)
+        assert entry["passed"] == all(entry["rules"].values())
+    assert math.isfinite(report["heldout_loss"]) and 0.5 < report["heldout_loss"] < 6
+    assert "| rule | passed |" in (out / "report.md").read_text()
+    assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
+    assert "pass rate" in result.stdout
