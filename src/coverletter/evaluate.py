@@ -111,9 +111,10 @@ def heldout_loss(llm, gguf: Path) -> float:
     template = llm.metadata.get("tokenizer.chat_template")
     if not template:
         return float("nan")
-    vocab = llm._model
-    formatter = Jinja2ChatFormatter(template, eos_token=vocab.token_get_text(llm.token_eos()),
-                                    bos_token=vocab.token_get_text(llm.token_bos()))
+    def text_of(token: int) -> str:
+        return llm.detokenize([token], special=True).decode("utf-8", errors="ignore")
+
+    formatter = Jinja2ChatFormatter(template, eos_token=text_of(llm.token_eos()), bos_token=text_of(llm.token_bos()))
     examples, _ = clean(load_rows(str(HELDOUT)), DataArguments())
     sequences = [llm.tokenize(formatter(messages=e["messages"]).prompt.encode(), add_bos=False, special=True)[:512]
                  for e in examples]
