@@ -105,8 +105,7 @@ def heldout_loss(llm, gguf: Path) -> float:
     """Mean next-token loss of the GGUF on the held-out FineTome conversations, rendered with its own template."""
     from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
-    from .data import DataArguments, clean, load_rows
-    from .export import HELDOUT, gguf_logits, perplexity
+    from .export import gguf_logits, heldout_messages, perplexity
 
     template = llm.metadata.get("tokenizer.chat_template")
     if not template:
@@ -115,9 +114,8 @@ def heldout_loss(llm, gguf: Path) -> float:
         return llm.detokenize([token], special=True).decode("utf-8", errors="ignore")
 
     formatter = Jinja2ChatFormatter(template, eos_token=text_of(llm.token_eos()), bos_token=text_of(llm.token_bos()))
-    examples, _ = clean(load_rows(str(HELDOUT)), DataArguments())
-    sequences = [llm.tokenize(formatter(messages=e["messages"]).prompt.encode(), add_bos=False, special=True)[:512]
-                 for e in examples]
+    sequences = [llm.tokenize(formatter(messages=m).prompt.encode(), add_bos=False, special=True)[:512]
+                 for m in heldout_messages()]
     return math.log(perplexity(gguf_logits(gguf, sequences), sequences))
 
 

@@ -234,13 +234,18 @@ def redirect_c_output(log: Path):
 # --------------------------------------------------------------------------- validation
 
 
-def heldout_token_ids(tokenizer, limit: int = 512) -> list[list[int]]:
-    """Held-out FineTome conversations (never trained on), rendered with the chat template."""
-    from .data import clean, load_rows
+def heldout_messages() -> list[list[dict]]:
+    """The held-out FineTome conversations (never trained on) as chat messages."""
     from .config import DataArguments
+    from .data import clean, load_rows
 
     examples, _ = clean(load_rows(str(HELDOUT)), DataArguments())
-    return [tokenizer.apply_chat_template(e["messages"], tokenize=True, return_dict=False)[:limit] for e in examples]
+    return [e["messages"] for e in examples]
+
+
+def heldout_token_ids(tokenizer, limit: int = 512) -> list[list[int]]:
+    """The held-out conversations rendered with the chat template and tokenized."""
+    return [tokenizer.apply_chat_template(m, tokenize=True, return_dict=False)[:limit] for m in heldout_messages()]
 
 
 def hf_top1(merged: Path, sequences: list[list[int]]) -> list[list[int]]:
