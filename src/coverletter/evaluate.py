@@ -21,9 +21,6 @@ from .config import UserError
 logger = logging.getLogger(__name__)
 
 GREETING = re.compile(r"^(dear|hello|hi|greetings|to whom it may concern)\b", re.IGNORECASE)
-SIGN_OFFS = re.compile(r"^(sincerely|best regards|kind regards|regards|yours (sincerely|faithfully|truly)|"
-                       r"warm regards|warmly|best wishes|with gratitude|respectfully|thank you|best|cheers)\b",
-                       re.IGNORECASE)
 RULES = ("name", "company", "job_title", "skill", "no_placeholder", "length", "greeting", "sign_off", "no_repeats")
 
 
@@ -54,7 +51,7 @@ def score_letter(text: str, profile: letter.Profile) -> dict[str, bool]:
         "no_placeholder": not letter.PLACEHOLDER.search(text),
         "length": low <= letter.word_count(text) <= high,
         "greeting": bool(lines) and bool(GREETING.match(lines[0])),
-        "sign_off": any(SIGN_OFFS.match(line) and len(line.split()) <= 4 for line in closing)
+        "sign_off": any(letter.is_sign_off(line) for line in closing)
                     and any(profile.name.lower() in line.lower() for line in closing),
         "no_repeats": len(said) == len(set(said)),
     }

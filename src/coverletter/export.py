@@ -93,12 +93,10 @@ def base_model_of(run_dir: Path, adapter: Path) -> str:
     return json.loads((adapter / "adapter_config.json").read_text())["base_model_name_or_path"]
 
 
-def check_adapter_fits(adapter: Path, base_path: str) -> None:
+def check_adapter_fits(adapter: Path, base_path: str, config) -> None:
     """An adapter trained on another base model has LoRA matrices of other shapes: say so before merging."""
     from safetensors import safe_open
-    from transformers import AutoConfig
 
-    config = model_lib.call_hub(AutoConfig.from_pretrained, base_path)
     weights = adapter / "adapter_model.safetensors"
     if not weights.is_file():
         raise UserError(f"{adapter} has no adapter_model.safetensors")
@@ -151,10 +149,7 @@ def check_push(repo_id: str | None, dry_run: bool) -> None:
                         "(or add --dry_run to only build the upload folder)")
 
 
-def base_parameter_count(base_path: str) -> int:
-    from transformers import AutoConfig
-
-    config = model_lib.call_hub(AutoConfig.from_pretrained, base_path)
+def base_parameter_count(config) -> int:
     h, layers, inter = config.hidden_size, config.num_hidden_layers, config.intermediate_size
     kv = config.num_key_value_heads * (h // config.num_attention_heads)
     per_layer = h * (2 * h + 2 * kv) + 3 * h * inter
@@ -424,11 +419,14 @@ def export_gguf(run: str | Path, *, checkpoint: int | None = None, quant: list[s
     adapter = find_adapter(run_dir, checkpoint)
     base_name = base_model_of(run_dir, adapter)
     base_path = model_lib.resolve_model_path(base_name)
-    check_adapter_fits(adapter, base_path)
+    from transformers import AutoConfig
+
+    base_config = model_lib.call_hub(AutoConfig.from_pretrained, base_path)
+    check_adapter_fits(adapter, base_path, base_config)
     check_push(push_to, dry_run)
     out_dir = Path(out) if out else run_dir / "gguf"
     check_writable(out_dir)
-    check_disk(out_dir, base_parameter_count(base_path), quants)
+    check_disk(out_dir, base_parameter_count(base_config), quants)
     name = model_name or f"{model_lib.display_name(base_name)}-{run_dir.resolve().name}"
 
     started = time.time()

@@ -109,7 +109,8 @@ BOILERPLATE_OPENER = re.compile(
 PLACEHOLDER = re.compile(r"\[([^\[\]\n]{2,40})\]|<([A-Za-z][^<>\n]{1,38})>")
 SENTENCE_END = re.compile(r"[.!?)\"'”’]\s*$")
 SIGN_OFF = re.compile(r"^(sincerely|best regards|kind regards|regards|yours (?:sincerely|faithfully|truly)|"
-                      r"warm regards|with gratitude|thank you|best)[,!.]?$", re.IGNORECASE)
+                      r"warm regards|warmly|best wishes|with gratitude|respectfully|thank you|best|cheers)\b",
+                      re.IGNORECASE)
 
 
 def clean_letter(text: str, profile: Profile | None = None) -> str:
@@ -142,7 +143,7 @@ def drop_unfinished_sentence(text: str) -> str:
     """Cut a last sentence that generation stopped in the middle of (a sign-off line or a name is kept)."""
     lines = text.rstrip().split("\n")
     last = lines[-1].strip()
-    if not last or SENTENCE_END.search(last) or SIGN_OFF.match(last) or len(last.split()) <= 4:
+    if not last or SENTENCE_END.search(last) or len(last.split()) <= 4:  # a short line: a sign-off or a name
         return text
     cut = max(last.rfind(". "), last.rfind("! "), last.rfind("? "))
     lines[-1] = last[: cut + 1] if cut != -1 else ""
@@ -166,6 +167,11 @@ def fill_placeholders(text: str, profile: Profile) -> str:
         return getattr(profile, field) if field else match.group(0)
 
     return PLACEHOLDER.sub(replace, text)
+
+
+def is_sign_off(line: str) -> bool:
+    """'Sincerely,' or 'Best regards' on its own short line (not 'Thank you for your time.')."""
+    return bool(SIGN_OFF.match(line.strip())) and len(line.split()) <= 4
 
 
 def word_count(text: str) -> int:
