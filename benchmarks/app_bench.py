@@ -3,7 +3,8 @@
     python benchmarks/app_bench.py [--gguf runs/demo/gguf/NAME.Q8_0.gguf] [--tokens 96] [--users 20]
 
 1. Raw llama-cpp-python: time to first token and decode tokens/s for the app's own prompt (temperature 0).
-2. The same through the running app's API (`gradio_client`, /generate): each streamed update is one token.
+2. The same through the running app's API (`gradio_client`, /generate). The app streams at most 20 updates a
+   second, so its decode rate is the raw run's token count (the same greedy letter) over first-to-last update.
 3. `--users` concurrent clients on loopback, one short letter each (bounded: the run stops by itself):
    all served?, p50/p95 latency, and the server's peak RSS against the GGUF's size.
 """
@@ -37,28 +38,32 @@ def default_gguf() -> Path:
     return embedded_gguf("smollm2-135m-instruct")
 
 
-def raw_speed(gguf: Path, tokens: int) -> tuple[float, float]:
+def raw_speed(gguf: Path, tokens: int) -> tuple[float, float, int, str]:
+    """Time to first token, decode tok/s, tokens generated, and the cleaned letter."""
     from llama_cpp import Llama
 
     from coverletter import app, letter
 
-    llm = Llama(str(gguf), n_ctx=app.CONTEXT_TOKENS, n_threads=os.cpu_count(), verbose=False)
-    messages = letter.build_messages(letter.make_profile(**FORM))
+    llm = Llama(str(gguf), **app.llama_settings())
+    profile = letter.make_profile(**FORM)
+    messages = letter.build_messages(profile)
     llm.create_chat_completion(messages, temperature=0.0, max_tokens=4)  # warm-up, as the app's first request
-    started, stamps = time.perf_counter(), []
+    started, stamps, text = time.perf_counter(), [], ""
     for chunk in llm.create_chat_completion(messages, stream=True, temperature=0.0, max_tokens=tokens,
                                             repeat_penalty=1.1):
         if chunk["choices"][0]["delta"].get("content"):
             stamps.append(time.perf_counter())
+            text += chunk["choices"][0]["delta"]["content"]
     llm.close()
-    return stamps[0] - started, (len(stamps) - 1) / (stamps[-1] - stamps[0])
+    return stamps[0] - started, (len(stamps) - 1) / (stamps[-1] - stamps[0]), len(stamps), letter.clean_letter(text, profile)
 
 
-def api_speed(client, tokens: int) -> tuple[float, float]:
+def api_speed(client, tokens: int, generated: int) -> tuple[float, float, str]:
+    """Time to first update, decode tok/s over `generated` tokens, and the final letter."""
     started = time.perf_counter()
     job = client.submit(**FORM, temperature=0.0, max_new_tokens=tokens, api_name="/generate")
     stamps = [time.perf_counter() for update in job if update]  # blocks between updates: no busy polling
-    return stamps[0] - started, (len(stamps) - 1) / (stamps[-1] - stamps[0])
+    return stamps[0] - started, (generated - 1) / (stamps[-1] - stamps[0]), job.result()
 
 
 def free_port() -> int:
@@ -78,7 +83,7 @@ def main() -> None:
     args = parser.parse_args()
     gguf = args.gguf or default_gguf()
 
-    raw_first, raw_rate = raw_speed(gguf, args.tokens)
+    raw_first, raw_rate, generated, raw_letter = raw_speed(gguf, args.tokens)
 
     port = free_port()
     env = {**os.environ, "MODEL_PATH": str(gguf), "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
@@ -103,8 +108,8 @@ def main() -> None:
 
         threading.Thread(target=watch_rss, daemon=True).start()
         client = Client(url, verbose=False)
-        api_speed(client, 64)  # warm-up: first request pays for lazy set-up (64: the slider's minimum)
-        api_first, api_rate = api_speed(client, args.tokens)
+        api_speed(client, 64, 64)  # warm-up: first request pays for lazy set-up (64: the slider's minimum)
+        api_first, api_rate, api_letter = api_speed(client, args.tokens, generated)
 
         def one_user(i: int) -> tuple[bool, float]:
             started = time.perf_counter()
@@ -133,7 +138,8 @@ def main() -> None:
     print("|---|---:|---:|")
     print(f"| raw llama-cpp-python | {raw_first:.3f} | {raw_rate:.1f} |")
     print(f"| app API (gradio_client, /generate) | {api_first:.3f} | {api_rate:.1f} |")
-    print(f"\napp / raw decode: {api_rate / raw_rate:.2f}x (goal >= 0.95x)")
+    print(f"\nsame letter through both paths: {api_letter == raw_letter}")
+    print(f"app / raw decode: {api_rate / raw_rate:.2f}x (goal >= 0.95x)")
     print(f"{args.users} concurrent users: {served}/{args.users} served in {load_seconds:.1f} s; latency p50 "
           f"{statistics.median(latencies):.1f} s, p95 {latencies[max(0, int(0.95 * len(latencies)) - 1)]:.1f} s")
     print(f"server peak RSS {rss_mb:.0f} MB vs GGUF {size_mb:.0f} MB: limit 1.5 x file + 200 MB = "

@@ -5,6 +5,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 
@@ -24,6 +25,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+needs_chromium = pytest.mark.skipif(
+    shutil.which("chromium") is None and not os.environ.get("CI"),
+    reason="needs Debian's chromium (apt-get install chromium); .ci/run installs it, and in CI a missing browser "
+           "fails this test instead of skipping it")
+
+
+def open_browser(playwright):
+    return playwright.chromium.launch(executable_path=shutil.which("chromium"),
+                                      args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
 
 
 @pytest.fixture(scope="module")
@@ -75,15 +87,12 @@ def test_api_validation_error_comes_back_as_a_message(server):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("chromium") is None and not os.environ.get("CI"),
-                    reason="needs Debian's chromium (apt-get install chromium); .ci/run installs it, and in CI "
-                           "a missing browser fails this test instead of skipping it")
+@needs_chromium
 def test_browser_fills_the_form_and_gets_a_letter(server, tmp_path):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"),
-                                    args=["--no-sandbox", "--disable-background-networking", "--disable-gpu"])
+        browser = open_browser(p)
         page = browser.new_page(viewport={"width": 1280, "height": 1100})
         page.goto(server)
         page.get_by_label("Your name").fill(FORM["name"])
@@ -102,6 +111,71 @@ def test_browser_fills_the_form_and_gets_a_letter(server, tmp_path):
         assert page.locator("#downloads").get_by_text(".docx").count() >= 1
         browser.close()
     assert (tmp_path / "letter.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_a_form_too_long_for_the_context_says_what_to_shorten(server):
+    from gradio_client import Client
+
+    ad = "We need an engineer who ships reliable data pipelines, reviews code kindly and mentors juniors. " * 60
+    long_form = {**FORM, "skills": ("Kafka, Spark, Airflow, dbt, Postgres tuning, " * 45)[:2000],
+                 "reasons": ("Your platform team publishes thoughtful engineering posts. " * 40)[:2000],
+                 "job_description": ad[:6000]}
+    with pytest.raises(Exception, match="too long for this model.*Shorten the job description"):
+        Client(server, verbose=False).predict(**long_form, length="long", api_name="/generate")
+
+
+class HeldModel:
+    """A llama stand-in that keeps the one generation slot busy until the test opens the gate."""
+
+    def __init__(self):
+        self.gate = threading.Event()
+
+    def n_ctx(self):
+        return 2048
+
+    def tokenize(self, data, add_bos=False):
+        return data.split()
+
+    def create_chat_completion(self, messages, **settings):
+        self.gate.wait(120)
+        yield {"choices": [{"delta": {"content": "Dear team,\n\nI would like the job.\n\nBest regards,\nMaria Lopez"}}]}
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_a_full_queue_answers_busy_and_the_app_keeps_serving(tmp_path):
+    from gradio_client import Client
+    from playwright.sync_api import sync_playwright
+
+    model = HeldModel()
+    ui = app_lib.build_app(app_lib.LetterWriter(app_lib.LoadedModel(model, "held")), queue_max_size=1)
+    port = free_port()
+    ui.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        client = Client(url, verbose=False)
+        jobs = [client.submit(**FORM, api_name="/generate") for _ in range(3)]  # 1 writing + 1 waiting + 1 too many
+        rejected = []
+        for job in jobs:
+            try:
+                job.result(timeout=5)
+            except Exception as err:  # the held ones time out; the one past the queue is refused at once
+                rejected.append(str(err))
+        assert any("Queue is full" in message for message in rejected), rejected
+        with sync_playwright() as p:
+            browser = open_browser(p)
+            page = browser.new_page()
+            page.goto(url)
+            page.get_by_role("button", name="Generate", exact=True).click()
+            page.get_by_text("currently busy").first.wait_for(timeout=30_000)
+            page.screenshot(path=str(tmp_path / "busy.png"))
+            browser.close()
+        model.gate.set()
+        assert Client(url, verbose=False).predict(**FORM, api_name="/generate").endswith("Maria Lopez")
+    finally:
+        model.gate.set()
+        ui.close()
 
 
 def test_missing_or_corrupt_gguf_is_a_clear_startup_error(tmp_path):

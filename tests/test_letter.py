@@ -121,3 +121,9 @@ def test_word_count_and_file_stem():
     assert letter.word_count("Dear Ms. O'Neil, I'm a well-known analyst.") == 7
     assert letter.file_stem("Acme / Corp: <Ltd>") == "Cover letter - Acme  Corp Ltd"
     assert letter.file_stem("???") == "Cover letter - company"
+
+
+def test_while_streaming_the_sentence_being_written_is_shown():
+    partial = "Dear Hiring Manager at Northwind Logistics and team"
+    assert letter.clean_letter(partial, finished=False) == partial
+    assert letter.clean_letter(partial) == ""  # the finished letter drops it

@@ -14,6 +14,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,12 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL_FILE = "*Q8_0.gguf"
 CONTEXT_TOKENS = 2048  # the prompt (<= ~2,000 tokens with a full job ad) plus the longest letter fit
-QUEUE_MAX_SIZE = 24  # waiting requests; past it Gradio answers "queue is full, try again"
+# Flash attention and 256-token batches: faster than llama.cpp's defaults on a CPU, with 30 MB smaller compute
+# buffers, which keeps the Space within its memory goal (docs/benchmarks.md).
+LLAMA_SETTINGS = {"n_ctx": CONTEXT_TOKENS, "n_batch": 256, "n_ubatch": 256, "flash_attn": True, "verbose": False}
+QUEUE_MAX_SIZE = 24  # waiting requests; past it the browser shows "This application is currently busy"
+UPDATE_SECONDS = 0.05  # at most 20 streamed updates a second: each costs a clean-up and a message to the browser
+TOKENS_PER_WORD = 1.4  # room to keep free in the context for a letter of the requested length
 EXAMPLES = [
     ["Maria Lopez", "Data Analyst", "Northwind Logistics",
      "SQL, Python (pandas), Tableau dashboards, A/B test analysis, explaining numbers to non-technical teams",
@@ -48,6 +54,10 @@ class LoadedModel:
 
 class ModelNotFound(RuntimeError):
     """No usable GGUF: the message names the path and how to fix it."""
+
+
+class InputTooLong(ValueError):
+    """The prompt leaves no room in the model's context for the letter; the message says what to shorten."""
 
 
 # --------------------------------------------------------------------------- model
@@ -77,9 +87,13 @@ def chat_format_for(llm) -> str | None:
     return "llama-3" if llm.metadata.get("general.architecture") == "llama" else None
 
 
+def llama_settings() -> dict:
+    return {**LLAMA_SETTINGS, "n_threads": os.cpu_count() or 1}
+
+
 def load_model(env: dict | None = None) -> LoadedModel:
     env = os.environ if env is None else env
-    kwargs = {"n_ctx": CONTEXT_TOKENS, "n_threads": os.cpu_count() or 1, "verbose": False}
+    kwargs = llama_settings()
     if env.get("MODEL_PATH"):
         path = Path(env["MODEL_PATH"])
         return with_chat_format(open_gguf(path, **kwargs), path, f"{path.name} (MODEL_PATH)", kwargs)
@@ -129,16 +143,37 @@ class LetterWriter:
         self.lock = threading.Lock()
 
     def stream(self, profile: letter.Profile, system_message: str | None, temperature: float, max_new_tokens: int):
-        """Yield the cleaned letter so far, token by token."""
+        """Yield the cleaned letter so far as it grows (every UPDATE_SECONDS at most, and once at the end)."""
         messages = letter.build_messages(profile, system_message)
-        raw = ""
+        raw, last_update = "", 0.0
         with self.lock:
+            self.check_room(messages, profile)
             chunks = self.model.llm.create_chat_completion(
                 messages, stream=True, temperature=float(temperature), max_tokens=int(max_new_tokens),
                 repeat_penalty=1.1)
             for chunk in chunks:
                 raw += chunk["choices"][0]["delta"].get("content") or ""
-                yield letter.clean_letter(raw, profile) if raw.strip() else ""
+                if raw.strip() and time.monotonic() - last_update >= UPDATE_SECONDS:
+                    last_update = time.monotonic()
+                    yield letter.clean_letter(raw, profile, finished=False)
+        yield letter.clean_letter(raw, profile) if raw.strip() else ""
+
+    def write(self, profile: letter.Profile, temperature: float = 0.0) -> str:
+        """The whole letter at once (the evaluation and the notebook), through the same path as the form."""
+        text = ""
+        for text in self.stream(profile, None, temperature, letter.MAX_NEW_TOKENS[profile.length]):
+            pass
+        return text
+
+    def check_room(self, messages: list[dict], profile: letter.Profile) -> None:
+        llm = self.model.llm
+        prompt = sum(len(llm.tokenize(m["content"].encode(), add_bos=False)) for m in messages) + 32  # + template
+        needed = int(letter.LENGTHS[profile.length][1] * TOKENS_PER_WORD)
+        if prompt + needed > llm.n_ctx():
+            raise InputTooLong(
+                f"The form's text is too long for this model: about {prompt:,} tokens, leaving no room in its "
+                f"{llm.n_ctx():,}-token context for a {profile.length} letter (about {needed} tokens). Shorten the "
+                "job description, the skills or the reasons, or choose a shorter length.")
 
 
 def write_downloads(text: str, company_name: str) -> list[str]:
@@ -160,7 +195,7 @@ def write_downloads(text: str, company_name: str) -> list[str]:
 # --------------------------------------------------------------------------- the UI
 
 
-def build_app(writer: LetterWriter):
+def build_app(writer: LetterWriter, queue_max_size: int = QUEUE_MAX_SIZE):
     import gradio as gr
 
     def generate(name, job_title, company_name, skills, reasons, job_description="", tone="formal",
@@ -174,6 +209,8 @@ def build_app(writer: LetterWriter):
         tokens = int(max_new_tokens or letter.MAX_NEW_TOKENS[profile.length])
         try:
             yield from writer.stream(profile, system_message, temperature, tokens)
+        except InputTooLong as err:
+            raise gr.Error(str(err), title="Please shorten the form", print_exception=False) from None
         except Exception:  # one bad request must not take the app down, nor show a traceback
             logger.exception("generation failed")
             raise gr.Error("The model failed to write this letter. Please try again.") from None
@@ -220,7 +257,7 @@ def build_app(writer: LetterWriter):
             event.then(finish, [output, company_name], [words, downloads], api_visibility="private")
             runs.append(event)
         stop_button.click(None, None, None, cancels=runs, api_visibility="private")
-    app.queue(default_concurrency_limit=1, max_size=QUEUE_MAX_SIZE)
+    app.queue(default_concurrency_limit=1, max_size=queue_max_size)
     return app
 
 

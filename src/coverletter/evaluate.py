@@ -118,7 +118,7 @@ def heldout_loss(llm, gguf: Path) -> float:
 
 def evaluate(model: str | Path, profiles_path: str | Path, out: str | Path | None = None,
              limit: int | None = None, temperature: float = 0.0) -> dict:
-    from .app import LetterWriter, LoadedModel, open_gguf
+    from .app import LetterWriter, LoadedModel, llama_settings, open_gguf
 
     gguf = resolve_gguf(model)
     profiles, skipped = load_profiles(profiles_path)
@@ -127,12 +127,10 @@ def evaluate(model: str | Path, profiles_path: str | Path, out: str | Path | Non
     profiles = profiles[:limit] if limit else profiles
     if not profiles:
         raise UserError(f"no usable profile in {profiles_path}")
-    writer = LetterWriter(LoadedModel(open_gguf(gguf, n_ctx=2048, verbose=False), gguf.name))
+    writer = LetterWriter(LoadedModel(open_gguf(gguf, **llama_settings()), gguf.name))
     letters = []
     for i, profile in enumerate(profiles, 1):
-        text = ""
-        for text in writer.stream(profile, None, temperature, letter.MAX_NEW_TOKENS[profile.length]):
-            pass
+        text = writer.write(profile, temperature)
         rules = score_letter(text, profile)
         letters.append({"profile": profile.as_dict(), "letter": text, "passed": all(rules.values()), "rules": rules})
         logger.info("%d/%d %s: %s", i, len(profiles), profile.name, "pass" if all(rules.values()) else

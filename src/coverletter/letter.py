@@ -113,9 +113,10 @@ SIGN_OFF = re.compile(r"^(sincerely|best regards|kind regards|regards|yours (?:s
                       re.IGNORECASE)
 
 
-def clean_letter(text: str, profile: Profile | None = None) -> str:
+def clean_letter(text: str, profile: Profile | None = None, finished: bool = True) -> str:
     """Tidy what the model wrote: role prefixes, template tokens, 'Here is your letter:' openers, repeated
-    paragraphs, a trailing unfinished sentence; fill [Company Name]-style placeholders from the form."""
+    paragraphs, a trailing unfinished sentence; fill [Company Name]-style placeholders from the form.
+    While the letter is still streaming (finished=False) the sentence being written is kept."""
     text = TEMPLATE_TOKEN.sub("", text).replace("\r\n", "\n")
     previous = None
     while previous != text:  # prefixes can be stacked: "assistant\nHere is your cover letter:\n..."
@@ -125,7 +126,7 @@ def clean_letter(text: str, profile: Profile | None = None) -> str:
     if profile is not None:
         text = fill_placeholders(text, profile)
     text = drop_repeated_paragraphs(text)
-    return drop_unfinished_sentence(text).strip()
+    return (drop_unfinished_sentence(text) if finished else text).strip()
 
 
 def drop_repeated_paragraphs(text: str) -> str:

@@ -128,16 +128,15 @@ def sample_letter(model_name: str, adapter: str | Path | None = None, max_new_to
     return letter.clean_letter(text, profile)
 
 
-def try_gguf(path: str | Path, max_tokens: int = 200, **fields) -> str:
-    """A letter from an exported GGUF through llama-cpp-python, as the Space will serve it."""
-    from llama_cpp import Llama
+def try_gguf(path: str | Path, **fields) -> str:
+    """A letter from an exported GGUF, written exactly as the Space writes it."""
+    from .app import LetterWriter, LoadedModel, llama_settings, open_gguf
 
     profile = letter.make_profile(**{**SAMPLE_PROFILE, **fields})
-    llm = Llama(str(path), n_ctx=2048, n_threads=os.cpu_count(), verbose=False)
-    reply = llm.create_chat_completion(letter.build_messages(profile), max_tokens=max_tokens, temperature=0.0,
-                                       repeat_penalty=1.1)
-    llm.close()
-    return letter.clean_letter(reply["choices"][0]["message"]["content"], profile)
+    writer = LetterWriter(LoadedModel(open_gguf(Path(path), **llama_settings()), Path(path).name))
+    text = writer.write(profile)
+    writer.model.llm.close()
+    return text
 
 
 def publish_if_asked(result, push_to_hub: bool, hub_repo: str) -> None:
