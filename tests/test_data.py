@@ -1,12 +1,13 @@
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-from coverletter import data
+from coverletter import data, letter
 from coverletter.config import DataArguments, UserError
 
-from conftest import SAMPLE
+from conftest import ROOT, SAMPLE
 
 H = {"from": "human", "value": "What is 2 + 2?"}
 G = {"from": "gpt", "value": "2 + 2 = 4."}
@@ -128,6 +129,88 @@ def test_dedupe_off_keeps_duplicates_and_max_samples_stops_early():
     assert len(kept) == 3
     kept, report = data.clean(rows, DataArguments())
     assert len(kept) == 1 and report.dropped["duplicate"] == 4
+
+
+# --------------------------------------------------------------------------- near duplicates, before/after report
+
+QUESTION = {"from": "human", "value": "Why does the sky look blue during the day but red and orange at sunset?"}
+ANSWER = (
+    "Sunlight contains every colour, and the air scatters short blue wavelengths far more strongly than long red "
+    "ones. During the day, sunlight crosses a thin layer of air, so scattered blue light reaches your eyes from "
+    "every direction and the whole sky looks blue. At sunset the light travels through much more air before it "
+    "reaches you, so most of the blue has been scattered away, and the remaining reds and oranges dominate."
+)
+
+
+def test_near_duplicates_are_dropped_at_the_threshold_and_kept_when_off():
+    original = row(QUESTION, answer(ANSWER))
+    one_word_changed = row(QUESTION, answer(ANSWER.replace("thin layer", "short layer")))
+    respaced = row(QUESTION, answer(ANSWER.upper().replace(", ", " ,  ").replace(".", " ;")))
+    same_question_other_answer = row(QUESTION, answer(
+        "Air molecules scatter light, a process called Rayleigh scattering, and its strength rises steeply as the "
+        "wavelength gets shorter. Violet is scattered even more than blue, yet our eyes are more sensitive to blue "
+        "and part of the violet is absorbed high up, which is why we see blue. Low sun means a long path: reds win."))
+    other_topic = row({"from": "human", "value": "How do I reverse a list in Python?"},
+                      answer("Use my_list.reverse() to reverse it in place, or my_list[::-1] for a reversed copy."))
+    rows = [original, one_word_changed, respaced, same_question_other_answer, other_topic]
+
+    kept, report = data.clean(rows, DataArguments(near_dedupe_threshold=0.8))
+    assert kept == [data.standardize(r) for r in (original, same_question_other_answer, other_topic)]
+    assert report.dropped == {"near duplicate": 2} and report.kept == 3
+    assert "filtered 2 (2 near duplicate)" in report.line()
+
+    kept, report = data.clean(rows, DataArguments())
+    assert len(kept) == 5 and not report.dropped
+
+
+def test_near_dedupe_keeps_the_first_and_is_deterministic():
+    rows = [row(QUESTION, answer(ANSWER.replace("thin layer", "short layer"))), row(QUESTION, answer(ANSWER)),
+            row(QUESTION, answer(ANSWER.replace("much more air", "far more air")))]
+    first, _ = data.clean(rows, DataArguments(near_dedupe_threshold=0.8))
+    again, _ = data.clean(rows, DataArguments(near_dedupe_threshold=0.8))
+    assert first == again == [data.standardize(rows[0])]
+
+
+@pytest.mark.parametrize("threshold", [0, 1.5, -0.2])
+def test_near_dedupe_threshold_out_of_range_is_a_user_error(threshold):
+    with pytest.raises(UserError, match="near_dedupe_threshold must be above 0 and at most 1"):
+        data.clean([row(H, G)], DataArguments(near_dedupe_threshold=threshold))
+
+
+def small_report():
+    rows = [
+        row(H, answer("A long enough answer."), score=4.0),  # 14 + 21 characters
+        row(H, answer("A long enough answer."), score=4.0),  # exact duplicate
+        row(H, answer("ok"), score=2.0),  # 14 + 2 characters, answer too short
+        {"conversations": [H, answer("Unscored answer here.")]},  # 14 + 21 characters, no score
+        {"bad": 1},  # malformed: not in the 'before' statistics
+    ]
+    return data.clean(rows, DataArguments(min_response_chars=5))[1]
+
+
+def test_report_markdown_shows_before_and_after():
+    report = small_report()
+    table = report.markdown()
+    assert "| rows | 5 | 2 |" in table
+    assert "| conversation characters, mean | 30 | 35 |" in table  # (35 + 35 + 16 + 35) / 4 = 30.25
+    assert "| conversation characters, median | 35 | 35 |" in table
+    assert "| score, mean | 3.33 | 4.00 |" in table
+    assert "| score, median (min–max) | 4.00 (2.00–4.00) | 4.00 (4.00–4.00) |" in table
+    assert "| rows without a score | 1 | 1 |" in table
+    assert ("Skipped 1 malformed (1 missing 'conversations'); "
+            "filtered 2 (1 duplicate, 1 answer shorter than 5 chars).") in table
+    assert "over the 4 well-formed rows" in table
+    assert report.line() == ("data: read 5 rows, kept 2; skipped 1 malformed (1 missing 'conversations'); "
+                             "filtered 2 (1 duplicate, 1 answer shorter than 5 chars)")
+
+
+def test_report_writes_markdown_and_json(tmp_path):
+    markdown_path, json_path = small_report().write(tmp_path / "run" / "data_report.md")
+    assert json_path == tmp_path / "run" / "data_report.json"
+    assert "| rows | 5 | 2 |" in markdown_path.read_text()
+    saved = json.loads(json_path.read_text())
+    assert saved["read"] == 5 and saved["kept"] == 2 and saved["dropped"]["duplicate"] == 1
+    assert saved["before"]["chars_mean"] == 30.2 and saved["after"]["rows"] == 2 and saved["after"]["unscored"] == 1
 
 
 # --------------------------------------------------------------------------- loading
@@ -270,3 +353,153 @@ def test_dataset_in_the_wrong_schema_is_a_clear_error(tokenizer, tmp_path):
     path.write_text("\n".join(json.dumps({"instruction": "hi", "output": "hello"}) for _ in range(3)))
     with pytest.raises(UserError, match=r"no usable rows .*3 missing 'conversations'"):
         build_dataset(tokenizer, DataArguments(dataset_name=str(path)), max_length=64)
+
+
+# --------------------------------------------------------------------------- cover-letter datasets
+
+COVER_SAMPLE = ROOT / "data" / "cover-letters-sample.jsonl"
+
+
+def cover_rows():
+    return [json.loads(line) for line in COVER_SAMPLE.read_text(encoding="utf-8").splitlines()]
+
+
+def test_shipped_cover_letters_load_with_the_default_mapping():
+    examples, report = data.load_cover_letters(str(COVER_SAMPLE), data.DEFAULT_COVER_LETTER_COLUMNS)
+    rows = cover_rows()
+    assert report.kept == report.read == len(rows) >= 12, report.line()
+    assert all(set(r) == {"Job Title", "Preferred Qualifications", "Hiring Company", "Applicant Name",
+                          "Past Working Experience", "Current Working Experience", "Skillsets", "Qualifications",
+                          "Cover Letter"} for r in rows)
+    first = rows[0]
+    profile = letter.make_profile(
+        name=first["Applicant Name"], job_title=first["Job Title"], company_name=first["Hiring Company"],
+        skills="\n".join(first[c] for c in ("Skillsets", "Qualifications", "Current Working Experience",
+                                            "Past Working Experience")),
+        reasons=first["Preferred Qualifications"], tone="formal", length="standard")
+    assert examples[0] == {
+        "messages": letter.build_messages(profile) + [{"role": "assistant", "content": first["Cover Letter"]}],
+        "source": str(COVER_SAMPLE), "score": None}
+    assert {data.length_of(e["messages"][-1]["content"]) for e in examples} == set(letter.LENGTHS)
+    assert not any(letter.PLACEHOLDER.search(r["Cover Letter"]) for r in rows)
+
+
+def test_shipped_cover_letters_do_not_reuse_evaluation_names():
+    profiles = [json.loads(line) for line in (ROOT / "data" / "eval-profiles.jsonl").read_text().splitlines()]
+    text = COVER_SAMPLE.read_text(encoding="utf-8")
+    assert not [p[key] for p in profiles for key in ("name", "company_name") if p[key] in text]
+
+
+def test_custom_mapping_joins_columns():
+    columns = data.parse_columns(
+        "name=Applicant Name, job_title=Job Title, company_name=Hiring Company, skills=Skillsets+Qualifications, "
+        "reasons=Preferred Qualifications, job_description=Current Working Experience, letter=Cover Letter")
+    examples, report = data.load_cover_letters(str(COVER_SAMPLE), columns, limit=2)
+    assert len(examples) == report.kept == 2
+    first = cover_rows()[0]
+    prompt = examples[0]["messages"][1]["content"]
+    assert f"Skills: {first['Skillsets']}\n{first['Qualifications']}\nReasons for applying:" in prompt
+    assert f"The job advertisement:\n<<<\n{first['Current Working Experience']}\n>>>" in prompt
+    assert first["Past Working Experience"] not in prompt
+
+
+def test_unusable_cover_letter_rows_are_skipped_and_counted(tmp_path):
+    good = cover_rows()[0]
+    bad = [
+        {**good, "Cover Letter": "  "},
+        {key: value for key, value in good.items() if key != "Applicant Name"},
+        {**good, "Skillsets": "", "Qualifications": None, "Current Working Experience": " ",
+         "Past Working Experience": ""},
+        {**good, "Skillsets": ""},  # the other columns joined into skills still say something: kept
+        {**good, "Job Title": "Engineer " * 20},
+        {**good, "Cover Letter": good["Cover Letter"].replace("Harborlight Logistics", "[Company Name]", 1)},
+        ["not", "an", "object"],
+    ]
+    path = tmp_path / "letters.jsonl"
+    path.write_text("\n".join([json.dumps(good), *map(json.dumps, bad), "{broken"]) + "\n")
+    examples, report = data.load_cover_letters(str(path), data.DEFAULT_COVER_LETTER_COLUMNS)
+    assert len(examples) == report.kept == 2 and report.read == 9
+    assert report.malformed == {
+        "empty 'Cover Letter'": 1, "empty 'Applicant Name'": 1, "row is not an object": 1, "invalid JSON": 1,
+        "empty 'Skillsets' + 'Qualifications' + 'Current Working Experience' + 'Past Working Experience'": 1,
+        "invalid profile: Job title is too long.": 1}
+    assert report.dropped == {"letter has a placeholder": 1}
+
+
+def test_unknown_column_lists_the_dataset_columns():
+    columns = {**data.DEFAULT_COVER_LETTER_COLUMNS, "name": "Applicant"}
+    expected = r"column 'Applicant' is not in .*its columns are: 'Job Title', .*'Applicant Name'"
+    with pytest.raises(UserError, match=expected):
+        data.load_cover_letters(str(COVER_SAMPLE), columns)
+
+
+def test_mapping_with_an_unknown_or_missing_field_is_a_user_error():
+    with pytest.raises(UserError, match="unknown field 'skill' .*the fields are: name, job_title"):
+        data.load_cover_letters(str(COVER_SAMPLE), {**data.DEFAULT_COVER_LETTER_COLUMNS, "skill": "Skillsets"})
+    columns = {key: value for key, value in data.DEFAULT_COVER_LETTER_COLUMNS.items() if key != "letter"}
+    with pytest.raises(UserError, match="the column mapping has no letter"):
+        data.load_cover_letters(str(COVER_SAMPLE), columns)
+
+
+def test_parse_columns():
+    assert data.parse_columns("name=Applicant Name,job_title=Job Title,skills=Skillsets+Qualifications") == {
+        "name": "Applicant Name", "job_title": "Job Title", "skills": ["Skillsets", "Qualifications"]}
+    assert data.parse_columns(" letter = Cover Letter ") == {"letter": "Cover Letter"}
+
+
+@pytest.mark.parametrize("text,message", [
+    ("name", "cannot read 'name'"),
+    ("=Applicant Name", "cannot read '=Applicant Name'"),
+    ("skills=Skillsets+", "cannot read 'skills=Skillsets+'"),
+    ("name=A,,letter=B", "cannot read ''"),
+    ("name=A,name=B", "field 'name' is mapped twice"),
+])
+def test_parse_columns_rejects_bad_text(text, message):
+    with pytest.raises(UserError, match=re.escape(message)):
+        data.parse_columns(text)
+
+
+@pytest.mark.parametrize("words,length", [(50, "short"), (150, "short"), (200, "short"), (201, "standard"),
+                                          (320, "standard"), (400, "long"), (900, "long")])
+def test_length_of_a_letter_is_the_range_holding_its_word_count(words, length):
+    assert data.length_of("word " * words) == length
+
+
+# --------------------------------------------------------------------------- mixing cover letters
+
+
+def mixed(**options):
+    args = DataArguments(dataset_name=str(SAMPLE), min_score=3.5, **options)
+    return data.load_clean(args)
+
+
+def is_letter(example):
+    return example["source"].startswith("coverletter-synthetic")
+
+
+def test_mixture_follows_the_fraction_and_cuts_the_larger_side():
+    finetome, _ = mixed()
+    examples, report = mixed(cover_letters="synthetic", cover_letter_samples=500, cover_letter_fraction=0.75)
+    letters = [e for e in examples if is_letter(e)]
+    assert len(letters) == 3 * len(finetome)  # 3 letters per FineTome conversation; the 500 letters were cut
+    assert len(examples) - len(letters) == len(finetome)
+    examples, report = mixed(cover_letters="synthetic", cover_letter_samples=20, cover_letter_fraction=0.5)
+    assert sum(map(is_letter, examples)) == 20 and len(examples) == 40  # FineTome cut to 20
+    assert report.dropped["cut to a 50% cover-letter mixture"] == len(finetome) - 20
+    assert report.kept == 40 and report.after.rows == 40
+
+
+def test_letters_only_and_no_letters():
+    examples, _ = mixed(cover_letters="synthetic", cover_letter_samples=30, cover_letter_fraction=1.0)
+    assert len(examples) == 30 and all(map(is_letter, examples))
+    examples, _ = mixed(cover_letters="synthetic", cover_letter_samples=30, cover_letter_fraction=0.0)
+    assert not any(map(is_letter, examples))
+
+
+def test_a_cover_letter_table_is_mixed_through_its_column_mapping():
+    columns = ",".join(f"{k}={'+'.join(v) if isinstance(v, list) else v}"
+                       for k, v in data.DEFAULT_COVER_LETTER_COLUMNS.items())
+    examples, _ = mixed(cover_letters=str(ROOT / "data/cover-letters-sample.jsonl"), cover_letter_columns=columns,
+                        cover_letter_fraction=0.1)
+    tabled = [e for e in examples if "cover-letters-sample" in e["source"]]
+    assert tabled and tabled[0]["messages"][1]["content"].startswith("Write a cover letter")

@@ -4,6 +4,7 @@
     coverletter export --run RUN_DIR [--quant q4_k_m q5_k_m q8_0] [--push_to USER/REPO] [--dry_run]
     coverletter serve [--host H] [--port P]
     coverletter evaluate --model GGUF_OR_RUN [--profiles FILE.jsonl] [--out DIR]
+    coverletter synth [--count 2000] [--seed 0] [--out FILE.jsonl]
     coverletter demo
     coverletter checkpoint pack RUN_DIR [--step N] [--out FILE.zip]
 
@@ -31,6 +32,8 @@ def main(argv: list[str] | None = None) -> None:
                         add_help=False)
     commands.add_parser("evaluate", help="score letters from a GGUF on held-out profiles (evaluate --help)",
                         add_help=False)
+    commands.add_parser("synth", help="synthetic cover-letter training examples and their variety (synth --help)",
+                        add_help=False)
     demo = commands.add_parser("demo", help="fine-tune the embedded model on the shipped sample and export it to GGUF")
     demo.add_argument("--output_dir", default=DEMO_OUTPUT_DIR)
     demo.add_argument("--no_serve", action="store_true", help="stop after the export instead of serving the app")
@@ -44,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     pack.add_argument("--out")
 
     args, rest = parser.parse_known_args(argv)
-    if args.command not in ("train", "export", "evaluate") and rest:
+    if args.command not in ("train", "export", "evaluate", "synth") and rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     setup_logging()
     run_guarded(lambda: dispatch(args, rest))
@@ -69,6 +72,10 @@ def dispatch(args, rest: list[str]) -> None:
         from .evaluate import main as evaluate_main
 
         evaluate_main(rest)
+    elif args.command == "synth":
+        from .synthetic import main as synth_main
+
+        synth_main(rest)
     elif args.command == "export":
         from .export import main as export_main
 

@@ -39,6 +39,17 @@ class DataArguments:
     max_conversation_chars: int | None = field(
         default=None, metadata={"help": "Drop rows whose conversation text is longer than this."}
     )
+    near_dedupe_threshold: float | None = field(
+        default=None,
+        metadata={"help": "Drop conversations whose word-shingle Jaccard similarity to an earlier kept one is at "
+                          "least this (e.g. 0.8); unset: off."},
+    )
+    cover_letter_columns: str | None = field(
+        default=None,
+        metadata={"help": "Cover-letter dataset columns for the form's fields, e.g. 'name=Applicant Name,"
+                          "skills=Skillsets+Qualifications,...' (+ joins columns); unset: the "
+                          "ShashiVish/cover-letter-dataset layout."},
+    )
     response_template: str | None = field(
         default=None,
         metadata={"help": "Text that opens an assistant turn in the rendered chat; detected from the template if unset."},
@@ -47,6 +58,18 @@ class DataArguments:
         default=None,
         metadata={"help": "Text that closes an assistant turn; detected from the template if unset."},
     )
+    cover_letters: str | None = field(
+        default=None,
+        metadata={"help": "Cover letters to mix in: 'synthetic' (coverletter.synthetic), a Hub dataset id or a local "
+                          "file (FineTome schema, or any layout with cover_letter_columns); unset: none."},
+    )
+    cover_letter_samples: int = field(default=2000, metadata={"help": "How many cover letters to generate or take."})
+    cover_letter_fraction: float = field(
+        default=0.5,
+        metadata={"help": "Share of cover letters in the training mixture (0.75 = 3 letters per FineTome "
+                          "conversation); the larger source is cut to fit."},
+    )
+    cover_letter_seed: int = field(default=0, metadata={"help": "Seed of the synthetic cover-letter generator."})
 
 
 @dataclass

@@ -58,6 +58,8 @@ def train(data_args, run_args, model_args, training_args) -> Path:
     model, tokenizer, peft_config = model_lib.load_for_training(model_args, training_args, backend)
     dataset = data_lib.tokenize_dataset(tokenizer, examples, report, data_args, training_args.max_length)
     print(report.line(), flush=True)
+    if training_args.process_index == 0:
+        report.write(output_dir / "data_report.md")
 
     ###############
     # Trainer

@@ -1,0 +1,142 @@
+"""Hyper-parameter study on the CPU recipe: learning rate, LoRA rank and data mixture, one factor at a time.
+
+    python benchmarks/hparam_study.py [--only NAME ...] [--profiles data/eval-profiles.jsonl]
+
+Every run: `coverletter train` (the CPU recipe, its seed and step count: the same number of examples, and
+tokens reported), `coverletter export --quant q8_0`, `coverletter evaluate` on the held-out profiles. The base
+model is converted to Q8_0 the same way, without an adapter, so both sides are compared in the same format.
+Results go to runs/study/ (one folder per run, results.json) and the table and curves to docs/experiments/.
+Runs already finished are read back, not repeated, so the study can be stopped and continued.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STUDY = ROOT / "runs/study"
+DOCS = ROOT / "docs/experiments"
+GRID = {  # name: overrides of recipes/smollm2-135m-cpu.yaml
+    "center": {},
+    "lr-3e-4": {"learning_rate": 3e-4},
+    "lr-3e-3": {"learning_rate": 3e-3},
+    "rank-32": {"lora_r": 32, "lora_alpha": 32},
+    "letters-50%": {"cover_letter_fraction": 0.5},
+    "letters-100%": {"cover_letter_fraction": 1.0},
+}
+
+
+def coverletter(*args: str, log: Path) -> None:
+    with log.open("w") as out:
+        done = subprocess.run([sys.executable, "-m", "coverletter", *args], cwd=ROOT, stdout=out,
+                              stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        raise SystemExit(f"coverletter {args[0]} failed; see {log}")
+
+
+def base_q8(out: Path) -> Path:
+    """The embedded base model as Q8_0, through the same converter and quantizer as every export."""
+    from coverletter.export import convert_to_f16, quantize
+    from coverletter.model import embedded_checkpoint
+
+    target = out / "smollm2-135m-instruct-base.Q8_0.gguf"
+    if not target.is_file():
+        out.mkdir(parents=True, exist_ok=True)
+        f16 = out / "base.F16.gguf"
+        convert_to_f16(embedded_checkpoint("smollm2-135m-instruct"), f16, "smollm2-135m-instruct", out / "convert.log")
+        quantize(f16, target, "q8_0", out / "quantize.log")
+        f16.unlink()
+    return target
+
+
+def run_one(name: str, overrides: dict, profiles: str) -> dict:
+    run = STUDY / name
+    results = run / "results.json"
+    if results.is_file():
+        return json.loads(results.read_text())
+    run.mkdir(parents=True, exist_ok=True)
+    flags = [item for key, value in overrides.items() for item in (f"--{key}", str(value))]
+    coverletter("train", "--output_dir", str(run), "--resume", "never", *flags, log=run / "train.log")
+    coverletter("export", "--run", str(run), "--quant", "q8_0", log=run / "export.log")
+    coverletter("evaluate", "--model", str(run), "--profiles", profiles, "--out", str(run / "eval"),
+                log=run / "evaluate.log")
+    losses = [json.loads(line) for line in (run / "loss_log.jsonl").read_text().splitlines()]
+    report = json.loads((run / "eval/report.json").read_text())
+    info = json.loads((run / "data_report.json").read_text())
+    result = {"name": name, "overrides": overrides, "losses": [x["loss"] for x in losses if "loss" in x],
+              "tokens": max(x.get("num_tokens", 0) for x in losses), "training_rows": info["kept"],
+              "pass_rate": report["pass_rate"], "rule_pass_rates": report["rule_pass_rates"],
+              "heldout_loss": report["heldout_loss"]}
+    results.write_text(json.dumps(result, indent=1))
+    return result
+
+
+def evaluate_base(profiles: str) -> dict:
+    out = STUDY / "base"
+    results = out / "results.json"
+    if not results.is_file():
+        gguf = base_q8(out)
+        coverletter("evaluate", "--model", str(gguf), "--profiles", profiles, "--out", str(out / "eval"),
+                    log=out / "evaluate.log")
+        report = json.loads((out / "eval/report.json").read_text())
+        results.write_text(json.dumps({"name": "base", "pass_rate": report["pass_rate"],
+                                       "rule_pass_rates": report["rule_pass_rates"],
+                                       "heldout_loss": report["heldout_loss"]}, indent=1))
+    return json.loads(results.read_text())
+
+
+def write_docs(base: dict, runs: list[dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    DOCS.mkdir(parents=True, exist_ok=True)
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=120)
+    for run in runs:
+        ax.plot(range(1, len(run["losses"]) + 1), run["losses"], label=run["name"], linewidth=1.2)
+    ax.set_xlabel("optimizer step")
+    ax.set_ylabel("training loss (assistant tokens)")
+    ax.set_title("CPU recipe: loss curves of the study")
+    ax.legend(fontsize=8, ncol=2)
+    fig.tight_layout()
+    fig.savefig(DOCS / "loss_curves.png")
+    plt.close(fig)
+
+    rules = list(base["rule_pass_rates"])
+    head = "| run | changed | rows | tokens | last loss | pass rate | vs base | held-out loss | vs base | " + \
+           " | ".join(rules) + " |"
+    lines = [head, "|" + "---|" * (9 + len(rules))]
+    lines.append(f"| base (Q8_0) | no adapter | - | - | - | {base['pass_rate']:.0%} | - | {base['heldout_loss']:.3f} | - | "
+                 + " | ".join(f"{base['rule_pass_rates'][r]:.0%}" for r in rules) + " |")
+    for run in runs:
+        changed = ", ".join(f"{k}={v}" for k, v in run["overrides"].items()) or "recipe as is"
+        lines.append(
+            f"| {run['name']} | {changed} | {run['training_rows']} | {run['tokens']:,} | {run['losses'][-1]:.3f} | "
+            f"{run['pass_rate']:.0%} | {100 * (run['pass_rate'] - base['pass_rate']):+.0f} pts | "
+            f"{run['heldout_loss']:.3f} | {100 * (run['heldout_loss'] / base['heldout_loss'] - 1):+.1f}% | "
+            + " | ".join(f"{run['rule_pass_rates'][r]:.0%}" for r in rules) + " |")
+    (DOCS / "study_table.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", nargs="*", choices=list(GRID), help="run these grid points only")
+    parser.add_argument("--profiles", default="data/eval-profiles.jsonl")
+    args = parser.parse_args()
+    base = evaluate_base(args.profiles)
+    runs = []
+    for name in args.only or GRID:
+        print(f"== {name}", flush=True)
+        runs.append(run_one(name, GRID[name], args.profiles))
+        print(f"   pass rate {runs[-1]['pass_rate']:.0%}, held-out loss {runs[-1]['heldout_loss']:.3f}", flush=True)
+    write_docs(base, runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,505 @@
+"""Synthetic cover-letter training examples, from templates, deterministic for a seed.
+
+    coverletter synth --count 2000 --seed 0 --out runs/cover-letters.jsonl
+
+Each example is a FineTome-schema conversation whose system and user turns are exactly what the app sends
+(`letter.build_messages`) and whose answer is a complete letter that uses only the profile's facts: a greeting,
+the job title and company, listed skills quoted as written, the applicant's reasons, the job advertisement when
+there is one, a sign-off and the name, within the requested length, without placeholders.
+
+Variety comes from the parts, not from swapped names: industries × roles × seniority × skill subsets × company
+names × reasons × optional advertisements, and per letter a greeting, an order of paragraphs, a template for
+each sentence, and as many optional sentences as the requested length needs. `corpus_stats` measures it.
+None of the names or companies here appear in data/eval-profiles.jsonl (a test checks), so the evaluation
+measures writing, not memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import letter
+
+
+@dataclass(frozen=True)
+class Industry:
+    roles: tuple[str, ...]
+    skills: tuple[str, ...]
+    company_words: tuple[str, ...]
+    topics: tuple[str, ...]  # what the company is known for: "its {topic}"
+    duties: tuple[str, ...]  # what the job ad asks: "to {duty}"
+    people: str  # whom the work serves
+
+
+INDUSTRIES = {
+    "software": Industry(
+        ("Backend Developer", "Frontend Engineer", "QA Engineer", "Site Reliability Engineer", "Mobile Developer",
+         "Full-Stack Developer"),
+        ("Python", "TypeScript", "React", "PostgreSQL", "REST API design", "automated testing", "Docker",
+         "code review", "AWS", "incident response", "GraphQL", "performance profiling"),
+        ("Software", "Systems", "Labs", "Digital", "Technologies"),
+        ("developer tools", "open-source libraries", "payments platform", "accessibility work", "public API"),
+        ("build and maintain reliable services", "ship features in small, tested steps",
+         "improve the performance of our web app", "keep our systems observable and stable"),
+        "users"),
+    "healthcare": Industry(
+        ("Registered Nurse", "Medical Assistant", "Occupational Therapist", "Radiology Technician",
+         "Care Coordinator", "Dental Hygienist"),
+        ("patient assessment", "wound care", "electronic health records", "medication administration",
+         "care planning", "infection control", "patient education", "discharge planning", "triage",
+         "working in multidisciplinary teams"),
+        ("Health", "Medical Group", "Care", "Clinic", "Health Partners"),
+        ("community clinics", "patient-centred care model", "rural outreach programme", "short waiting times"),
+        ("deliver safe, compassionate care", "coordinate care across departments", "educate patients and families",
+         "keep accurate clinical records"),
+        "patients"),
+    "education": Industry(
+        ("Primary School Teacher", "Math Teacher", "Teaching Assistant", "Curriculum Developer",
+         "Learning Support Assistant", "Adult Education Tutor"),
+        ("lesson planning", "classroom management", "differentiated instruction", "formative assessment",
+         "parent communication", "special educational needs support", "Google Classroom", "reading intervention",
+         "project-based learning"),
+        ("Academy", "School", "Learning", "College", "Education Trust"),
+        ("small class sizes", "outdoor learning programme", "focus on reading for pleasure", "mentoring scheme"),
+        ("plan engaging lessons", "support pupils with different needs", "track progress and adapt teaching",
+         "work closely with parents"),
+        "students"),
+    "finance": Industry(
+        ("Financial Analyst", "Accounts Payable Specialist", "Payroll Administrator", "Credit Analyst",
+         "Bookkeeper", "Tax Associate"),
+        ("Excel modelling", "month-end close", "reconciliations", "variance analysis", "Xero", "QuickBooks",
+         "budget forecasting", "financial reporting", "audit preparation", "attention to detail"),
+        ("Capital", "Financial", "Advisors", "Partners", "Accounting"),
+        ("clear advice for small businesses", "transparent fees", "work with community lenders",
+         "training programme"),
+        ("prepare accurate monthly reports", "reconcile accounts on time", "support the annual audit",
+         "improve our forecasting"),
+        "clients"),
+    "marketing": Industry(
+        ("Marketing Coordinator", "Content Writer", "SEO Specialist", "Brand Manager", "Email Marketing Specialist",
+         "Communications Officer"),
+        ("copywriting", "content calendars", "SEO", "Google Analytics", "email campaigns", "social media strategy",
+         "press releases", "A/B testing", "brand guidelines", "Canva"),
+        ("Media", "Agency", "Communications", "Studio", "Collective"),
+        ("honest brand voice", "campaigns for local charities", "award-winning content", "community events"),
+        ("plan and run campaigns", "write clear, engaging copy", "grow our audience", "measure what works"),
+        "customers"),
+    "hospitality": Industry(
+        ("Front Desk Supervisor", "Sous Chef", "Restaurant Manager", "Event Coordinator", "Barista Trainer",
+         "Housekeeping Supervisor"),
+        ("guest service", "food safety", "menu costing", "staff scheduling", "event planning", "stock control",
+         "handling complaints", "training new staff", "opening and closing procedures"),
+        ("Hotel", "Kitchen", "Bistro", "Inn", "Hospitality Group"),
+        ("seasonal menu", "warm welcome", "sustainable sourcing", "training for young staff"),
+        ("lead a friendly, efficient team", "keep service standards high", "manage stock and costs",
+         "make every guest feel welcome"),
+        "guests"),
+    "logistics": Industry(
+        ("Logistics Coordinator", "Fleet Manager", "Inventory Planner", "Dispatch Supervisor", "Supply Chain Analyst",
+         "Procurement Officer"),
+        ("route planning", "inventory management", "SAP", "supplier negotiation", "demand forecasting",
+         "health and safety", "team leadership", "shipment tracking", "lean methods"),
+        ("Freight", "Logistics", "Supply", "Transport", "Distribution"),
+        ("on-time delivery record", "electric van fleet", "careful handling of fragile goods", "regional growth"),
+        ("plan routes and schedules", "keep stock levels accurate", "work with suppliers and carriers",
+         "reduce delays"),
+        "customers"),
+    "engineering": Industry(
+        ("Mechanical Engineer", "Quality Engineer", "Process Engineer", "CAD Technician", "Electrical Engineer",
+         "Manufacturing Technician"),
+        ("AutoCAD", "root cause analysis", "SolidWorks", "quality audits", "PLC programming", "technical drawings",
+         "process improvement", "ISO 9001", "preventive maintenance", "tolerance analysis"),
+        ("Engineering", "Manufacturing", "Industries", "Works", "Fabrication"),
+        ("precision parts", "apprenticeship scheme", "investment in automation", "safety record"),
+        ("improve our production processes", "solve quality problems at the root", "produce clear technical drawings",
+         "keep our machines running safely"),
+        "customers"),
+    "nonprofit": Industry(
+        ("Volunteer Coordinator", "Grants Officer", "Program Assistant", "Fundraising Officer", "Outreach Worker",
+         "Community Organiser"),
+        ("volunteer management", "grant writing", "donor relations", "event organisation", "community outreach",
+         "impact reporting", "safeguarding", "partnership building", "budget tracking"),
+        ("Foundation", "Trust", "Alliance", "Community Network", "Charity"),
+        ("food bank network", "youth mentoring programme", "work with refugees", "literacy campaigns"),
+        ("recruit and support volunteers", "write strong grant applications", "build local partnerships",
+         "report on our impact"),
+        "the community"),
+    "retail": Industry(
+        ("Store Manager", "Visual Merchandiser", "Retail Supervisor", "E-commerce Assistant", "Buyer",
+         "Customer Service Advisor"),
+        ("visual merchandising", "cash handling", "stock rotation", "team coaching", "customer service",
+         "Shopify", "sales targets", "product knowledge", "rota planning"),
+        ("Stores", "Outfitters", "Market", "Goods", "Trading Co."),
+        ("independent makers", "friendly shops", "repair service", "online shop"),
+        ("lead the shop floor", "keep displays fresh", "hit sales targets with the team", "help customers find the right product"),
+        "customers"),
+    "design": Industry(
+        ("Graphic Designer", "UX Designer", "Illustrator", "Motion Designer", "Product Designer", "Web Designer"),
+        ("Figma", "Adobe Illustrator", "typography", "user research", "prototyping", "design systems",
+         "After Effects", "wireframing", "accessibility", "presenting work to clients"),
+        ("Design", "Studio", "Creative", "Works", "Interactive"),
+        ("clean, accessible interfaces", "work for cultural institutions", "packaging design", "design blog"),
+        ("turn research into clear designs", "maintain our design system", "present ideas to clients",
+         "create visuals for campaigns"),
+        "people who use our products"),
+    "science": Industry(
+        ("Laboratory Technician", "Research Assistant", "Environmental Scientist", "Data Analyst",
+         "Field Technician", "Quality Control Analyst"),
+        ("sample preparation", "PCR", "statistical analysis", "R", "field surveys", "lab safety", "GIS mapping",
+         "data cleaning", "report writing", "HPLC"),
+        ("Research", "Sciences", "Laboratories", "Institute", "Analytics"),
+        ("open data", "river restoration studies", "careful laboratory practice", "public science talks"),
+        ("run experiments and record results", "analyse field and lab data", "keep the lab safe and organised",
+         "write clear reports"),
+        "the research team"),
+}
+
+FIRST_NAMES = (
+    "Amara", "Benedikt", "Carmen", "Darius", "Elena", "Farid", "Gabriela", "Henrik", "Ines", "Jonah", "Keiko",
+    "Leon", "Marisol", "Nadia", "Oskar", "Paloma", "Quentin", "Rosa", "Samir", "Tamsin", "Ulrich", "Valentina",
+    "Wei", "Ximena", "Yusuf", "Zofia", "Abena", "Bruno", "Chloe", "Diego", "Esther", "Felix", "Giulia", "Hamza",
+    "Ida", "Jasper", "Kavya", "Lorenzo", "Maya", "Nikhil", "Olga", "Pedro", "Rania", "Stefan", "Thandiwe", "Viktor",
+    "Wanjiru", "Aiden", "Beatriz", "Callum", "Dalia", "Emil", "Fiona", "Gustavo", "Hana", "Ivo", "Julia", "Kenji",
+    "Lina", "Mateo",
+)
+LAST_NAMES = (
+    "Abernathy", "Bianchi", "Castillo-Vega", "Dubois", "Eriksen", "Fischer", "Garcia", "Hoang", "Ibrahim", "Jovanovic",
+    "Kaur", "Lambert", "Moreau", "Nakamura", "Obi", "Pereira", "Quinn", "Rossi", "Schmidt", "Takahashi", "Usman",
+    "Varga", "Walsh", "Yilmaz", "Zhang", "Adeyemi", "Brennan", "Costa", "Dlamini", "Esposito", "Fontaine", "Gallagher",
+    "Horvat", "Iyer", "Jensen", "Kowalski", "Lindgren", "Mwangi", "Novak", "Okafor", "Popescu", "Reyes", "Sato",
+    "Tremblay", "Vasquez", "Weber", "Yamamoto", "Ahmadi", "Barros", "Chen",
+)
+COMPANY_PREFIXES = (
+    "Aldermoor", "Bluefinch", "Brightwater", "Calderon", "Clearpath", "Driftwood", "Emberly", "Fernhill", "Goldcrest",
+    "Harbourline", "Hazelwick", "Juniper", "Kestrel", "Lakeshore", "Larkspur", "Meridian", "Millbrook", "Northgate",
+    "Oakridge", "Pinecrest", "Redwing", "Rowan", "Silverbirch", "Skylark", "Southwind", "Stonebridge", "Sunfield",
+    "Thistledown", "Tidewater", "Trailhead", "Valewood", "Waypoint", "Whitlock", "Willowmere", "Yarrow", "Zephyr",
+)
+SENIORITY = ("", "", "Junior ", "Senior ", "Lead ")
+YEARS = ("two", "three", "four", "five", "six", "eight", "ten")
+GROWTH = (
+    "grow into a role with more responsibility", "learn from an experienced team", "work closer to the people "
+    "the work is for", "build on what I have learned so far", "use my experience where it makes a real difference",
+    "keep improving my craft", "take on larger projects", "contribute to work I believe in",
+)
+
+REASONS = (
+    "I admire {company}'s {topic} and want to {growth}.",
+    "{company}'s {topic} matches what I care about, and I would like to {growth}.",
+    "I have followed {company}'s {topic} for some time; joining would let me {growth}.",
+    "A friend who works at {company} speaks highly of its {topic}, and I want to {growth}.",
+    "{company} is known for its {topic}. I want to {growth}.",
+)
+ADS = (
+    "{company} is hiring {a_job_title}. You will {duty} and {duty2}. We value {skill} and a calm, friendly manner.",
+    "Join {company} as our next {job_title}! In this role you will {duty}, and you will also {duty2}. "
+    "Experience with {skill} is a plus.",
+    "We are looking for {a_job_title} to {duty}. The role also involves helping to {duty2}. Must have: {skill}.",
+)
+
+GREETINGS = ("Dear Hiring Manager,", "Dear {company} Hiring Team,", "Dear {company} team,", "Dear Hiring Committee,",
+             "Dear Recruitment Team,")
+SIGN_OFFS = {
+    "formal": ("Sincerely,", "Yours sincerely,", "Respectfully,"),
+    "warm": ("Warm regards,", "Kind regards,", "With gratitude,"),
+    "enthusiastic": ("Best regards,", "Best wishes,", "Cheers,"),
+    "concise": ("Regards,", "Best,", "Kind regards,"),
+}
+OPENINGS = {
+    "formal": (
+        "I am writing to apply for the position of {job_title} at {company}.",
+        "Please accept this letter as my application for the {job_title} role at {company}.",
+        "I wish to be considered for the {job_title} position at {company}.",
+    ),
+    "warm": (
+        "I was so pleased to see that {company} is looking for {a_job_title}, and I would love to be considered.",
+        "I am writing with real enthusiasm about the {job_title} role at {company}.",
+        "It would mean a great deal to me to join {company} as {a_job_title}.",
+    ),
+    "enthusiastic": (
+        "I am excited to apply for the {job_title} role at {company}!",
+        "When I saw that {company} is hiring {a_job_title}, I knew I had to apply.",
+        "I would be thrilled to bring my energy to {company} as your next {job_title}.",
+    ),
+    "concise": (
+        "I am applying for the {job_title} role at {company}.",
+        "Please consider me for the {job_title} position at {company}.",
+        "I would like to apply for the {job_title} job at {company}.",
+    ),
+}
+OPENING_EXTRAS = (
+    "The role brings together the work I do best and the kind of place I want to do it.",
+    "I have read about the role carefully, and I believe I can contribute from the start.",
+    "This letter explains what I would bring to the team and why the role appeals to me.",
+)
+SKILL_LEADS = (
+    "My experience covers {skills}.",
+    "I bring {skills} to this role.",
+    "The skills I would bring to the role include {skills}.",
+    "My background includes {skills}.",
+)
+SKILL_DETAILS = (
+    "With {skill}, I have learned that {habit}.",
+    "My work in {skill} has taught me that {habit}.",
+    "{Skill} is a part of the job I particularly enjoy, because {habit}.",
+    "I use {skill} every week, and it has shown me that {habit}.",
+    "Through {skill} I have come to believe that {habit}.",
+)
+HABITS = (
+    "careful preparation saves time later", "clear notes help the whole team", "small improvements add up",
+    "asking good questions early prevents mistakes", "steady routines make busy days calmer",
+    "checking my own work is part of doing it well", "explaining my reasoning builds trust",
+    "good results come from listening first", "a calm approach helps others stay calm",
+    "sharing what I learn makes the team stronger",
+)
+MOTIVATIONS = (
+    "I am drawn to {company} because of its {topic}.",
+    "What attracts me most to {company} is its {topic}.",
+    "{company}'s {topic} is a big part of why I am applying.",
+    "I have long admired {company} for its {topic}.",
+)
+MOTIVATION_EXTRAS = (
+    "In this role I hope to {growth}.",
+    "Joining {company} would allow me to {growth}.",
+    "I am looking for a place where I can {growth}, and {company} is that place.",
+)
+SERVICE = (
+    "I care about the {people} my work serves, and I want that care to show in everything I do.",
+    "I believe good work starts with understanding the {people} it is for.",
+    "Keeping the {people} in mind helps me decide what matters most on a busy day.",
+)
+AD_LINES = (
+    "Your advertisement says the {job_title} will {duty}, which is work I know well.",
+    "I noticed that the role involves helping to {duty2}; I would welcome that responsibility.",
+    "The advertisement asks for {ad_skill}, and that is one of my strengths.",
+    "I was glad to read that the job includes the chance to {duty}.",
+)
+TEAMWORK = (
+    "I work well with colleagues at every level and I am happy to share what I know.",
+    "I am reliable, I keep my promises, and I ask for help when it is needed.",
+    "I stay organised under pressure and keep the people around me informed.",
+    "I adapt quickly to new tools and ways of working.",
+    "I take feedback seriously and use it to improve.",
+)
+PLANS = (
+    "In my first months I would focus on learning how the team works and where I can help most.",
+    "I would start by listening to my new colleagues and understanding their priorities.",
+    "I learn quickly, and I would aim to be a dependable part of the team within my first weeks.",
+    "I would bring fresh eyes to the role while respecting what already works well.",
+    "I expect to keep learning on the job, and I enjoy that part of any new role.",
+)
+STRENGTHS = (
+    "Colleagues describe me as patient, dependable and easy to work with.",
+    "I am at my best when a task needs both care and a sense of urgency.",
+    "I enjoy turning a messy problem into a clear plan that others can follow.",
+    "I try to leave every process a little better than I found it.",
+    "I value honesty, and I say early when something is not going to plan.",
+)
+CLOSINGS = {
+    "formal": (
+        "I would welcome the opportunity to discuss how I could contribute to {company}.",
+        "I would be grateful for the chance to discuss my application with you.",
+    ),
+    "warm": (
+        "I would love the chance to talk with you about how I could help {company}.",
+        "It would be a pleasure to meet you and learn more about the team.",
+    ),
+    "enthusiastic": (
+        "I would be delighted to talk about how I can help {company} succeed!",
+        "I cannot wait to hear from you and to learn more about the team!",
+    ),
+    "concise": (
+        "I would welcome a conversation about the role.",
+        "I am available for an interview at your convenience.",
+    ),
+}
+THANKS = (
+    "Thank you for taking the time to read my application.",
+    "Thank you for considering my application.",
+    "Thank you for your time and consideration.",
+)
+LOOKING_FORWARD = (
+    "I look forward to hearing from you.",
+    "I hope to hear from you soon.",
+    "Please let me know if I can provide any further information.",
+)
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What one letter may say: the profile's fields and the atoms they were made from."""
+
+    profile: letter.Profile
+    skills: tuple[str, ...]
+    topic: str
+    growth: str
+    people: str
+    duties: tuple[str, str] | None  # from the job ad, when there is one
+    ad_skill: str | None
+
+
+# --------------------------------------------------------------------------- profiles
+
+
+def make_facts(rng: random.Random) -> Facts:
+    industry = INDUSTRIES[rng.choice(sorted(INDUSTRIES))]
+    job_title = rng.choice(SENIORITY) + rng.choice(industry.roles)
+    company = f"{rng.choice(COMPANY_PREFIXES)} {rng.choice(industry.company_words)}"
+    skills = tuple(rng.sample(industry.skills, rng.randint(3, 5)))
+    listed = list(skills)
+    if rng.random() < 0.5:
+        listed[0] = f"{rng.choice(YEARS)} years of {skills[0]}"
+    topic, growth = rng.choice(industry.topics), rng.choice(GROWTH)
+    duties = tuple(rng.sample(industry.duties, 2)) if rng.random() < 0.35 else None
+    ad_skill = rng.choice(skills) if duties else None
+    ad = rng.choice(ADS).format(company=company, job_title=job_title, a_job_title=with_article(job_title),
+                                duty=duties[0], duty2=duties[1], skill=ad_skill) if duties else ""
+    profile = letter.Profile(
+        name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}", job_title=job_title, company_name=company,
+        skills=", ".join(listed), reasons=rng.choice(REASONS).format(company=company, topic=topic, growth=growth),
+        job_description=ad, tone=rng.choice(sorted(letter.TONES)), length=rng.choice(list(letter.LENGTHS)))
+    return Facts(profile, tuple(listed), topic, growth, industry.people, duties, ad_skill)
+
+
+# --------------------------------------------------------------------------- letters
+
+
+def capitalized(sentence: str) -> str:
+    return sentence[0].upper() + sentence[1:]
+
+
+def with_article(noun: str) -> str:
+    return ("an " if noun[0] in "AEIOaeio" else "a ") + noun  # no role here starts with a vowel-sound U
+
+
+def joined(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def letter_parts(facts: Facts, rng: random.Random) -> tuple[list[list[str]], list[tuple[int, str]]]:
+    """The core sentences of each paragraph, and optional (paragraph, sentence) pairs for length, in order of use."""
+    p = facts.profile
+    fill = dict(company=p.company_name, job_title=p.job_title, a_job_title=with_article(p.job_title),
+                topic=facts.topic, growth=facts.growth, people=facts.people)
+    skills = list(facts.skills)
+    named = skills[: rng.randint(2, min(3, len(skills)))]
+    opening = [rng.choice(OPENINGS[p.tone]).format(**fill)]
+    skill_paragraph = [rng.choice(SKILL_LEADS).format(skills=joined(named))]
+    motivation = [rng.choice(MOTIVATIONS).format(**fill)]
+    paragraphs = [opening, skill_paragraph, motivation]
+    if rng.random() < 0.5:  # motivation before skills in half the letters
+        paragraphs[1], paragraphs[2] = motivation, skill_paragraph
+    extras = [(0, s.format(**fill)) for s in rng.sample(OPENING_EXTRAS, 2)]
+    bare = [re.sub(r"^\w+ years of ", "", skill) for skill in skills]  # "five years of SQL" -> "SQL"
+    details = [(paragraphs.index(skill_paragraph), template.format(skill=skill, Skill=capitalized(skill), habit=habit))
+               for template, skill, habit in zip(rng.sample(SKILL_DETAILS, len(SKILL_DETAILS)) * 2, bare * 2,
+                                                 rng.sample(HABITS, 2 * len(bare)))]
+    extras += details[: len(bare)]
+    extras += [(paragraphs.index(motivation), s.format(**fill)) for s in rng.sample(MOTIVATION_EXTRAS, 2)]
+    extras += [(paragraphs.index(motivation), s.format(**fill)) for s in rng.sample(SERVICE, 2)]
+    if facts.duties:
+        ad_fill = dict(fill, duty=facts.duties[0], duty2=facts.duties[1], ad_skill=facts.ad_skill)
+        ad_lines = [s.format(**ad_fill) for s in rng.sample(AD_LINES, 3)]
+        paragraphs.append(ad_lines[:1])
+        extras += [(3, s) for s in ad_lines[1:]]
+    teamwork = rng.sample(TEAMWORK, 4)
+    paragraphs.append(teamwork[:1])
+    extras += [(len(paragraphs) - 1, s) for s in teamwork[1:] + rng.sample(STRENGTHS, 2) + rng.sample(PLANS, 2)]
+    extras += details[len(bare):]  # a second thought per skill, used by long letters
+    paragraphs.append([rng.choice(CLOSINGS[p.tone]).format(**fill)])
+    extras += [(len(paragraphs) - 1, rng.choice(THANKS)), (len(paragraphs) - 1, rng.choice(LOOKING_FORWARD))]
+    rng.shuffle(extras)
+    return paragraphs, extras
+
+
+def render(greeting: str, paragraphs: list[list[str]], sign_off: str, name: str) -> str:
+    body = "\n\n".join(" ".join(sentences) for sentences in paragraphs if sentences)
+    return f"{greeting}\n\n{body}\n\n{sign_off}\n{name}"
+
+
+def write_letter(facts: Facts, rng: random.Random) -> str:
+    """A letter within the requested length: core sentences, then optional ones until a random target is met."""
+    p = facts.profile
+    greeting = rng.choice(GREETINGS).format(company=p.company_name)
+    sign_off = rng.choice(SIGN_OFFS[p.tone])
+    paragraphs, extras = letter_parts(facts, rng)
+    low, high = letter.LENGTHS[p.length]
+    target = rng.randint(low + 10, high - 20)
+    for index, sentence in extras:
+        if letter.word_count(render(greeting, paragraphs, sign_off, p.name)) >= target:
+            break
+        paragraphs[index].append(sentence)
+    text = render(greeting, paragraphs, sign_off, p.name)
+    while letter.word_count(text) > high:  # over the top: drop the last optional sentence added
+        longest = max((para for para in paragraphs if len(para) > 1), key=len)
+        longest.pop()
+        text = render(greeting, paragraphs, sign_off, p.name)
+    return text
+
+
+SHAREGPT_ROLES = {"system": "system", "user": "human", "assistant": "gpt"}
+
+
+def generate_pairs(count: int, seed: int = 0) -> list[tuple[letter.Profile, dict]]:
+    """`count` distinct (profile, row) pairs; each row in the FineTome schema; the same for the same seed."""
+    rng = random.Random(seed)
+    pairs, seen = [], set()
+    while len(pairs) < count:
+        facts = make_facts(rng)
+        key = tuple(facts.profile.as_dict().values())
+        if key in seen:
+            continue
+        seen.add(key)
+        messages = letter.build_messages(facts.profile) + [{"role": "assistant", "content": write_letter(facts, rng)}]
+        row = {"conversations": [{"from": SHAREGPT_ROLES[m["role"]], "value": m["content"]} for m in messages],
+               "source": f"coverletter-synthetic-seed{seed}", "score": None}
+        pairs.append((facts.profile, row))
+    return pairs
+
+
+def generate(count: int, seed: int = 0) -> list[dict]:
+    """`count` distinct cover-letter conversations in the FineTome schema."""
+    return [row for _, row in generate_pairs(count, seed)]
+
+
+# --------------------------------------------------------------------------- variety
+
+
+def corpus_stats(pairs: list[tuple[letter.Profile, dict]]) -> dict:
+    """Distinct-n (unique n-grams / all n-grams over the letters), distinct letters once names, companies and
+    titles are masked, and distinct opening sentences: how far the corpus is from one template with names swapped."""
+    tokenized, masked, openings = [], set(), set()
+    for profile, row in pairs:
+        text = row["conversations"][-1]["value"]
+        tokenized.append(text.lower().split())
+        for value, mask in ((profile.name, "NAME"), (profile.company_name, "COMPANY"), (profile.job_title, "TITLE")):
+            text = text.replace(value, mask)
+        masked.add(text)
+        openings.add(re.split(r"(?<=[.!?])\s", text.split("\n\n")[1])[0])
+    stats = {"examples": len(pairs), "distinct_letters_masked": len(masked), "distinct_opening_sentences": len(openings)}
+    for n in (1, 2, 3, 4):
+        grams = [tuple(words[i: i + n]) for words in tokenized for i in range(len(words) - n + 1)]
+        stats[f"distinct_{n}"] = round(len(set(grams)) / max(1, len(grams)), 4)
+    words = [letter.word_count(row["conversations"][-1]["value"]) for _, row in pairs]
+    stats["words_min_mean_max"] = [min(words), round(sum(words) / len(words)), max(words)]
+    return stats
+
+
+def main(argv: list[str]) -> dict:
+    parser = argparse.ArgumentParser(prog="coverletter synth", description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, help="write the examples here as JSONL")
+    args = parser.parse_args(argv)
+    pairs = generate_pairs(args.count, args.seed)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for _, row in pairs))
+    stats = corpus_stats(pairs)
+    print(json.dumps(stats, indent=1))
+    return stats

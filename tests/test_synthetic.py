@@ -1,0 +1,73 @@
+"""The synthetic cover-letter generator: deterministic, in the app's exact prompt, complete letters, varied."""
+
+import json
+
+import pytest
+
+from coverletter import data, evaluate, letter, synthetic
+
+from conftest import ROOT, run_cli
+
+
+@pytest.fixture(scope="module")
+def pairs():
+    return synthetic.generate_pairs(2000, seed=0)
+
+
+def test_same_seed_same_examples_other_seed_other_examples(pairs):
+    assert [row for _, row in synthetic.generate_pairs(50, seed=0)] == [row for _, row in pairs[:50]]
+    assert synthetic.generate(50, seed=1) != synthetic.generate(50, seed=0)
+
+
+def test_rows_are_finetome_schema_with_the_apps_exact_prompt(pairs):
+    for profile, row in pairs:
+        assert set(row) == {"conversations", "source", "score"}
+        example = data.standardize(row)  # the pipeline's own schema check
+        assert example["messages"][:2] == letter.build_messages(profile)
+        assert [m["role"] for m in example["messages"]] == ["system", "user", "assistant"]
+
+
+def test_two_thousand_distinct_examples_every_letter_passes_the_rubric(pairs):
+    assert len({json.dumps(row, sort_keys=True) for _, row in pairs}) == 2000
+    for profile, row in pairs:
+        text = row["conversations"][-1]["value"]
+        rules = evaluate.score_letter(text, profile)
+        assert all(rules.values()), (rules, text)
+        assert not letter.PLACEHOLDER.search(text) and "{" not in text and "}" not in text
+
+
+def test_every_tone_length_and_some_job_ads_are_covered(pairs):
+    profiles = [p for p, _ in pairs]
+    assert {p.tone for p in profiles} == set(letter.TONES)
+    assert {p.length for p in profiles} == set(letter.LENGTHS)
+    assert 0.2 < sum(bool(p.job_description) for p in profiles) / len(profiles) < 0.5
+
+
+def test_wording_varies_beyond_swapped_names(pairs):
+    stats = synthetic.corpus_stats(pairs)
+    assert stats["distinct_letters_masked"] == 2000  # no two letters alike even with names, companies, titles masked
+    assert stats["distinct_opening_sentences"] >= 12
+    single_template = [(p, {"conversations": [{"from": "gpt", "value": f"Dear team,\n\nI want to be {p.job_title} at "
+                                                                         f"{p.company_name}.\n\nBest,\n{p.name}"}]})
+                       for p, _ in pairs[:200]]
+    assert synthetic.corpus_stats(single_template)["distinct_letters_masked"] == 1  # the statistic can fail
+    assert stats["distinct_3"] > 0.04
+
+
+def test_no_name_or_company_shared_with_the_evaluation_profiles(pairs):
+    profiles, _ = evaluate.load_profiles(ROOT / "data/eval-profiles.jsonl")
+    eval_name_words = {w for p in profiles for w in p.name.split()}
+    eval_company_words = {p.company_name.split()[0] for p in profiles}
+    pool_names = set(synthetic.FIRST_NAMES) | set(synthetic.LAST_NAMES)
+    assert not pool_names & eval_name_words
+    assert not set(synthetic.COMPANY_PREFIXES) & eval_company_words
+    assert not {p.company_name for p, _ in pairs} & {p.company_name for p in profiles}
+
+
+def test_synth_command_writes_jsonl_and_prints_its_variety(tmp_path):
+    out = tmp_path / "letters.jsonl"
+    result = run_cli("synth", "--count", "40", "--seed", "3", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows == synthetic.generate(40, seed=3)
+    assert json.loads(result.stdout)["distinct_letters_masked"] == 40
