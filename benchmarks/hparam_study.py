@@ -20,13 +20,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 STUDY = ROOT / "runs/study"
 DOCS = ROOT / "docs/experiments"
-GRID = {  # name: overrides of recipes/smollm2-135m-cpu.yaml
+GRID = {  # name: overrides of recipes/smollm2-135m-cpu.yaml (lr 3e-3, LoRA r=16, 75% cover letters)
     "center": {},
-    "lr-3e-4": {"learning_rate": 3e-4},
-    "lr-3e-3": {"learning_rate": 3e-3},
-    "rank-32": {"lora_r": 32, "lora_alpha": 32},
-    "letters-50%": {"cover_letter_fraction": 0.5},
     "letters-100%": {"cover_letter_fraction": 1.0},
+    "letters-50%": {"cover_letter_fraction": 0.5},
+    "lr-1e-3": {"learning_rate": 1e-3},
+    "rank-32": {"lora_r": 32, "lora_alpha": 32},
+    "rank-8": {"lora_r": 8, "lora_alpha": 8},
 }
 
 

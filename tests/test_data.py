@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from coverletter import data, letter
+from coverletter import data, letter, synthetic
 from coverletter.config import DataArguments, UserError
 
 from conftest import ROOT, SAMPLE
@@ -487,6 +487,9 @@ def test_mixture_follows_the_fraction_and_cuts_the_larger_side():
     assert sum(map(is_letter, examples)) == 20 and len(examples) == 40  # FineTome cut to 20
     assert report.dropped["cut to a 50% cover-letter mixture"] == len(finetome) - 20
     assert report.kept == 40 and report.after.rows == 40
+    assert report.read == report.before.rows == len(finetome) + 20
+    examples, report = mixed(cover_letters="synthetic", cover_letter_samples=500, cover_letter_fraction=0.75)
+    assert report.read - sum(report.dropped.values()) - sum(report.malformed.values()) == report.kept
 
 
 def test_letters_only_and_no_letters():
@@ -497,9 +500,18 @@ def test_letters_only_and_no_letters():
 
 
 def test_a_cover_letter_table_is_mixed_through_its_column_mapping():
-    columns = ",".join(f"{k}={'+'.join(v) if isinstance(v, list) else v}"
-                       for k, v in data.DEFAULT_COVER_LETTER_COLUMNS.items())
-    examples, _ = mixed(cover_letters=str(ROOT / "data/cover-letters-sample.jsonl"), cover_letter_columns=columns,
-                        cover_letter_fraction=0.1)
-    tabled = [e for e in examples if "cover-letters-sample" in e["source"]]
-    assert tabled and tabled[0]["messages"][1]["content"].startswith("Write a cover letter")
+    columns = "name=Applicant Name,job_title=Job Title,company_name=Hiring Company,skills=Skillsets,"\
+              "reasons=Preferred Qualifications,letter=Cover Letter"
+    table = str(ROOT / "data/cover-letters-sample.jsonl")
+    for options in ({"cover_letter_columns": columns}, {}):  # a mapping given, or the default layout
+        examples, report = mixed(cover_letters=table, cover_letter_fraction=0.1, **options)
+        tabled = [e for e in examples if "cover-letters-sample" in e["source"]]
+        assert tabled and tabled[0]["messages"][1]["content"].startswith("Write a cover letter")
+        assert report.malformed == {}
+
+
+def test_cover_letters_in_the_finetome_schema_are_taken_as_they_are(tmp_path):
+    path = tmp_path / "letters.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in synthetic.generate(10, seed=5)))
+    examples, _ = mixed(cover_letters=str(path), cover_letter_fraction=1.0)
+    assert len(examples) == 10 and examples[0]["messages"][-1]["content"].startswith("Dear")

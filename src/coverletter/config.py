@@ -47,8 +47,8 @@ class DataArguments:
     cover_letter_columns: str | None = field(
         default=None,
         metadata={"help": "Cover-letter dataset columns for the form's fields, e.g. 'name=Applicant Name,"
-                          "skills=Skillsets+Qualifications,...' (+ joins columns); unset: the "
-                          "ShashiVish/cover-letter-dataset layout."},
+                          "skills=Skillsets+Qualifications,...' (+ joins columns); unset: rows in the FineTome schema are "
+                          "taken as they are, other tables read in the ShashiVish/cover-letter-dataset layout."},
     )
     response_template: str | None = field(
         default=None,

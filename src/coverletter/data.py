@@ -170,6 +170,11 @@ class ConversationStats:
         else:
             self.scores.append(example["score"])
 
+    def extend(self, other: ConversationStats) -> None:
+        self.chars += other.chars
+        self.scores += other.scores
+        self.unscored += other.unscored
+
     @property
     def rows(self) -> int:
         return len(self.chars)
@@ -411,7 +416,11 @@ def load_cover_letters(source: str, columns: dict[str, str | list[str]], split: 
     """Rows of a cover-letter table (Hub id or local file) as chat examples: the app's own prompt for the row's
     facts, and the row's letter as the answer. Rows with an empty field, facts the form would refuse, or a
     placeholder in the letter are skipped and counted. `limit` keeps only the first N usable rows."""
-    rows = load_rows(source, split)
+    return table_examples(load_rows(source, split), columns, source, limit)
+
+
+def table_examples(rows: list, columns: dict[str, str | list[str]], source: str,
+                   limit: int | None = None) -> tuple[list[dict], CleaningReport]:
     columns = {key: [names] if isinstance(names, str) else list(names) for key, names in columns.items()}
     check_columns(columns, dataset_columns(rows), source)
     report = CleaningReport(read=len(rows))
@@ -552,39 +561,46 @@ def load_clean(args: DataArguments) -> tuple[list[dict], CleaningReport]:
     if args.cover_letters and args.cover_letter_fraction > 0:
         letters, letters_report = load_cover_letter_examples(args)
         logger.info("cover letters (%s): %s", args.cover_letters, letters_report.line())
-        examples, report = mix(examples, report, letters, args.cover_letter_fraction)
+        examples, report = mix(examples, report, letters, letters_report, args.cover_letter_fraction)
     if not examples:
         raise UserError(f"no usable rows in {args.dataset_name}: {report.line()}")
     return examples, report
 
 
 def load_cover_letter_examples(args: DataArguments) -> tuple[list[dict], CleaningReport]:
-    """'synthetic' -> the generator; a file or Hub id with cover_letter_columns -> mapped; else FineTome schema.
-    Cover letters are not scored, so of the cleaning options only dedupe and the length bounds apply to them."""
+    """'synthetic' -> the generator; rows in the FineTome schema -> as they are; any other table -> through
+    cover_letter_columns (default: the ShashiVish/cover-letter-dataset layout). Cover letters are not scored,
+    so of the cleaning options only dedupe and the length bounds apply to them."""
     letter_args = replace(args, min_score=None, max_samples=args.cover_letter_samples)
     if args.cover_letters == "synthetic":
         from .synthetic import generate
 
         return clean(generate(args.cover_letter_samples, args.cover_letter_seed), letter_args)
-    if args.cover_letter_columns:
-        return load_cover_letters(args.cover_letters, parse_columns(args.cover_letter_columns), args.dataset_split,
-                                  args.cover_letter_samples)
-    return clean(load_rows(args.cover_letters, args.dataset_split), letter_args)
+    rows = load_rows(args.cover_letters, args.dataset_split)
+    if not args.cover_letter_columns and any(isinstance(row, dict) and "conversations" in row for row in rows[:1]):
+        return clean(rows, letter_args)
+    columns = parse_columns(args.cover_letter_columns) if args.cover_letter_columns else DEFAULT_COVER_LETTER_COLUMNS
+    return table_examples(rows, columns, args.cover_letters, args.cover_letter_samples)
 
 
-def mix(finetome: list[dict], report: CleaningReport, letters: list[dict], fraction: float):
+def mix(finetome: list[dict], report: CleaningReport, letters: list[dict], letters_report: CleaningReport,
+        fraction: float) -> tuple[list[dict], CleaningReport]:
     """FineTome and cover letters in the proportion asked for, cutting the larger side (the head of each list);
-    the report gains the cover letters, and a 'mixture' count of the FineTome rows cut."""
+    one report for both, where the rows cut count as 'cut to a N% cover-letter mixture'."""
     if fraction >= 1:
         kept_letters, kept_finetome = len(letters), 0
     else:
         kept_letters = min(len(letters), math.floor(len(finetome) * fraction / (1 - fraction)))
         kept_finetome = len(finetome) if kept_letters < len(letters) else min(
             len(finetome), round(kept_letters * (1 - fraction) / fraction))
-    if kept_finetome < len(finetome):
-        report.dropped[f"cut to a {fraction:.0%} cover-letter mixture"] += len(finetome) - kept_finetome
+    cut = len(finetome) - kept_finetome + len(letters) - kept_letters
+    if cut:
+        report.dropped[f"cut to a {fraction:.0%} cover-letter mixture"] += cut
+    report.read += letters_report.read
+    report.malformed.update(letters_report.malformed)
+    report.dropped.update(letters_report.dropped)
+    report.before.extend(letters_report.before)
     mixed = finetome[:kept_finetome] + letters[:kept_letters]
-    report.read += len(letters)
     report.kept = len(mixed)
     report.after = ConversationStats.of(mixed)
     logger.info("mixture: %d cover letters + %d FineTome conversations (%.0f%% letters)", kept_letters,

@@ -286,7 +286,7 @@ TEAMWORK = (
     "I adapt quickly to new tools and ways of working.",
     "I take feedback seriously and use it to improve.",
 )
-PLANS = (
+FIRST_MONTHS = (
     "In my first months I would focus on learning how the team works and where I can help most.",
     "I would start by listening to my new colleagues and understanding their priorities.",
     "I learn quickly, and I would aim to be a dependable part of the team within my first weeks.",
@@ -381,40 +381,42 @@ def joined(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def letter_parts(facts: Facts, rng: random.Random) -> tuple[list[list[str]], list[tuple[int, str]]]:
-    """The core sentences of each paragraph, and optional (paragraph, sentence) pairs for length, in order of use."""
+# Sentences per paragraph for each length. A fixed plan per length, not a word target: a small model learns
+# "a long letter has five paragraphs of three to five sentences" far better than it learns to count words.
+PLAN = {
+    "short": {"opening": 2, "skills": 3, "motivation": 2, "ad": 1, "teamwork": 1, "first_months": 0, "closing": 2},
+    "standard": {"opening": 3, "skills": 4, "motivation": 3, "ad": 2, "teamwork": 3, "first_months": 1, "closing": 3},
+    "long": {"opening": 3, "skills": 6, "motivation": 4, "ad": 3, "teamwork": 5, "first_months": 2, "closing": 3},
+}
+SKILLS_FIRST = {"formal", "concise"}  # warm and enthusiastic letters start with why they apply
+
+
+def sentence_pools(facts: Facts, rng: random.Random) -> dict[str, list[str]]:
+    """For each paragraph, its sentences in the order they are used: the first always, then as the plan says."""
     p = facts.profile
     fill = dict(company=p.company_name, job_title=p.job_title, a_job_title=with_article(p.job_title),
                 topic=facts.topic, growth=facts.growth, people=facts.people)
-    skills = list(facts.skills)
-    named = skills[: rng.randint(2, min(3, len(skills)))]
-    opening = [rng.choice(OPENINGS[p.tone]).format(**fill)]
-    skill_paragraph = [rng.choice(SKILL_LEADS).format(skills=joined(named))]
-    motivation = [rng.choice(MOTIVATIONS).format(**fill)]
-    paragraphs = [opening, skill_paragraph, motivation]
-    if rng.random() < 0.5:  # motivation before skills in half the letters
-        paragraphs[1], paragraphs[2] = motivation, skill_paragraph
-    extras = [(0, s.format(**fill)) for s in rng.sample(OPENING_EXTRAS, 2)]
-    bare = [re.sub(r"^\w+ years of ", "", skill) for skill in skills]  # "five years of SQL" -> "SQL"
-    details = [(paragraphs.index(skill_paragraph), template.format(skill=skill, Skill=capitalized(skill), habit=habit))
-               for template, skill, habit in zip(rng.sample(SKILL_DETAILS, len(SKILL_DETAILS)) * 2, bare * 2,
-                                                 rng.sample(HABITS, 2 * len(bare)))]
-    extras += details[: len(bare)]
-    extras += [(paragraphs.index(motivation), s.format(**fill)) for s in rng.sample(MOTIVATION_EXTRAS, 2)]
-    extras += [(paragraphs.index(motivation), s.format(**fill)) for s in rng.sample(SERVICE, 2)]
+    listed = list(facts.skills)
+    bare = [re.sub(r"^\w+ years of ", "", skill) for skill in listed]  # "five years of SQL" -> "SQL"
+    templates = rng.sample(SKILL_DETAILS, len(SKILL_DETAILS))
+    habits = rng.sample(HABITS, len(HABITS))
+    details = [templates[i % len(templates)].format(skill=skill, Skill=capitalized(skill), habit=habits[i])
+               for i, skill in enumerate(bare + bare)]  # the skills in the order listed, then a second round
+    motivation_extras = rng.sample(MOTIVATION_EXTRAS, 2)
+    pools = {
+        "opening": [rng.choice(OPENINGS[p.tone]), *rng.sample(OPENING_EXTRAS, 2)],
+        "skills": [rng.choice(SKILL_LEADS).format(skills=joined(listed[: rng.randint(2, min(3, len(listed)))])),
+                   *details],
+        "motivation": [rng.choice(MOTIVATIONS), motivation_extras[0], rng.choice(SERVICE), motivation_extras[1]],
+        "ad": [],
+        "teamwork": [*rng.sample(TEAMWORK, 2), *rng.sample(STRENGTHS, 3)],
+        "first_months": rng.sample(FIRST_MONTHS, 3),
+        "closing": [rng.choice(CLOSINGS[p.tone]), rng.choice(THANKS), rng.choice(LOOKING_FORWARD)],
+    }
     if facts.duties:
-        ad_fill = dict(fill, duty=facts.duties[0], duty2=facts.duties[1], ad_skill=facts.ad_skill)
-        ad_lines = [s.format(**ad_fill) for s in rng.sample(AD_LINES, 3)]
-        paragraphs.append(ad_lines[:1])
-        extras += [(3, s) for s in ad_lines[1:]]
-    teamwork = rng.sample(TEAMWORK, 4)
-    paragraphs.append(teamwork[:1])
-    extras += [(len(paragraphs) - 1, s) for s in teamwork[1:] + rng.sample(STRENGTHS, 2) + rng.sample(PLANS, 2)]
-    extras += details[len(bare):]  # a second thought per skill, used by long letters
-    paragraphs.append([rng.choice(CLOSINGS[p.tone]).format(**fill)])
-    extras += [(len(paragraphs) - 1, rng.choice(THANKS)), (len(paragraphs) - 1, rng.choice(LOOKING_FORWARD))]
-    rng.shuffle(extras)
-    return paragraphs, extras
+        pools["ad"] = rng.sample(AD_LINES, 3)
+        fill.update(duty=facts.duties[0], duty2=facts.duties[1], ad_skill=facts.ad_skill)
+    return {name: [sentence.format(**fill) for sentence in pool] for name, pool in pools.items()}
 
 
 def render(greeting: str, paragraphs: list[list[str]], sign_off: str, name: str) -> str:
@@ -423,23 +425,24 @@ def render(greeting: str, paragraphs: list[list[str]], sign_off: str, name: str)
 
 
 def write_letter(facts: Facts, rng: random.Random) -> str:
-    """A letter within the requested length: core sentences, then optional ones until a random target is met."""
+    """The letter's plan for its length; then, while it is short of the length's range, one more sentence of a
+    paragraph that has more to say, or while it is over, one fewer in its longest paragraph."""
     p = facts.profile
     greeting = rng.choice(GREETINGS).format(company=p.company_name)
     sign_off = rng.choice(SIGN_OFFS[p.tone])
-    paragraphs, extras = letter_parts(facts, rng)
+    pools = sentence_pools(facts, rng)
+    order = ["opening", "skills", "motivation"] if p.tone in SKILLS_FIRST else ["opening", "motivation", "skills"]
+    order += ["ad", "teamwork", "first_months", "closing"]
+    paragraphs = [pools[name][: PLAN[p.length][name]] for name in order]
     low, high = letter.LENGTHS[p.length]
-    target = rng.randint(low + 10, high - 20)
-    for index, sentence in extras:
-        if letter.word_count(render(greeting, paragraphs, sign_off, p.name)) >= target:
-            break
+    spare = [(order.index(name), sentence) for name in ("teamwork", "first_months", "skills")
+             for sentence in pools[name][PLAN[p.length][name]:]]
+    while letter.word_count(render(greeting, paragraphs, sign_off, p.name)) < low and spare:
+        index, sentence = spare.pop(0)
         paragraphs[index].append(sentence)
-    text = render(greeting, paragraphs, sign_off, p.name)
-    while letter.word_count(text) > high:  # over the top: drop the last optional sentence added
-        longest = max((para for para in paragraphs if len(para) > 1), key=len)
-        longest.pop()
-        text = render(greeting, paragraphs, sign_off, p.name)
-    return text
+    while letter.word_count(render(greeting, paragraphs, sign_off, p.name)) > high:
+        max(paragraphs, key=len).pop()
+    return render(greeting, paragraphs, sign_off, p.name)
 
 
 SHAREGPT_ROLES = {"system": "system", "user": "human", "assistant": "gpt"}
