@@ -68,11 +68,17 @@ def run_one(name: str, overrides: dict, profiles: str) -> dict:
     report = json.loads((run / "eval/report.json").read_text())
     info = json.loads((run / "data_report.json").read_text())
     result = {"name": name, "overrides": overrides, "losses": [x["loss"] for x in losses if "loss" in x],
-              "tokens": max(x.get("num_tokens", 0) for x in losses), "training_rows": info["kept"],
+              "tokens": tokens_trained(run), "training_rows": info["kept"],
               "pass_rate": report["pass_rate"], "rule_pass_rates": report["rule_pass_rates"],
               "heldout_loss": report["heldout_loss"]}
     results.write_text(json.dumps(result, indent=1))
     return result
+
+
+def tokens_trained(run: Path) -> int:
+    """Tokens seen in training (TRL's num_tokens), from the last checkpoint's trainer state."""
+    last = max(run.glob("checkpoint-*/trainer_state.json"), key=lambda p: int(p.parent.name.split("-")[1]))
+    return int(max(x.get("num_tokens", 0) for x in json.loads(last.read_text())["log_history"]))
 
 
 def evaluate_base(profiles: str) -> dict:
@@ -108,7 +114,7 @@ def write_docs(base: dict, runs: list[dict]) -> None:
     plt.close(fig)
 
     rules = list(base["rule_pass_rates"])
-    head = "| run | changed | rows | tokens | last loss | pass rate | vs base | held-out loss | vs base | " + \
+    head = "| run | changed | rows | tokens | loss, last 10 steps | pass rate | vs base | held-out loss | vs base | " + \
            " | ".join(rules) + " |"
     lines = [head, "|" + "---|" * (9 + len(rules))]
     lines.append(f"| base (Q8_0) | no adapter | - | - | - | {base['pass_rate']:.0%} | - | {base['heldout_loss']:.3f} | - | "
@@ -116,7 +122,8 @@ def write_docs(base: dict, runs: list[dict]) -> None:
     for run in runs:
         changed = ", ".join(f"{k}={v}" for k, v in run["overrides"].items()) or "recipe as is"
         lines.append(
-            f"| {run['name']} | {changed} | {run['training_rows']} | {run['tokens']:,} | {run['losses'][-1]:.3f} | "
+            f"| {run['name']} | {changed} | {run['training_rows']} | {tokens_trained(STUDY / run['name']):,} | "
+            f"{sum(run['losses'][-10:]) / len(run['losses'][-10:]):.3f} | "
             f"{run['pass_rate']:.0%} | {100 * (run['pass_rate'] - base['pass_rate']):+.0f} pts | "
             f"{run['heldout_loss']:.3f} | {100 * (run['heldout_loss'] / base['heldout_loss'] - 1):+.1f}% | "
             + " | ".join(f"{run['rule_pass_rates'][r]:.0%}" for r in rules) + " |")
