@@ -6,7 +6,9 @@ Every run: `coverletter train` (the CPU recipe, its seed and step count: the sam
 tokens reported), `coverletter export --quant q8_0`, `coverletter evaluate` on the held-out profiles. The base
 model is converted to Q8_0 the same way, without an adapter, so both sides are compared in the same format.
 Results go to runs/study/ (one folder per run, results.json) and the table and curves to docs/experiments/.
-Runs already finished are read back, not repeated, so the study can be stopped and continued.
+Runs already finished are read back, and a run's finished training or export is not repeated, so the study
+can be stopped and continued. Run nothing else meanwhile: llama.cpp's threads slow down badly when they share
+the cores (a letter took 2 minutes instead of 3 seconds next to a training process).
 """
 
 from __future__ import annotations
@@ -60,8 +62,10 @@ def run_one(name: str, overrides: dict, profiles: str) -> dict:
         return json.loads(results.read_text())
     run.mkdir(parents=True, exist_ok=True)
     flags = [item for key, value in overrides.items() for item in (f"--{key}", str(value))]
-    coverletter("train", "--output_dir", str(run), "--resume", "never", *flags, log=run / "train.log")
-    coverletter("export", "--run", str(run), "--quant", "q8_0", log=run / "export.log")
+    if not (run / "final").is_dir():  # a run stopped after training is evaluated, not trained again
+        coverletter("train", "--output_dir", str(run), "--resume", "never", *flags, log=run / "train.log")
+    if not list(run.glob("gguf/*.Q8_0.gguf")):
+        coverletter("export", "--run", str(run), "--quant", "q8_0", log=run / "export.log")
     coverletter("evaluate", "--model", str(run), "--profiles", profiles, "--out", str(run / "eval"),
                 log=run / "evaluate.log")
     losses = [json.loads(line) for line in (run / "loss_log.jsonl").read_text().splitlines()]
