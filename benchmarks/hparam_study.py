@@ -69,20 +69,24 @@ def run_one(name: str, overrides: dict, profiles: str) -> dict:
     coverletter("evaluate", "--model", str(run), "--profiles", profiles, "--out", str(run / "eval"),
                 log=run / "evaluate.log")
     losses = [json.loads(line) for line in (run / "loss_log.jsonl").read_text().splitlines()]
-    report = json.loads((run / "eval/report.json").read_text())
     info = json.loads((run / "data_report.json").read_text())
     result = {"name": name, "overrides": overrides, "losses": [x["loss"] for x in losses if "loss" in x],
-              "tokens": tokens_trained(run), "training_rows": info["kept"],
-              "pass_rate": report["pass_rate"], "rule_pass_rates": report["rule_pass_rates"],
-              "heldout_loss": report["heldout_loss"]}
+              "training_rows": info["kept"], **scores(run / "eval")}
     results.write_text(json.dumps(result, indent=1))
     return result
 
 
+def scores(eval_dir: Path) -> dict:
+    report = json.loads((eval_dir / "report.json").read_text())
+    return {key: report[key] for key in ("pass_rate", "rule_pass_rates", "heldout_loss")}
+
+
 def tokens_trained(run: Path) -> int:
     """Tokens seen in training (TRL's num_tokens), from the last checkpoint's trainer state."""
-    last = max(run.glob("checkpoint-*/trainer_state.json"), key=lambda p: int(p.parent.name.split("-")[1]))
-    return int(max(x.get("num_tokens", 0) for x in json.loads(last.read_text())["log_history"]))
+    from coverletter.train import latest_complete_checkpoint
+
+    state = json.loads((latest_complete_checkpoint(run) / "trainer_state.json").read_text())
+    return int(max(x.get("num_tokens", 0) for x in state["log_history"]))
 
 
 def evaluate_base(profiles: str) -> dict:
@@ -92,10 +96,7 @@ def evaluate_base(profiles: str) -> dict:
         gguf = base_q8(out)
         coverletter("evaluate", "--model", str(gguf), "--profiles", profiles, "--out", str(out / "eval"),
                     log=out / "evaluate.log")
-        report = json.loads((out / "eval/report.json").read_text())
-        results.write_text(json.dumps({"name": "base", "pass_rate": report["pass_rate"],
-                                       "rule_pass_rates": report["rule_pass_rates"],
-                                       "heldout_loss": report["heldout_loss"]}, indent=1))
+        results.write_text(json.dumps({"name": "base", **scores(out / "eval")}, indent=1))
     return json.loads(results.read_text())
 
 

@@ -142,6 +142,14 @@ class LetterWriter:
         self.model = model
         self.lock = threading.Lock()
 
+    @classmethod
+    def for_gguf(cls, path: Path) -> LetterWriter:
+        """A writer on one GGUF file with the app's llama.cpp settings (the evaluation, the notebook)."""
+        return cls(LoadedModel(open_gguf(path, **llama_settings()), path.name))
+
+    def close(self) -> None:
+        self.model.llm.close()
+
     def stream(self, profile: letter.Profile, system_message: str | None, temperature: float, max_new_tokens: int):
         """Yield the cleaned letter so far as it grows (every UPDATE_SECONDS at most, and once at the end)."""
         messages = letter.build_messages(profile, system_message)

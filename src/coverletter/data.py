@@ -569,15 +569,16 @@ def load_clean(args: DataArguments) -> tuple[list[dict], CleaningReport]:
 
 def load_cover_letter_examples(args: DataArguments) -> tuple[list[dict], CleaningReport]:
     """'synthetic' -> the generator; rows in the FineTome schema -> as they are; any other table -> through
-    cover_letter_columns (default: the ShashiVish/cover-letter-dataset layout). Cover letters are not scored,
-    so of the cleaning options only dedupe and the length bounds apply to them."""
+    cover_letter_columns (default: the ShashiVish/cover-letter-dataset layout). Cover letters are not scored:
+    generated and FineTome-schema ones go through the cleaning options but min_score; tables are checked by
+    `table_examples` (empty fields, invalid profiles, placeholders) and not deduplicated."""
     letter_args = replace(args, min_score=None, max_samples=args.cover_letter_samples)
     if args.cover_letters == "synthetic":
         from .synthetic import generate
 
         return clean(generate(args.cover_letter_samples, args.cover_letter_seed), letter_args)
     rows = load_rows(args.cover_letters, args.dataset_split)
-    if not args.cover_letter_columns and any(isinstance(row, dict) and "conversations" in row for row in rows[:1]):
+    if not args.cover_letter_columns and rows and isinstance(rows[0], dict) and "conversations" in rows[0]:
         return clean(rows, letter_args)
     columns = parse_columns(args.cover_letter_columns) if args.cover_letter_columns else DEFAULT_COVER_LETTER_COLUMNS
     return table_examples(rows, columns, args.cover_letters, args.cover_letter_samples)

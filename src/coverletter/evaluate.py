@@ -118,7 +118,7 @@ def heldout_loss(llm, gguf: Path) -> float:
 
 def evaluate(model: str | Path, profiles_path: str | Path, out: str | Path | None = None,
              limit: int | None = None, temperature: float = 0.0) -> dict:
-    from .app import LetterWriter, LoadedModel, llama_settings, open_gguf
+    from .app import LetterWriter
 
     gguf = resolve_gguf(model)
     profiles, skipped = load_profiles(profiles_path)
@@ -127,7 +127,7 @@ def evaluate(model: str | Path, profiles_path: str | Path, out: str | Path | Non
     profiles = profiles[:limit] if limit else profiles
     if not profiles:
         raise UserError(f"no usable profile in {profiles_path}")
-    writer = LetterWriter(LoadedModel(open_gguf(gguf, **llama_settings()), gguf.name))
+    writer = LetterWriter.for_gguf(gguf)
     letters = []
     for i, profile in enumerate(profiles, 1):
         text = writer.write(profile, temperature)
@@ -138,7 +138,7 @@ def evaluate(model: str | Path, profiles_path: str | Path, out: str | Path | Non
     report = {"model": str(gguf), "pass_rate": sum(x["passed"] for x in letters) / len(letters),
               "rule_pass_rates": {r: sum(x["rules"][r] for x in letters) / len(letters) for r in RULES},
               "heldout_loss": heldout_loss(writer.model.llm, gguf), "profiles_skipped": skipped, "letters": letters}
-    writer.model.llm.close()
+    writer.close()
     if out:
         write_report(report, Path(out))
     return report

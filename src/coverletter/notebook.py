@@ -130,12 +130,12 @@ def sample_letter(model_name: str, adapter: str | Path | None = None, max_new_to
 
 def try_gguf(path: str | Path, **fields) -> str:
     """A letter from an exported GGUF, written exactly as the Space writes it."""
-    from .app import LetterWriter, LoadedModel, llama_settings, open_gguf
+    from .app import LetterWriter
 
     profile = letter.make_profile(**{**SAMPLE_PROFILE, **fields})
-    writer = LetterWriter(LoadedModel(open_gguf(Path(path), **llama_settings()), Path(path).name))
+    writer = LetterWriter.for_gguf(Path(path))
     text = writer.write(profile)
-    writer.model.llm.close()
+    writer.close()
     return text
 
 
