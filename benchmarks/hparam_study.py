@@ -29,6 +29,7 @@ GRID = {  # name: overrides of recipes/smollm2-135m-cpu.yaml (lr 3e-3, LoRA r=16
     "lr-1e-3": {"learning_rate": 1e-3},
     "rank-32": {"lora_r": 32, "lora_alpha": 32},
     "rank-8": {"lora_r": 8, "lora_alpha": 8},
+    "steps-120": {"max_steps": 120},  # three times the budget: the one run here with more tokens
 }
 
 

@@ -206,3 +206,60 @@ def test_downloads_are_named_after_the_company(tmp_path):
     txt, docx = app_lib.write_downloads("Dear team,\n\nHello.\n\nBest regards,\nMaria", "Northwind Logistics")
     assert txt.endswith("Cover letter - Northwind Logistics.txt") and docx.endswith(".docx")
     assert [p.text for p in Document(docx).paragraphs] == ["Dear team,", "Hello.", "Best regards,\nMaria"]
+
+
+class TickingModel:
+    """A llama stand-in that writes one word every `seconds`, forever or until `words` run out, or fails."""
+
+    def __init__(self, words: int | None = None, seconds: float = 0.005, fail_after: int | None = None):
+        self.words, self.seconds, self.fail_after = words, seconds, fail_after
+        self.made, self.closed = 0, threading.Event()
+
+    def n_ctx(self):
+        return 2048
+
+    def tokenize(self, data, add_bos=False):
+        return data.split()
+
+    def create_chat_completion(self, messages, **settings):
+        try:
+            while self.words is None or self.made < self.words:
+                if self.made == self.fail_after:
+                    raise RuntimeError("the model broke")
+                time.sleep(self.seconds)
+                self.made += 1
+                yield {"choices": [{"delta": {"content": f"word{self.made}. "}}]}
+        finally:
+            self.closed.set()
+
+
+def writer_on(model) -> app_lib.LetterWriter:
+    return app_lib.LetterWriter(app_lib.LoadedModel(model, "stand-in"))
+
+
+def test_decoding_goes_on_while_the_page_is_busy_and_updates_are_throttled():
+    writer = writer_on(TickingModel(words=100, seconds=0.002))
+    profile = letter.make_profile(**FORM)
+    updates = []
+    for text in writer.stream(profile, None, 0.0, 512):
+        updates.append(text)
+        time.sleep(0.5)  # a slow page: the whole letter (0.2 s of decoding) is written meanwhile
+    assert "word100." in updates[-1]
+    assert len(updates) <= 3  # first token, at most one catch-up, the final text: not one update per token
+
+
+def test_stopping_the_stream_stops_decoding_and_frees_the_model():
+    model = TickingModel()  # never ends by itself
+    writer = writer_on(model)
+    stream = writer.stream(letter.make_profile(**FORM), None, 0.0, 512)
+    assert next(stream).startswith("word1")
+    stream.close()  # what Gradio does on Stop or a closed tab
+    assert model.closed.wait(5)
+    assert writer.lock.acquire(timeout=1)
+
+
+def test_a_model_failure_mid_letter_reaches_the_caller():
+    writer = writer_on(TickingModel(fail_after=30))
+    with pytest.raises(RuntimeError, match="the model broke"):
+        list(writer.stream(letter.make_profile(**FORM), None, 0.0, 512))
+    assert writer.lock.acquire(timeout=1)

@@ -135,6 +135,41 @@ def with_chat_format(llm, path: Path, description: str, kwargs: dict) -> LoadedM
 # --------------------------------------------------------------------------- generation
 
 
+class Decoding:
+    """One streamed chat completion, decoded in a background thread into `text`.
+
+    Gradio pulls a generator's items one call at a time from its worker threads; decoding inside the generator
+    would pause llama.cpp for every hand-off. Here the page reads `text` when it likes and decoding goes on."""
+
+    def __init__(self, llm, messages: list[dict], temperature: float, max_new_tokens: int):
+        self.text, self.error = "", None
+        self.started, self.finished, self.stopping = threading.Event(), threading.Event(), threading.Event()
+        chunks = llm.create_chat_completion(messages, stream=True, temperature=temperature,
+                                            max_tokens=max_new_tokens, repeat_penalty=1.1)
+        self.thread = threading.Thread(target=self.run, args=(chunks,), daemon=True)
+        self.thread.start()
+
+    def run(self, chunks) -> None:
+        try:
+            for chunk in chunks:
+                piece = chunk["choices"][0]["delta"].get("content") or ""
+                self.text += piece
+                if piece:
+                    self.started.set()
+                if self.stopping.is_set():
+                    break
+        except Exception as err:  # handed to the reader, who reports it
+            self.error = err
+        finally:
+            chunks.close()
+            self.started.set()
+            self.finished.set()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join()
+
+
 class LetterWriter:
     """One model instance, one generation at a time (the lock also guards direct Python callers)."""
 
@@ -151,20 +186,27 @@ class LetterWriter:
         self.model.llm.close()
 
     def stream(self, profile: letter.Profile, system_message: str | None, temperature: float, max_new_tokens: int):
-        """Yield the cleaned letter so far as it grows (every UPDATE_SECONDS at most, and once at the end)."""
+        """Yield the cleaned letter so far as it grows: at the first token, then every UPDATE_SECONDS, then once at
+        the end. llama.cpp decodes in its own thread meanwhile, so it never waits for an update to reach the page."""
         messages = letter.build_messages(profile, system_message)
-        raw, last_update = "", 0.0
         with self.lock:
             self.check_room(messages, profile)
-            chunks = self.model.llm.create_chat_completion(
-                messages, stream=True, temperature=float(temperature), max_tokens=int(max_new_tokens),
-                repeat_penalty=1.1)
-            for chunk in chunks:
-                raw += chunk["choices"][0]["delta"].get("content") or ""
-                if raw.strip() and time.monotonic() - last_update >= UPDATE_SECONDS:
-                    last_update = time.monotonic()
-                    yield letter.clean_letter(raw, profile, finished=False)
-        yield letter.clean_letter(raw, profile) if raw.strip() else ""
+            decoding = Decoding(self.model.llm, messages, float(temperature), int(max_new_tokens))
+            try:
+                decoding.started.wait()
+                shown = ""
+                while True:
+                    finished = decoding.finished.is_set()
+                    if decoding.text.strip() and decoding.text != shown and not finished:
+                        shown = decoding.text
+                        yield letter.clean_letter(shown, profile, finished=False)
+                    if finished or decoding.finished.wait(UPDATE_SECONDS):
+                        break
+            finally:  # also when the page stops the stream (Stop, closed tab): end the decoding first
+                decoding.stop()
+        if decoding.error:
+            raise decoding.error
+        yield letter.clean_letter(decoding.text, profile) if decoding.text.strip() else ""
 
     def write(self, profile: letter.Profile, temperature: float = 0.0) -> str:
         """The whole letter at once (the evaluation and the notebook), through the same path as the form."""
