@@ -94,6 +94,14 @@ MESSY = {
                                         "Logistics.\n\nSincerely"), BODY),
     "repeated with case": (BODY.replace("\n\nSincerely", "\n\nI AM APPLYING for the Data Analyst role at "
                                         "Northwind Logistics!\n\nSincerely"), BODY),
+    "sentence repeated in a later paragraph": (
+        BODY.replace("\n\nSincerely", "\n\nI know SQL well. I am applying for the Data Analyst role at Northwind "
+                     "Logistics.\n\nSincerely"),
+        BODY.replace("\n\nSincerely", "\n\nI know SQL well.\n\nSincerely")),
+    "sentence repeated in its paragraph": ("Dear team,\n\nI like data a lot. I like dashboards. I like data a lot.",
+                                          "Dear team,\n\nI like data a lot. I like dashboards."),
+    "short sentences may repeat": ("Thank you. I know SQL.\n\nThank you. I know Python.",
+                                   "Thank you. I know SQL.\n\nThank you. I know Python."),
     "unfinished sentence": (BODY.replace("\n\nSincerely,\nMaria Lopez", "\n\nI look forward to discussing how my "
                                          "skills in SQL and"), BODY.replace("\n\nSincerely,\nMaria Lopez", "")),
     "unfinished after a full one": ("I like data. I also enjoy building dashboards for the team and",

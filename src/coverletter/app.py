@@ -29,6 +29,7 @@ CONTEXT_TOKENS = 2048  # the prompt (<= ~2,000 tokens with a full job ad) plus t
 LLAMA_SETTINGS = {"n_ctx": CONTEXT_TOKENS, "n_batch": 256, "n_ubatch": 256, "flash_attn": True, "verbose": False}
 QUEUE_MAX_SIZE = 24  # waiting requests; past it the browser shows "This application is currently busy"
 UPDATE_SECONDS = 0.05  # at most 20 streamed updates a second: each costs a clean-up and a message to the browser
+REPEAT_PENALTY = 1.1  # llama.cpp's penalty on tokens of the last 64
 TOKENS_PER_WORD = 1.4  # room to keep free in the context for a letter of the requested length
 EXAMPLES = [
     ["Maria Lopez", "Data Analyst", "Northwind Logistics",
@@ -145,7 +146,7 @@ class Decoding:
         self.text, self.error = "", None
         self.started, self.finished, self.stopping = threading.Event(), threading.Event(), threading.Event()
         chunks = llm.create_chat_completion(messages, stream=True, temperature=temperature,
-                                            max_tokens=max_new_tokens, repeat_penalty=1.1)
+                                            max_tokens=max_new_tokens, repeat_penalty=REPEAT_PENALTY)
         self.thread = threading.Thread(target=self.run, args=(chunks,), daemon=True)
         self.thread.start()
 

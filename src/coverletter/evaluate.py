@@ -31,17 +31,12 @@ def listed_skills(skills: str) -> list[str]:
     return [s.strip().lower() for s in re.split(r"[,;\n]|\band\b", skills) if len(s.strip()) >= 2]
 
 
-def sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[.!?])\s+|\n+", text)
-    return [re.sub(r"\W+", " ", p).strip().lower() for p in parts if len(p.split()) >= 4]
-
-
 def score_letter(text: str, profile: letter.Profile) -> dict[str, bool]:
     """Each rule True when the letter meets it."""
     lowered = text.lower()
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     low, high = letter.LENGTHS[profile.length]
-    said = sentences(text)
+    said = [key for key in map(letter.sentence_key, letter.sentences(text)) if key]
     closing = lines[-4:]
     return {
         "name": profile.name.lower() in lowered,

@@ -108,6 +108,7 @@ BOILERPLATE_OPENER = re.compile(
     re.IGNORECASE,
 )
 PLACEHOLDER = re.compile(r"\[([^\[\]\n]{2,40})\]|<([A-Za-z][^<>\n]{1,38})>")
+SENTENCE_BREAK = re.compile(r"(?<=[.!?])[ \t]+")
 SENTENCE_END = re.compile(r"[.!?)\"'”’]\s*$")
 SIGN_OFF = re.compile(r"^(sincerely|best regards|kind regards|regards|yours (?:sincerely|faithfully|truly)|"
                       r"warm regards|warmly|best wishes|with gratitude|respectfully|thank you|best|cheers)\b",
@@ -116,7 +117,7 @@ SIGN_OFF = re.compile(r"^(sincerely|best regards|kind regards|regards|yours (?:s
 
 def clean_letter(text: str, profile: Profile | None = None, finished: bool = True) -> str:
     """Tidy what the model wrote: role prefixes, template tokens, 'Here is your letter:' openers, repeated
-    paragraphs, a trailing unfinished sentence; fill [Company Name]-style placeholders from the form.
+    paragraphs and sentences, a trailing unfinished sentence; fill [Company Name]-style placeholders from the form.
     While the letter is still streaming (finished=False) the sentence being written is kept."""
     text = TEMPLATE_TOKEN.sub("", text).replace("\r\n", "\n")
     previous = None
@@ -126,18 +127,39 @@ def clean_letter(text: str, profile: Profile | None = None, finished: bool = Tru
         text = BOILERPLATE_OPENER.sub("", text, count=1)
     if profile is not None:
         text = fill_placeholders(text, profile)
-    text = drop_repeated_paragraphs(text)
+    text = drop_repeats(text)
     return (drop_unfinished_sentence(text) if finished else text).strip()
 
 
-def drop_repeated_paragraphs(text: str) -> str:
-    seen, kept = set(), []
+def sentences(text: str) -> list[str]:
+    """The text's sentences, a line break also ending one."""
+    return [part for line in text.split("\n") for part in SENTENCE_BREAK.split(line) if part.strip()]
+
+
+def sentence_key(sentence: str) -> str | None:
+    """What makes two sentences the same one said twice; None for a few words ('Best regards,', a name)."""
+    key = re.sub(r"\W+", " ", sentence).strip().lower()
+    return key if len(key.split()) >= 4 else None
+
+
+def drop_repeats(text: str) -> str:
+    """Leave out each paragraph, and each sentence of four words or more, already said: small models loop."""
+    paragraphs_said, said, kept = set(), set(), []
     for paragraph in re.split(r"\n\s*\n", text.strip()):
         key = re.sub(r"\W+", " ", paragraph).strip().lower()
-        if key and key in seen:
+        if not key or key in paragraphs_said:
             continue
-        seen.add(key)
-        kept.append(paragraph.strip())
+        paragraphs_said.add(key)
+        lines = []
+        for line in paragraph.strip().split("\n"):
+            fresh = []
+            for sentence in sentences(line):
+                key = sentence_key(sentence)
+                if key is None or key not in said:
+                    fresh.append(sentence.strip())
+                    said.add(key)
+            lines.append(" ".join(fresh))
+        kept.append("\n".join(line for line in lines if line))
     return "\n\n".join(p for p in kept if p)
 
 
