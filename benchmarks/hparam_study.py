@@ -1,11 +1,12 @@
 """Hyper-parameter study on the CPU recipe: learning rate, LoRA rank and data mixture, one factor at a time.
 
-    python benchmarks/hparam_study.py [--only NAME ...] [--profiles data/eval-profiles.jsonl]
+    python benchmarks/hparam_study.py [--only NAME ...] [--profiles data/eval-profiles.jsonl] [--study study]
 
 Every run: `coverletter train` (the CPU recipe, its seed and step count: the same number of examples, and
 tokens reported), `coverletter export --quant q8_0`, `coverletter evaluate` on the held-out profiles. The base
 model is converted to Q8_0 the same way, without an adapter, so both sides are compared in the same format.
-Results go to runs/study/ (one folder per run, results.json) and the table and curves to docs/experiments/.
+Results go to runs/STUDY/ (one folder per run, results.json) and the table and curves to
+docs/experiments/STUDY_table.md and STUDY_loss_curves.png (`--study` names one study, e.g. per generator).
 Runs already finished are read back, and a run's finished training or export is not repeated, so the study
 can be stopped and continued. Run nothing else meanwhile: llama.cpp's threads slow down badly when they share
 the cores (a letter took 2 minutes instead of 3 seconds next to a training process).
@@ -20,7 +21,6 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-STUDY = ROOT / "runs/study"
 DOCS = ROOT / "docs/experiments"
 GRID = {  # name: overrides of recipes/smollm2-135m-cpu.yaml (lr 3e-3, LoRA r=16, 75% cover letters)
     "center": {},
@@ -56,8 +56,8 @@ def base_q8(out: Path) -> Path:
     return target
 
 
-def run_one(name: str, overrides: dict, profiles: str) -> dict:
-    run = STUDY / name
+def run_one(study: Path, name: str, overrides: dict, profiles: str) -> dict:
+    run = study / name
     results = run / "results.json"
     if results.is_file():
         return json.loads(results.read_text())
@@ -90,8 +90,8 @@ def tokens_trained(run: Path) -> int:
     return int(max(x.get("num_tokens", 0) for x in state["log_history"]))
 
 
-def evaluate_base(profiles: str) -> dict:
-    out = STUDY / "base"
+def evaluate_base(study: Path, profiles: str) -> dict:
+    out = study / "base"
     results = out / "results.json"
     if not results.is_file():
         gguf = base_q8(out)
@@ -101,7 +101,7 @@ def evaluate_base(profiles: str) -> dict:
     return json.loads(results.read_text())
 
 
-def write_docs(base: dict, runs: list[dict]) -> None:
+def write_docs(study: Path, base: dict, runs: list[dict]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -116,7 +116,7 @@ def write_docs(base: dict, runs: list[dict]) -> None:
     ax.set_title("CPU recipe: loss curves of the study")
     ax.legend(fontsize=8, ncol=2)
     fig.tight_layout()
-    fig.savefig(DOCS / "loss_curves.png")
+    fig.savefig(DOCS / f"{study.name}_loss_curves.png")
     plt.close(fig)
 
     rules = list(base["rule_pass_rates"])
@@ -128,12 +128,12 @@ def write_docs(base: dict, runs: list[dict]) -> None:
     for run in runs:
         changed = ", ".join(f"{k}={v}" for k, v in run["overrides"].items()) or "recipe as is"
         lines.append(
-            f"| {run['name']} | {changed} | {run['training_rows']} | {tokens_trained(STUDY / run['name']):,} | "
+            f"| {run['name']} | {changed} | {run['training_rows']} | {tokens_trained(study / run['name']):,} | "
             f"{sum(run['losses'][-10:]) / len(run['losses'][-10:]):.3f} | "
             f"{run['pass_rate']:.0%} | {100 * (run['pass_rate'] - base['pass_rate']):+.0f} pts | "
             f"{run['heldout_loss']:.3f} | {100 * (run['heldout_loss'] / base['heldout_loss'] - 1):+.1f}% | "
             + " | ".join(f"{run['rule_pass_rates'][r]:.0%}" for r in rules) + " |")
-    (DOCS / "study_table.md").write_text("\n".join(lines) + "\n")
+    (DOCS / f"{study.name}_table.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
@@ -141,14 +141,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", nargs="*", choices=list(GRID), help="run these grid points only")
     parser.add_argument("--profiles", default="data/eval-profiles.jsonl")
+    parser.add_argument("--study", default="study", help="folder under runs/ for this study's runs")
     args = parser.parse_args()
-    base = evaluate_base(args.profiles)
+    study = ROOT / "runs" / args.study
+    base = evaluate_base(study, args.profiles)
     runs = []
     for name in args.only or GRID:
         print(f"== {name}", flush=True)
-        runs.append(run_one(name, GRID[name], args.profiles))
+        runs.append(run_one(study, name, GRID[name], args.profiles))
         print(f"   pass rate {runs[-1]['pass_rate']:.0%}, held-out loss {runs[-1]['heldout_loss']:.3f}", flush=True)
-    write_docs(base, runs)
+    write_docs(study, base, runs)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ def test_prompt_for_every_tone_and_length(tone, length):
     system, user = letter.build_messages(profile)
     assert system == {"role": "system", "content": letter.DEFAULT_SYSTEM_MESSAGE}
     low, high = letter.LENGTHS[length]
-    assert f"Length: {letter.PARAGRAPHS[length]} paragraphs, {low} to {high} words." in user["content"]
+    assert f"Length: {low} to {high} words." in user["content"]
     assert f"Tone: {letter.TONES[tone]}." in user["content"]
     for value in FIELDS.values():
         assert value in user["content"]

@@ -72,13 +72,3 @@ def test_synth_command_writes_jsonl_and_prints_its_variety(tmp_path):
     assert rows == synthetic.generate(40, seed=3)
     assert json.loads(result.stdout)["distinct_letters_masked"] == 40
 
-
-def test_each_length_has_its_paragraph_count_and_aims_at_the_middle_of_its_word_range(pairs):
-    words = {length: [] for length in letter.LENGTHS}
-    for profile, row in pairs:
-        text = row["conversations"][-1]["value"]
-        body = text.split("\n\n")[1:-1]  # between the greeting and the sign-off
-        assert len(body) == letter.PARAGRAPHS[profile.length], text
-        words[profile.length].append(letter.word_count(text))
-    for length, (low, high) in letter.LENGTHS.items():  # room for a model to miss by a sentence either way
-        assert abs(sum(words[length]) / len(words[length]) - (low + high) / 2) < 0.1 * (high - low) + 5

@@ -381,15 +381,12 @@ def joined(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-# Paragraphs for each length, each a list of (section, sentences). The paragraph count is fixed per length and
-# named in the prompt (letter.PARAGRAPHS): a small model learns "a long letter has six paragraphs" far better
-# than it learns to count words. Sections without material (no job ad) leave their paragraph shorter, not gone.
-LAYOUTS = {
-    "short": [[("opening", 2), ("motivation", 1)], [("skills", 3), ("ad", 1)], [("closing", 2)]],
-    "standard": [[("opening", 3)], [("skills", 4), ("ad", 1)], [("motivation", 3), ("teamwork", 1)],
-                 [("closing", 3)]],
-    "long": [[("opening", 3)], [("skills", 5)], [("motivation", 3), ("ad", 2)], [("teamwork", 4)],
-             [("first_months", 2)], [("closing", 3)]],
+# Sentences per paragraph for each length. A fixed plan per length, not a word target: a small model learns
+# "a long letter has five paragraphs of three to five sentences" far better than it learns to count words.
+PLAN = {
+    "short": {"opening": 2, "skills": 3, "motivation": 2, "ad": 1, "teamwork": 1, "first_months": 0, "closing": 2},
+    "standard": {"opening": 3, "skills": 4, "motivation": 3, "ad": 2, "teamwork": 3, "first_months": 1, "closing": 3},
+    "long": {"opening": 3, "skills": 6, "motivation": 4, "ad": 3, "teamwork": 5, "first_months": 2, "closing": 3},
 }
 SKILLS_FIRST = {"formal", "concise"}  # warm and enthusiastic letters start with why they apply
 
@@ -428,36 +425,24 @@ def render(greeting: str, paragraphs: list[list[str]], sign_off: str, name: str)
 
 
 def write_letter(facts: Facts, rng: random.Random) -> str:
-    """The length's layout; then, while the letter is short of the middle of the length's range, one more
-    sentence for a section that has more to say, or while it is over the range, one fewer in its longest
-    paragraph (never emptied). Aiming at the middle leaves a model room to miss by a sentence either way."""
+    """The letter's plan for its length; then, while it is short of the length's range, one more sentence of a
+    paragraph that has more to say, or while it is over, one fewer in its longest paragraph."""
     p = facts.profile
     greeting = rng.choice(GREETINGS).format(company=p.company_name)
     sign_off = rng.choice(SIGN_OFFS[p.tone])
     pools = sentence_pools(facts, rng)
-    layout = tone_order(LAYOUTS[p.length], p.tone)
-    paragraphs = [[s for section, count in paragraph for s in pools[section][:count]] for paragraph in layout]
-    spare = [(index, sentence) for index, paragraph in enumerate(layout) for section, count in paragraph
-             if section in ("skills", "teamwork", "first_months") for sentence in pools[section][count:]]
+    order = ["opening", "skills", "motivation"] if p.tone in SKILLS_FIRST else ["opening", "motivation", "skills"]
+    order += ["ad", "teamwork", "first_months", "closing"]
+    paragraphs = [pools[name][: PLAN[p.length][name]] for name in order]
     low, high = letter.LENGTHS[p.length]
-    while letter.word_count(render(greeting, paragraphs, sign_off, p.name)) < (low + high) // 2 and spare:
+    spare = [(order.index(name), sentence) for name in ("teamwork", "first_months", "skills")
+             for sentence in pools[name][PLAN[p.length][name]:]]
+    while letter.word_count(render(greeting, paragraphs, sign_off, p.name)) < low and spare:
         index, sentence = spare.pop(0)
         paragraphs[index].append(sentence)
-    while letter.word_count(render(greeting, paragraphs, sign_off, p.name)) > high and max(map(len, paragraphs)) > 1:
+    while letter.word_count(render(greeting, paragraphs, sign_off, p.name)) > high:
         max(paragraphs, key=len).pop()
     return render(greeting, paragraphs, sign_off, p.name)
-
-
-def tone_order(layout: list, tone: str) -> list:
-    """Warm and enthusiastic letters say why they apply before what they bring: the paragraph that starts with
-    the motivation trades places with the one that starts with the skills, where both exist."""
-    heads = [paragraph[0][0] for paragraph in layout]
-    if tone in SKILLS_FIRST or not {"skills", "motivation"} <= set(heads):
-        return layout
-    i, j = heads.index("skills"), heads.index("motivation")
-    swapped = list(layout)
-    swapped[i], swapped[j] = layout[j], layout[i]
-    return swapped
 
 
 SHAREGPT_ROLES = {"system": "system", "user": "human", "assistant": "gpt"}
