@@ -145,17 +145,18 @@ def drop_repeats(text: str) -> str:
     """Leave out each paragraph, and each sentence of four words or more, already said: small models loop."""
     paragraphs_said, said, kept = set(), set(), []
     for paragraph in re.split(r"\n\s*\n", text.strip()):
-        key = re.sub(r"\W+", " ", paragraph).strip().lower()
-        if not key or key in paragraphs_said:
+        whole = re.sub(r"\W+", " ", paragraph).strip().lower()
+        if not whole or whole in paragraphs_said:
             continue
-        paragraphs_said.add(key)
+        paragraphs_said.add(whole)
         lines = []
         for line in paragraph.strip().split("\n"):
             fresh = []
             for sentence in sentences(line):
                 key = sentence_key(sentence)
-                if key is None or key not in said:
+                if key not in said:  # a few words (key None) may always repeat
                     fresh.append(sentence.strip())
+                if key:
                     said.add(key)
             lines.append(" ".join(fresh))
         kept.append("\n".join(line for line in lines if line))
