@@ -125,17 +125,21 @@ def test_a_form_too_long_for_the_context_says_what_to_shorten(server):
         Client(server, verbose=False).predict(**long_form, length="long", api_name="/generate")
 
 
-class HeldModel:
-    """A llama stand-in that keeps the one generation slot busy until the test opens the gate."""
-
-    def __init__(self):
-        self.gate = threading.Event()
+class StandInModel:
+    """What LetterWriter asks of a llama besides generation: its context size and a tokenizer."""
 
     def n_ctx(self):
         return 2048
 
     def tokenize(self, data, add_bos=False):
         return data.split()
+
+
+class HeldModel(StandInModel):
+    """A llama stand-in that keeps the one generation slot busy until the test opens the gate."""
+
+    def __init__(self):
+        self.gate = threading.Event()
 
     def create_chat_completion(self, messages, **settings):
         self.gate.wait(120)
@@ -208,18 +212,12 @@ def test_downloads_are_named_after_the_company(tmp_path):
     assert [p.text for p in Document(docx).paragraphs] == ["Dear team,", "Hello.", "Best regards,\nMaria"]
 
 
-class TickingModel:
+class TickingModel(StandInModel):
     """A llama stand-in that writes one word every `seconds`, forever or until `words` run out, or fails."""
 
     def __init__(self, words: int | None = None, seconds: float = 0.005, fail_after: int | None = None):
         self.words, self.seconds, self.fail_after = words, seconds, fail_after
         self.made, self.closed = 0, threading.Event()
-
-    def n_ctx(self):
-        return 2048
-
-    def tokenize(self, data, add_bos=False):
-        return data.split()
 
     def create_chat_completion(self, messages, **settings):
         try:

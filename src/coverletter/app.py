@@ -14,7 +14,6 @@ import logging
 import os
 import tempfile
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 

@@ -135,9 +135,14 @@ def sentences(text: str) -> list[str]:
     return [part for line in text.split("\n") for part in SENTENCE_BREAK.split(line) if part.strip()]
 
 
+def said_key(text: str) -> str:
+    """Text as compared for repeats: words only, lower case ('I like data!' and 'i like DATA.' are one)."""
+    return re.sub(r"\W+", " ", text).strip().lower()
+
+
 def sentence_key(sentence: str) -> str | None:
     """What makes two sentences the same one said twice; None for a few words ('Best regards,', a name)."""
-    key = re.sub(r"\W+", " ", sentence).strip().lower()
+    key = said_key(sentence)
     return key if len(key.split()) >= 4 else None
 
 
@@ -145,7 +150,7 @@ def drop_repeats(text: str) -> str:
     """Leave out each paragraph, and each sentence of four words or more, already said: small models loop."""
     paragraphs_said, said, kept = set(), set(), []
     for paragraph in re.split(r"\n\s*\n", text.strip()):
-        whole = re.sub(r"\W+", " ", paragraph).strip().lower()
+        whole = said_key(paragraph)
         if not whole or whole in paragraphs_said:
             continue
         paragraphs_said.add(whole)
