@@ -43,13 +43,15 @@ def default_gguf() -> Path:
 
 
 def raw_speed(llm, tokens: int) -> tuple[float, float, int, str]:
-    """Time to first token, decode tok/s, tokens generated, and the cleaned letter."""
+    """Time to first token, decode tok/s, tokens generated, and the cleaned letter: llama.cpp alone, with the same
+    settings and length steering as the app."""
     from coverletter import app, letter
 
     profile = letter.make_profile(**FORM)
     started, stamps, text = time.perf_counter(), [], ""
     for chunk in llm.create_chat_completion(letter.build_messages(profile), stream=True, temperature=0.0,
-                                            max_tokens=tokens, repeat_penalty=app.REPEAT_PENALTY):
+                                            max_tokens=tokens, repeat_penalty=app.REPEAT_PENALTY,
+                                            logits_processor=[app.LengthSteering(llm, profile.length)]):
         if chunk["choices"][0]["delta"].get("content"):
             stamps.append(time.perf_counter())
             text += chunk["choices"][0]["delta"]["content"]

@@ -5,10 +5,11 @@
 Every run: `coverletter train` (the CPU recipe, its seed and step count: the same number of examples, and
 tokens reported), `coverletter export --quant q8_0`, `coverletter evaluate` on the held-out profiles. The base
 model is converted to Q8_0 the same way, without an adapter, so both sides are compared in the same format.
-Results go to runs/STUDY/ (one folder per run, results.json) and the table and curves to
+Results go to runs/STUDY/ (one folder per run: eval/ and eval-unsteered/) and the table and curves to
 docs/experiments/STUDY_table.md and STUDY_loss_curves.png (`--study` names one study, e.g. per generator).
-Runs already finished are read back, and a run's finished training or export is not repeated, so the study
-can be stopped and continued. Run nothing else meanwhile: llama.cpp's threads slow down badly when they share
+Each model is evaluated twice: as the app writes (with its length steering) and the model alone
+(`--no-length-steering`). A run's finished training, export or evaluation is read back, not repeated, so the
+study can be stopped and continued. Run nothing else meanwhile: llama.cpp's threads slow down badly when they share
 the cores (a letter took 2 minutes instead of 3 seconds next to a training process).
 """
 
@@ -58,28 +59,31 @@ def base_q8(out: Path) -> Path:
 
 def run_one(study: Path, name: str, overrides: dict, profiles: str) -> dict:
     run = study / name
-    results = run / "results.json"
-    if results.is_file():
-        return json.loads(results.read_text())
     run.mkdir(parents=True, exist_ok=True)
     flags = [item for key, value in overrides.items() for item in (f"--{key}", str(value))]
     if not (run / "final").is_dir():  # a run stopped after training is evaluated, not trained again
         coverletter("train", "--output_dir", str(run), "--resume", "never", *flags, log=run / "train.log")
     if not list(run.glob("gguf/*.Q8_0.gguf")):
         coverletter("export", "--run", str(run), "--quant", "q8_0", log=run / "export.log")
-    coverletter("evaluate", "--model", str(run), "--profiles", profiles, "--out", str(run / "eval"),
-                log=run / "evaluate.log")
     losses = [json.loads(line) for line in (run / "loss_log.jsonl").read_text().splitlines()]
     info = json.loads((run / "data_report.json").read_text())
-    result = {"name": name, "overrides": overrides, "losses": [x["loss"] for x in losses if "loss" in x],
-              "training_rows": info["kept"], **scores(run / "eval")}
-    results.write_text(json.dumps(result, indent=1))
-    return result
+    return {"name": name, "overrides": overrides, "losses": [x["loss"] for x in losses if "loss" in x],
+            "training_rows": info["kept"], **scores(run, str(run), profiles)}
 
 
-def scores(eval_dir: Path) -> dict:
-    report = json.loads((eval_dir / "report.json").read_text())
-    return {key: report[key] for key in ("pass_rate", "rule_pass_rates", "heldout_loss")}
+def scores(out: Path, model: str, profiles: str) -> dict:
+    """The rubric with the app's length steering (out/eval) and without it (out/eval-unsteered: the model alone),
+    each evaluated once and read back afterwards."""
+    reports = {}
+    for folder, flags in (("eval", []), ("eval-unsteered", ["--no-length-steering"])):
+        if not (out / folder / "report.json").is_file():
+            coverletter("evaluate", "--model", model, "--profiles", profiles, "--out", str(out / folder), *flags,
+                        log=out / f"{folder}.log")
+        reports[folder] = json.loads((out / folder / "report.json").read_text())
+    steered, alone = reports["eval"], reports["eval-unsteered"]
+    return {"pass_rate": steered["pass_rate"], "rule_pass_rates": steered["rule_pass_rates"],
+            "heldout_loss": steered["heldout_loss"], "pass_rate_unsteered": alone["pass_rate"],
+            "length_unsteered": alone["rule_pass_rates"]["length"]}
 
 
 def tokens_trained(run: Path) -> int:
@@ -92,13 +96,7 @@ def tokens_trained(run: Path) -> int:
 
 def evaluate_base(study: Path, profiles: str) -> dict:
     out = study / "base"
-    results = out / "results.json"
-    if not results.is_file():
-        gguf = base_q8(out)
-        coverletter("evaluate", "--model", str(gguf), "--profiles", profiles, "--out", str(out / "eval"),
-                    log=out / "evaluate.log")
-        results.write_text(json.dumps({"name": "base", **scores(out / "eval")}, indent=1))
-    return json.loads(results.read_text())
+    return {"name": "base", **scores(out, str(base_q8(out)), profiles)}
 
 
 def write_docs(study: Path, base: dict, runs: list[dict]) -> None:
@@ -120,10 +118,11 @@ def write_docs(study: Path, base: dict, runs: list[dict]) -> None:
     plt.close(fig)
 
     rules = list(base["rule_pass_rates"])
-    head = "| run | changed | rows | tokens | loss, last 10 steps | pass rate | vs base | held-out loss | vs base | " + \
-           " | ".join(rules) + " |"
-    lines = [head, "|" + "---|" * (9 + len(rules))]
-    lines.append(f"| base (Q8_0) | no adapter | - | - | - | {base['pass_rate']:.0%} | - | {base['heldout_loss']:.3f} | - | "
+    head = ("| run | changed | rows | tokens | loss, last 10 steps | pass rate | vs base | model alone: pass rate | "
+            "model alone: length | held-out loss | vs base | " + " | ".join(rules) + " |")
+    lines = [head, "|" + "---|" * (11 + len(rules))]
+    lines.append(f"| base (Q8_0) | no adapter | - | - | - | {base['pass_rate']:.0%} | - | "
+                 f"{base['pass_rate_unsteered']:.0%} | {base['length_unsteered']:.0%} | {base['heldout_loss']:.3f} | - | "
                  + " | ".join(f"{base['rule_pass_rates'][r]:.0%}" for r in rules) + " |")
     for run in runs:
         changed = ", ".join(f"{k}={v}" for k, v in run["overrides"].items()) or "recipe as is"
@@ -131,7 +130,7 @@ def write_docs(study: Path, base: dict, runs: list[dict]) -> None:
             f"| {run['name']} | {changed} | {run['training_rows']} | {tokens_trained(study / run['name']):,} | "
             f"{sum(run['losses'][-10:]) / len(run['losses'][-10:]):.3f} | "
             f"{run['pass_rate']:.0%} | {100 * (run['pass_rate'] - base['pass_rate']):+.0f} pts | "
-            f"{run['heldout_loss']:.3f} | {100 * (run['heldout_loss'] / base['heldout_loss'] - 1):+.1f}% | "
+            f"{run['pass_rate_unsteered']:.0%} | {run['length_unsteered']:.0%} | {run['heldout_loss']:.3f} | {100 * (run['heldout_loss'] / base['heldout_loss'] - 1):+.1f}% | "
             + " | ".join(f"{run['rule_pass_rates'][r]:.0%}" for r in rules) + " |")
     (DOCS / f"{study.name}_table.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -125,13 +125,44 @@ def test_a_form_too_long_for_the_context_says_what_to_shorten(server):
         Client(server, verbose=False).predict(**long_form, length="long", api_name="/generate")
 
 
+def test_length_steering_lengthens_short_paragraphs_and_signs_off_a_full_letter():
+    import numpy as np
+    from llama_cpp import Llama
+
+    llm = Llama(str(embedded_gguf("smollm2-135m-instruct")), vocab_only=True, verbose=False)
+    prompt = llm.tokenize(b"<|im_start|>user\nWrite a short letter.<|im_end|>\n<|im_start|>assistant\n", special=True)
+    def paragraph(n: int) -> str:  # 57 words, no sentence said twice (the clean-up would leave repeats out)
+        return " ".join(f"In project {n}.{i} I led the data work and I explained the numbers to those who needed "
+                        "them." for i in range(3))
+
+    body = "Dear team,\n\n" + "\n\n".join(map(paragraph, range(5)))  # 287 words: past what a short letter holds
+    scores = np.random.default_rng(0).normal(size=llm.n_vocab()).astype(np.single)
+
+    def steered(text: str) -> np.ndarray:
+        steering = app_lib.LengthSteering(llm, "short")
+        steering(prompt, scores.copy())  # the first call sees the prompt alone
+        return steering(prompt + llm.tokenize(text.encode(), add_bos=False), scores.copy())
+
+    allowed = app_lib.LengthSteering(llm, "short").sign_off_tokens
+    newline = llm.tokenize(b"\n", add_bos=False)[-1]
+    assert len(set(allowed)) >= 8 and int(np.argmax(scores)) not in allowed  # distinct first tokens; a real change
+    forced = steered(body + "\n\n")
+    assert int(np.argmax(forced)) in allowed and np.isinf(np.delete(forced, allowed)).all()
+    assert (steered("Dear team,\n\n" + paragraph(0)) == scores).all()  # a full paragraph, room left: free
+    assert steered(body)[newline] == pytest.approx(scores[newline] + app_lib.LINE_BREAK_PENALTY)  # only a closing fits
+    assert (steered(body + "\n\nBest regards,\n") == scores).all()  # signed off: the name may follow
+    started = steered("Dear team,\n\nI have led data projects")  # a short letter's paragraph at 5 words
+    assert started[newline] == pytest.approx(scores[newline] - app_lib.LINE_BREAK_PENALTY)
+    assert (np.delete(started, app_lib.line_break_tokens(llm)) == np.delete(scores, app_lib.line_break_tokens(llm))).all()
+
+
 class StandInModel:
     """What LetterWriter asks of a llama besides generation: its context size and a tokenizer."""
 
     def n_ctx(self):
         return 2048
 
-    def tokenize(self, data, add_bos=False):
+    def tokenize(self, data, add_bos=False, special=False):
         return data.split()
 
 

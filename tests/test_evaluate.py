@@ -109,3 +109,12 @@ def test_evaluate_three_profiles_with_the_embedded_gguf_writes_its_report(tmp_pa
     assert "| rule | passed |" in (out / "report.md").read_text()
     assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
     assert "pass rate" in result.stdout
+    assert report["length_steering"] is True and "Length steering: on." in (out / "report.md").read_text()
+
+
+def test_evaluate_can_leave_the_length_to_the_model_alone(tmp_path):
+    result = run_cli("evaluate", "--model", str(embedded_gguf("smollm2-135m-instruct")), "--out", str(tmp_path),
+                     "--limit", "1", "--no-length-steering")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((tmp_path / "report.json").read_text())["length_steering"] is False
+    assert "Length steering: off." in (tmp_path / "report.md").read_text()

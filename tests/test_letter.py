@@ -17,7 +17,7 @@ def test_prompt_for_every_tone_and_length(tone, length):
     system, user = letter.build_messages(profile)
     assert system == {"role": "system", "content": letter.DEFAULT_SYSTEM_MESSAGE}
     low, high = letter.LENGTHS[length]
-    assert f"Length: {low} to {high} words." in user["content"]
+    assert f"Length: {profile.length}, {low} to {high} words." in user["content"]
     assert f"Tone: {letter.TONES[tone]}." in user["content"]
     for value in FIELDS.values():
         assert value in user["content"]
@@ -135,3 +135,39 @@ def test_while_streaming_the_sentence_being_written_is_shown():
     partial = "Dear Hiring Manager at Northwind Logistics and team"
     assert letter.clean_letter(partial, finished=False) == partial
     assert letter.clean_letter(partial) == ""  # the finished letter drops it
+
+
+def test_a_letter_signs_off_once_one_more_paragraph_would_pass_its_length():
+    paragraph = " ".join(["word"] * 40)
+    short_enough = "Dear team,\n\n" + paragraph + "\n\n"  # 42 words: room for more in any length
+    nearly_full = "Dear team,\n\n" + "\n\n".join([paragraph] * 4) + "\n\n"  # 162 words
+    assert not letter.sign_off_due(short_enough, "short")
+    assert letter.sign_off_due(nearly_full, "short")  # 162 + a paragraph and a closing > 200
+    assert not letter.sign_off_due(nearly_full, "standard")
+    assert not letter.sign_off_due(nearly_full + "Kind regards,\n", "short")  # signed off: the name comes next
+    two_long = "Dear team,\n\n" + "\n\n".join([" ".join(["word"] * 125)] * 2) + "\n\n"  # 252 words
+    assert letter.sign_off_due(two_long, "standard")  # a third 125-word paragraph would pass 320
+    assert not letter.sign_off_due(two_long, "long")  # never before the lower bound (320)
+
+
+def test_a_line_ends_when_only_a_closing_still_fits_or_when_it_is_a_whole_sign_off():
+    nearly_full = "Dear team,\n\n" + " ".join(["word"] * 180)
+    assert letter.needs_line_end(nearly_full, "short")  # 182 + a closing > 200
+    assert not letter.needs_line_end(nearly_full, "standard")
+    assert not letter.needs_line_end(nearly_full + "\n", "short")  # it has ended
+    assert not letter.needs_line_end(nearly_full + "\n\nBest regards,\nMaria", "short")  # signed off
+    assert letter.needs_line_end("Dear team,\n\nI apply.\n\nWarm regards,", "long")  # the name goes below
+    assert not letter.needs_line_end("Dear team,\n\nI apply.\n\nWarm regards", "long")  # the comma may follow
+
+
+def test_a_paragraph_goes_on_while_its_letter_is_short_of_its_length():
+    opening = "Dear team,\n\n" + " ".join(["word"] * 20)  # 22 words, in a 20-word paragraph
+    assert letter.needs_more_words(opening, "short")
+    assert not letter.needs_more_words(opening + "\n", "short")  # the line has ended: the blank line may follow
+    assert not letter.needs_more_words("Dear team,", "short")  # the greeting's line ends when it likes
+    long_paragraph = opening + " word" * letter.PARAGRAPH_WORDS["short"]
+    assert not letter.needs_more_words(long_paragraph, "short")  # this paragraph is long enough
+    assert letter.needs_more_words(long_paragraph, "long")  # but not for a long letter's
+    full = "Dear team,\n\n" + "\n\n".join([" ".join(["word"] * 40)] * 3) + "\n\nOne more"
+    assert not letter.needs_more_words(full, "short")  # 124 words: within the short range already
+    assert not letter.needs_more_words(opening + "\n\nBest regards,\nMaria", "long")  # signed off

@@ -43,6 +43,18 @@ def test_every_tone_length_and_some_job_ads_are_covered(pairs):
     assert 0.2 < sum(bool(p.job_description) for p in profiles) / len(profiles) < 0.5
 
 
+def test_each_applicant_comes_at_every_length_and_only_the_length_differs(pairs):
+    for first in range(0, 30, 3):
+        triple = pairs[first: first + 3]
+        profiles = [profile for profile, _ in triple]
+        letters = [row["conversations"][-1]["value"] for _, row in triple]
+        assert [p.length for p in profiles] == list(letter.LENGTHS)
+        assert len({(p.name, p.company_name, p.skills, p.tone) for p in profiles}) == 1
+        assert len({text.split("\n\n")[0] for text in letters}) == 1  # same greeting: same wording to draw on
+        words = [letter.word_count(text) for text in letters]
+        assert words == sorted(words) and len(set(words)) == 3, words
+
+
 def test_wording_varies_beyond_swapped_names(pairs):
     stats = synthetic.corpus_stats(pairs)
     assert stats["distinct_letters_masked"] == 2000  # no two letters alike even with names, companies, titles masked

@@ -10,7 +10,9 @@ Imports neither torch nor transformers: the Space runs on a free CPU with llama-
 
 from __future__ import annotations
 
+import functools
 import logging
+import math
 import os
 import tempfile
 import threading
@@ -29,6 +31,7 @@ LLAMA_SETTINGS = {"n_ctx": CONTEXT_TOKENS, "n_batch": 256, "n_ubatch": 256, "fla
 QUEUE_MAX_SIZE = 24  # waiting requests; past it the browser shows "This application is currently busy"
 UPDATE_SECONDS = 0.05  # at most 20 streamed updates a second: each costs a clean-up and a message to the browser
 REPEAT_PENALTY = 1.1  # llama.cpp's penalty on tokens of the last 64
+LINE_BREAK_PENALTY = 4.0  # logit off line breaks while a paragraph should go on, onto them when it should end
 TOKENS_PER_WORD = 1.4  # room to keep free in the context for a letter of the requested length
 EXAMPLES = [
     ["Maria Lopez", "Data Analyst", "Northwind Logistics",
@@ -135,17 +138,57 @@ def with_chat_format(llm, path: Path, description: str, kwargs: dict) -> LoadedM
 # --------------------------------------------------------------------------- generation
 
 
+class LengthSteering:
+    """A llama.cpp logits processor that holds a letter to its requested length, the way the synthetic letters vary
+    theirs, by the sentences in each paragraph: while a paragraph should go on (`letter.needs_more_words`), line
+    breaks cost LINE_BREAK_PENALTY, so it gets one more sentence; when only a closing still fits, or a sign-off
+    line is whole (`letter.needs_line_end`), they gain as much; once one more paragraph would pass the range
+    (`letter.sign_off_due`), the next line can only start a sign-off ("Sincerely", "Best", ...) or the thanks that
+    close a letter ("Thank")."""
+
+    def __init__(self, llm, length: str):
+        self.llm, self.length = llm, length
+        self.sign_off_tokens = sorted({llm.tokenize(word.encode(), add_bos=False, special=False)[0]
+                                       for word in letter.SIGN_OFF_STARTS})
+        self.line_break_tokens = line_break_tokens(llm)
+        self.read, self.answer = None, b""  # tokens read so far (the prompt on the first call); the letter's bytes
+
+    def __call__(self, input_ids, scores):
+        if self.read is not None:
+            self.answer += self.llm.detokenize(list(input_ids[self.read:]))
+        self.read = len(input_ids)
+        raw = self.answer.decode("utf-8", errors="ignore")
+        text = letter.clean_letter(raw, finished=False) + raw[len(raw.rstrip()):]  # as shown: repeats do not count
+        if letter.needs_more_words(text, self.length):
+            scores[self.line_break_tokens] -= LINE_BREAK_PENALTY
+        elif letter.needs_line_end(text, self.length):
+            scores[self.line_break_tokens] += LINE_BREAK_PENALTY
+        elif text.endswith("\n") and letter.sign_off_due(text, self.length):
+            allowed = scores[self.sign_off_tokens].copy()
+            scores[:] = -math.inf
+            scores[self.sign_off_tokens] = allowed
+        return scores
+
+
+@functools.cache
+def line_break_tokens(llm) -> list[int]:
+    """The vocabulary's tokens that hold a line break (0.2 s for SmolLM2's 49,152: once per model)."""
+    return [token for token in range(llm.n_vocab()) if b"\n" in llm.detokenize([token])]
+
+
 class Decoding:
     """One streamed chat completion, decoded in a background thread into `text`.
 
     Gradio pulls a generator's items one call at a time from its worker threads; decoding inside the generator
     would pause llama.cpp for every hand-off. Here the page reads `text` when it likes and decoding goes on."""
 
-    def __init__(self, llm, messages: list[dict], temperature: float, max_new_tokens: int):
+    def __init__(self, llm, messages: list[dict], temperature: float, max_new_tokens: int,
+                 steering: LengthSteering | None):
         self.text, self.error = "", None
         self.started, self.finished, self.stopping = threading.Event(), threading.Event(), threading.Event()
         chunks = llm.create_chat_completion(messages, stream=True, temperature=temperature,
-                                            max_tokens=max_new_tokens, repeat_penalty=REPEAT_PENALTY)
+                                            max_tokens=max_new_tokens, repeat_penalty=REPEAT_PENALTY,
+                                            logits_processor=[steering] if steering else None)
         self.thread = threading.Thread(target=self.run, args=(chunks,), daemon=True)
         self.thread.start()
 
@@ -185,13 +228,16 @@ class LetterWriter:
     def close(self) -> None:
         self.model.llm.close()
 
-    def stream(self, profile: letter.Profile, system_message: str | None, temperature: float, max_new_tokens: int):
+    def stream(self, profile: letter.Profile, system_message: str | None, temperature: float, max_new_tokens: int,
+               steer_length: bool = True):
         """Yield the cleaned letter so far as it grows: at the first token, then every UPDATE_SECONDS, then once at
-        the end. llama.cpp decodes in its own thread meanwhile, so it never waits for an update to reach the page."""
+        the end. llama.cpp decodes in its own thread meanwhile, so it never waits for an update to reach the page.
+        steer_length=False lets the model alone decide how long the letter is (the evaluation's comparison)."""
         messages = letter.build_messages(profile, system_message)
         with self.lock:
             self.check_room(messages, profile)
-            decoding = Decoding(self.model.llm, messages, float(temperature), int(max_new_tokens))
+            steering = LengthSteering(self.model.llm, profile.length) if steer_length else None
+            decoding = Decoding(self.model.llm, messages, float(temperature), int(max_new_tokens), steering)
             try:
                 decoding.started.wait()
                 shown = ""
@@ -208,10 +254,10 @@ class LetterWriter:
             raise decoding.error
         yield letter.clean_letter(decoding.text, profile) if decoding.text.strip() else ""
 
-    def write(self, profile: letter.Profile, temperature: float = 0.0) -> str:
+    def write(self, profile: letter.Profile, temperature: float = 0.0, steer_length: bool = True) -> str:
         """The whole letter at once (the evaluation and the notebook), through the same path as the form."""
         text = ""
-        for text in self.stream(profile, None, temperature, letter.MAX_NEW_TOKENS[profile.length]):
+        for text in self.stream(profile, None, temperature, letter.MAX_NEW_TOKENS[profile.length], steer_length):
             pass
         return text
 

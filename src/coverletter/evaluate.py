@@ -112,7 +112,7 @@ def heldout_loss(llm, gguf: Path) -> float:
 
 
 def evaluate(model: str | Path, profiles_path: str | Path, out: str | Path | None = None,
-             limit: int | None = None, temperature: float = 0.0) -> dict:
+             limit: int | None = None, temperature: float = 0.0, steer_length: bool = True) -> dict:
     from .app import LetterWriter
 
     gguf = resolve_gguf(model)
@@ -125,12 +125,12 @@ def evaluate(model: str | Path, profiles_path: str | Path, out: str | Path | Non
     writer = LetterWriter.for_gguf(gguf)
     letters = []
     for i, profile in enumerate(profiles, 1):
-        text = writer.write(profile, temperature)
+        text = writer.write(profile, temperature, steer_length)
         rules = score_letter(text, profile)
         letters.append({"profile": profile.as_dict(), "letter": text, "passed": all(rules.values()), "rules": rules})
         logger.info("%d/%d %s: %s", i, len(profiles), profile.name, "pass" if all(rules.values()) else
                     "fail (" + ", ".join(r for r, ok in rules.items() if not ok) + ")")
-    report = {"model": str(gguf), "pass_rate": sum(x["passed"] for x in letters) / len(letters),
+    report = {"model": str(gguf), "length_steering": steer_length, "pass_rate": sum(x["passed"] for x in letters) / len(letters),
               "rule_pass_rates": {r: sum(x["rules"][r] for x in letters) / len(letters) for r in RULES},
               "heldout_loss": heldout_loss(writer.model.llm, gguf), "profiles_skipped": skipped, "letters": letters}
     writer.close()
@@ -144,7 +144,7 @@ def write_report(report: dict, out: Path) -> None:
     (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     lines = [f"# Letter evaluation: {Path(report['model']).name}", "",
              f"Pass rate: **{report['pass_rate']:.0%}** of {len(report['letters'])} letters; held-out FineTome "
-             f"loss {report['heldout_loss']:.3f}.", "", "| rule | passed |", "|---|---:|"]
+             f"loss {report['heldout_loss']:.3f}. Length steering: {'on' if report['length_steering'] else 'off'}.", "", "| rule | passed |", "|---|---:|"]
     lines += [f"| {rule} | {rate:.0%} |" for rule, rate in report["rule_pass_rates"].items()]
     lines += ["", "| applicant | company | passed | failed rules |", "|---|---|---|---|"]
     lines += [f"| {x['profile']['name']} | {x['profile']['company_name']} | {'yes' if x['passed'] else 'no'} | "
@@ -178,8 +178,10 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--out", help="folder for report.json, report.md, report.png")
     parser.add_argument("--limit", type=int, help="only the first N profiles")
     parser.add_argument("--temperature", type=float, default=0.0)
+    parser.add_argument("--no-length-steering", dest="steer_length", action="store_false",
+                        help="let the model alone decide each letter's length (the app steers it; see docs)")
     args = parser.parse_args(argv)
-    report = evaluate(args.model, args.profiles, args.out, args.limit, args.temperature)
+    report = evaluate(args.model, args.profiles, args.out, args.limit, args.temperature, args.steer_length)
     print(f"pass rate {report['pass_rate']:.0%} over {len(report['letters'])} letters; "
           f"held-out loss {report['heldout_loss']:.3f}" + (f"; report in {args.out}" if args.out else ""))
     return report

@@ -20,7 +20,7 @@ import argparse
 import json
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from . import letter
@@ -362,7 +362,7 @@ def make_facts(rng: random.Random) -> Facts:
     profile = letter.Profile(
         name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}", job_title=job_title, company_name=company,
         skills=", ".join(listed), reasons=rng.choice(REASONS).format(company=company, topic=topic, growth=growth),
-        job_description=ad, tone=rng.choice(sorted(letter.TONES)), length=rng.choice(list(letter.LENGTHS)))
+        job_description=ad, tone=rng.choice(sorted(letter.TONES)))
     return Facts(profile, tuple(listed), topic, growth, industry.people, duties, ad_skill)
 
 
@@ -449,7 +449,10 @@ SHAREGPT_ROLES = {"system": "system", "user": "human", "assistant": "gpt"}
 
 
 def generate_pairs(count: int, seed: int = 0) -> list[tuple[letter.Profile, dict]]:
-    """`count` distinct (profile, row) pairs; each row in the FineTome schema; the same for the same seed."""
+    """`count` distinct (profile, row) pairs; each row in the FineTome schema; the same for the same seed.
+
+    Each applicant comes at every length in turn, with the same greeting and sentences to draw on: the requested
+    length is then all that tells the three letters apart, so the loss rewards a model for reading it."""
     rng = random.Random(seed)
     pairs, seen = [], set()
     while len(pairs) < count:
@@ -458,11 +461,15 @@ def generate_pairs(count: int, seed: int = 0) -> list[tuple[letter.Profile, dict
         if key in seen:
             continue
         seen.add(key)
-        messages = letter.build_messages(facts.profile) + [{"role": "assistant", "content": write_letter(facts, rng)}]
-        row = {"conversations": [{"from": SHAREGPT_ROLES[m["role"]], "value": m["content"]} for m in messages],
-               "source": f"coverletter-synthetic-seed{seed}", "score": None}
-        pairs.append((facts.profile, row))
-    return pairs
+        wording = rng.getrandbits(64)
+        for length in letter.LENGTHS:
+            at_length = replace(facts, profile=replace(facts.profile, length=length))
+            answer = write_letter(at_length, random.Random(wording))
+            messages = letter.build_messages(at_length.profile) + [{"role": "assistant", "content": answer}]
+            row = {"conversations": [{"from": SHAREGPT_ROLES[m["role"]], "value": m["content"]} for m in messages],
+                   "source": f"coverletter-synthetic-seed{seed}", "score": None}
+            pairs.append((at_length.profile, row))
+    return pairs[:count]
 
 
 def generate(count: int, seed: int = 0) -> list[dict]:
