@@ -3,7 +3,8 @@
     python benchmarks/app_bench.py [--gguf runs/demo/gguf/NAME.Q8_0.gguf] [--tokens 256] [--rounds 5] [--users 20]
                                    [--server-python .venv-space/bin/python]
 
-1. Raw llama-cpp-python: time to first token and decode tokens/s for the app's own prompt (temperature 0).
+1. Raw llama-cpp-python: time to first token and decode tokens/s for the app's own prompt (temperature 0), with
+   the app's length steering, and once more without it (what the steering costs).
 2. The same through the running app's API (`gradio_client`, /generate). The app streams at most 20 updates a
    second, so its decode rate is the raw run's token count (the same greedy letter) over first-to-last update.
    Raw and app runs alternate for `--rounds` rounds (medians reported): each side runs while the other is idle.
@@ -42,16 +43,16 @@ def default_gguf() -> Path:
     return embedded_gguf("smollm2-135m-instruct")
 
 
-def raw_speed(llm, tokens: int) -> tuple[float, float, int, str]:
+def raw_speed(llm, tokens: int, steer: bool = True) -> tuple[float, float, int, str]:
     """Time to first token, decode tok/s, tokens generated, and the cleaned letter: llama.cpp alone, with the same
-    settings and length steering as the app."""
+    settings and length steering as the app (steer=False: without the steering, to measure what it costs)."""
     from coverletter import app, letter
 
     profile = letter.make_profile(**FORM)
     started, stamps, text = time.perf_counter(), [], ""
     for chunk in llm.create_chat_completion(letter.build_messages(profile), stream=True, temperature=0.0,
                                             max_tokens=tokens, repeat_penalty=app.REPEAT_PENALTY,
-                                            logits_processor=[app.LengthSteering(llm, profile.length)]):
+                                            logits_processor=[app.LengthSteering(llm, profile.length)] if steer else None):
         if chunk["choices"][0]["delta"].get("content"):
             stamps.append(time.perf_counter())
             text += chunk["choices"][0]["delta"]["content"]
@@ -109,10 +110,11 @@ def main() -> None:
         client = Client(url, verbose=False)
         raw_speed(llm, 4)  # warm-ups: each side's first request pays for lazy set-up
         api_speed(client, 64, 64)  # (64: the slider's minimum)
-        raw, api = [], []
+        raw, api, unsteered = [], [], []
         for _ in range(args.rounds):
             raw.append(raw_speed(llm, args.tokens))
             api.append(api_speed(client, args.tokens, raw[-1][2]))
+            unsteered.append(raw_speed(llm, args.tokens, steer=False))
         idle_rss = peak_rss_mb(server.pid)
 
         def one_user(i: int) -> tuple[bool, float]:
@@ -145,9 +147,14 @@ def main() -> None:
     print("|---|---:|---:|")
     print(f"| raw llama-cpp-python | {median(r[0] for r in raw):.3f} | {median(r[1] for r in raw):.1f} |")
     print(f"| app API (gradio_client, /generate) | {median(a[0] for a in api):.3f} | {median(a[1] for a in api):.1f} |")
+    print(f"| raw, without length steering | {median(u[0] for u in unsteered):.3f} | "
+          f"{median(u[1] for u in unsteered):.1f} |")
     print(f"\nsame letter through both paths, every round: {all(a[2] == r[3] for r, a in zip(raw, api))}")
     print(f"app / raw decode per round: {', '.join(f'{x:.2f}' for x in ratios)}; median {median(ratios):.2f}x "
           f"(goal >= 0.95x)")
+    steering = [r[1] / u[1] for r, u in zip(raw, unsteered)]
+    print(f"length steering: steered / unsteered raw decode per round: {', '.join(f'{x:.2f}' for x in steering)}; "
+          f"median {median(steering):.2f}x")
     print(f"{args.users} concurrent users: {served}/{args.users} served in {load_seconds:.1f} s; latency p50 "
           f"{median(latencies):.1f} s, p95 {latencies[max(0, int(0.95 * len(latencies)) - 1)]:.1f} s")
     print(f"server ({args.server_python}) peak RSS: {idle_rss:.0f} MB after the speed rounds, {rss_mb:.0f} MB after "
