@@ -130,7 +130,8 @@ def evaluate(model: str | Path, profiles_path: str | Path, out: str | Path | Non
         letters.append({"profile": profile.as_dict(), "letter": text, "passed": all(rules.values()), "rules": rules})
         logger.info("%d/%d %s: %s", i, len(profiles), profile.name, "pass" if all(rules.values()) else
                     "fail (" + ", ".join(r for r, ok in rules.items() if not ok) + ")")
-    report = {"model": str(gguf), "length_steering": steer_length, "pass_rate": sum(x["passed"] for x in letters) / len(letters),
+    report = {"model": str(gguf), "length_steering": steer_length,
+              "pass_rate": sum(x["passed"] for x in letters) / len(letters),
               "rule_pass_rates": {r: sum(x["rules"][r] for x in letters) / len(letters) for r in RULES},
               "heldout_loss": heldout_loss(writer.model.llm, gguf), "profiles_skipped": skipped, "letters": letters}
     writer.close()
@@ -144,7 +145,8 @@ def write_report(report: dict, out: Path) -> None:
     (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     lines = [f"# Letter evaluation: {Path(report['model']).name}", "",
              f"Pass rate: **{report['pass_rate']:.0%}** of {len(report['letters'])} letters; held-out FineTome "
-             f"loss {report['heldout_loss']:.3f}. Length steering: {'on' if report['length_steering'] else 'off'}.", "", "| rule | passed |", "|---|---:|"]
+             f"loss {report['heldout_loss']:.3f}. Length steering: {'on' if report['length_steering'] else 'off'}.",
+             "", "| rule | passed |", "|---|---:|"]
     lines += [f"| {rule} | {rate:.0%} |" for rule, rate in report["rule_pass_rates"].items()]
     lines += ["", "| applicant | company | passed | failed rules |", "|---|---|---|---|"]
     lines += [f"| {x['profile']['name']} | {x['profile']['company_name']} | {'yes' if x['passed'] else 'no'} | "
