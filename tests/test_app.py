@@ -157,13 +157,19 @@ def test_length_steering_lengthens_short_paragraphs_and_signs_off_a_full_letter(
 
 
 class StandInModel:
-    """What LetterWriter asks of a llama besides generation: its context size and a tokenizer."""
+    """What LetterWriter asks of a llama besides generation: its context size, a tokenizer and a vocabulary."""
 
     def n_ctx(self):
         return 2048
 
     def tokenize(self, data, add_bos=False, special=False):
         return data.split()
+
+    def n_vocab(self):  # the length steering looks its line-break tokens up once
+        return 4
+
+    def detokenize(self, tokens):
+        return b""
 
 
 class HeldModel(StandInModel):
