@@ -50,9 +50,10 @@ def raw_speed(llm, tokens: int, steer: bool = True) -> tuple[float, float, int, 
 
     profile = letter.make_profile(**FORM)
     started, stamps, text = time.perf_counter(), [], ""
+    steering = [app.LengthSteering(llm, profile.length)] if steer else None
     for chunk in llm.create_chat_completion(letter.build_messages(profile), stream=True, temperature=0.0,
                                             max_tokens=tokens, repeat_penalty=app.REPEAT_PENALTY,
-                                            logits_processor=[app.LengthSteering(llm, profile.length)] if steer else None):
+                                            logits_processor=steering):
         if chunk["choices"][0]["delta"].get("content"):
             stamps.append(time.perf_counter())
             text += chunk["choices"][0]["delta"]["content"]

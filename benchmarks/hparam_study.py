@@ -122,7 +122,8 @@ def write_docs(study: Path, base: dict, runs: list[dict]) -> None:
             "model alone: length | held-out loss | vs base | " + " | ".join(rules) + " |")
     lines = [head, "|" + "---|" * (11 + len(rules))]
     lines.append(f"| base (Q8_0) | no adapter | - | - | - | {base['pass_rate']:.0%} | - | "
-                 f"{base['pass_rate_unsteered']:.0%} | {base['length_unsteered']:.0%} | {base['heldout_loss']:.3f} | - | "
+                 f"{base['pass_rate_unsteered']:.0%} | {base['length_unsteered']:.0%} | "
+                 f"{base['heldout_loss']:.3f} | - | "
                  + " | ".join(f"{base['rule_pass_rates'][r]:.0%}" for r in rules) + " |")
     for run in runs:
         changed = ", ".join(f"{k}={v}" for k, v in run["overrides"].items()) or "recipe as is"
@@ -130,7 +131,8 @@ def write_docs(study: Path, base: dict, runs: list[dict]) -> None:
             f"| {run['name']} | {changed} | {run['training_rows']} | {tokens_trained(study / run['name']):,} | "
             f"{sum(run['losses'][-10:]) / len(run['losses'][-10:]):.3f} | "
             f"{run['pass_rate']:.0%} | {100 * (run['pass_rate'] - base['pass_rate']):+.0f} pts | "
-            f"{run['pass_rate_unsteered']:.0%} | {run['length_unsteered']:.0%} | {run['heldout_loss']:.3f} | {100 * (run['heldout_loss'] / base['heldout_loss'] - 1):+.1f}% | "
+            f"{run['pass_rate_unsteered']:.0%} | {run['length_unsteered']:.0%} | {run['heldout_loss']:.3f} | "
+            f"{100 * (run['heldout_loss'] / base['heldout_loss'] - 1):+.1f}% | "
             + " | ".join(f"{run['rule_pass_rates'][r]:.0%}" for r in rules) + " |")
     (DOCS / f"{study.name}_table.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

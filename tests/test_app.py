@@ -131,6 +131,7 @@ def test_length_steering_lengthens_short_paragraphs_and_signs_off_a_full_letter(
 
     llm = Llama(str(embedded_gguf("smollm2-135m-instruct")), vocab_only=True, verbose=False)
     prompt = llm.tokenize(b"<|im_start|>user\nWrite a short letter.<|im_end|>\n<|im_start|>assistant\n", special=True)
+
     def paragraph(n: int) -> str:  # 57 words, no sentence said twice (the clean-up would leave repeats out)
         return " ".join(f"In project {n}.{i} I led the data work and I explained the numbers to those who needed "
                         "them." for i in range(3))
@@ -153,7 +154,8 @@ def test_length_steering_lengthens_short_paragraphs_and_signs_off_a_full_letter(
     assert (steered(body + "\n\nBest regards,\n") == scores).all()  # signed off: the name may follow
     started = steered("Dear team,\n\nI have led data projects")  # a short letter's paragraph at 5 words
     assert started[newline] == pytest.approx(scores[newline] - app_lib.LINE_BREAK_PENALTY)
-    assert (np.delete(started, app_lib.line_break_tokens(llm)) == np.delete(scores, app_lib.line_break_tokens(llm))).all()
+    breaks = app_lib.line_break_tokens(llm)
+    assert (np.delete(started, breaks) == np.delete(scores, breaks)).all()  # only line breaks move
 
 
 class StandInModel:

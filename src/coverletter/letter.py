@@ -114,7 +114,7 @@ SIGN_OFFS = ("sincerely", "best regards", "kind regards", "regards", "yours sinc
              "best", "cheers")
 SIGN_OFF = re.compile(rf"^({'|'.join(SIGN_OFFS)})\b", re.IGNORECASE)
 # First words of a sign-off or of the thanks that close a letter; not "With": body sentences start with it too
-SIGN_OFF_STARTS = ("Sincerely", "Best", "Kind", "Regards", "Yours", "Warm", "Warmly", "Respectfully", "Thank", "Cheers")
+SIGN_OFF_STARTS = sorted({phrase.split()[0].capitalize() for phrase in SIGN_OFFS} - {"With"})
 # Words a body paragraph should reach while its letter is short of its length. A tuned model closes after four or
 # five body paragraphs whatever the length (the app does not decide when), so short and standard paragraphs are
 # about a fifth of the lower bound; long ones more, as measured (70 left long letters short: docs/experiments.md)
