@@ -1,7 +1,7 @@
 """The app's overhead and behaviour under load, against raw llama-cpp-python on the same GGUF, in one run.
 
     python benchmarks/app_bench.py [--gguf runs/demo/gguf/NAME.Q8_0.gguf] [--tokens 256] [--rounds 5] [--users 20]
-                                   [--server-python .venv-space/bin/python]
+                                   [--server_python .venv-space/bin/python]
 
 1. Raw llama-cpp-python: time to first token and decode tokens/s for the app's own prompt (temperature 0), with
    the app's length steering, and once more without it (what the steering costs).
@@ -11,7 +11,7 @@
 3. `--users` concurrent clients on loopback, one short letter each (bounded: the run stops by itself):
    all served?, p50/p95 latency, and the server's peak RSS (the kernel's high-water mark) against the GGUF's size.
 
-`--server-python` runs the app under another interpreter: a virtual environment made from
+`--server_python` runs the app under another interpreter: a virtual environment made from
 huggingface/requirements.txt alone measures the Space's own footprint, without the training stack.
 """
 
@@ -35,24 +35,25 @@ FORM = dict(name="Maria Lopez", job_title="Data Analyst", company_name="Northwin
 
 
 def default_gguf() -> Path:
-    exports = sorted(ROOT.glob("runs/*/gguf/*.Q8_0.gguf"), key=lambda p: p.stat().st_mtime, reverse=True)
-    if exports:
-        return exports[0]
+    """What the app would serve from this checkout: the newest export, else the embedded model."""
     from coverletter.model import embedded_gguf
+    from coverletter.runs import latest_exports
 
-    return embedded_gguf("smollm2-135m-instruct")
+    exports = latest_exports(ROOT / "runs")
+    return exports[0] if exports else embedded_gguf("smollm2-135m-instruct")
 
 
 def raw_speed(llm, tokens: int, steer: bool = True) -> tuple[float, float, int, str]:
     """Time to first token, decode tok/s, tokens generated, and the cleaned letter: llama.cpp alone, with the same
     settings and length steering as the app (steer=False: without the steering, to measure what it costs)."""
-    from coverletter import app, letter
+    from coverletter import generate, letter
 
     profile = letter.make_profile(**FORM)
+    steering = [generate.LengthSteering(llm, profile.length)] if steer else None
+    llm.reset()  # as the app does: every prompt evaluated from the start
     started, stamps, text = time.perf_counter(), [], ""
-    steering = [app.LengthSteering(llm, profile.length)] if steer else None
     for chunk in llm.create_chat_completion(letter.build_messages(profile), stream=True, temperature=0.0,
-                                            max_tokens=tokens, repeat_penalty=app.REPEAT_PENALTY,
+                                            max_tokens=tokens, repeat_penalty=generate.REPEAT_PENALTY,
                                             logits_processor=steering):
         if chunk["choices"][0]["delta"].get("content"):
             stamps.append(time.perf_counter())
@@ -80,34 +81,41 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_app(gguf: Path, python: str = sys.executable) -> tuple[subprocess.Popen, str]:
+    """The app serving `gguf`, started as the Space starts it; (process, URL) once it answers."""
+    port = free_port()
+    env = {**os.environ, "MODEL_PATH": str(gguf), "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
+    server = subprocess.Popen([python, "huggingface/app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(240):
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            break
+        except OSError:
+            time.sleep(0.5)
+    return server, url
+
+
 def main() -> None:
     from gradio_client import Client
     from llama_cpp import Llama
 
-    from coverletter import app
+    from coverletter import generate
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--gguf", type=Path, default=None)
     parser.add_argument("--tokens", type=int, default=256)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--users", type=int, default=20)
-    parser.add_argument("--server-python", default=sys.executable, help="interpreter that runs huggingface/app.py")
+    parser.add_argument("--server_python", "--server-python", default=sys.executable,
+                        help="interpreter that runs huggingface/app.py")
     args = parser.parse_args()
     gguf = args.gguf or default_gguf()
 
-    port = free_port()
-    env = {**os.environ, "MODEL_PATH": str(gguf), "GRADIO_SERVER_PORT": str(port), "GRADIO_ANALYTICS_ENABLED": "False"}
-    server = subprocess.Popen([args.server_python, "huggingface/app.py"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    llm = Llama(str(gguf), **app.llama_settings())
+    server, url = start_app(gguf, args.server_python)
+    llm = Llama(str(gguf), **generate.llama_settings())
     try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
         client = Client(url, verbose=False)
         raw_speed(llm, 4)  # warm-ups: each side's first request pays for lazy set-up
         api_speed(client, 64, 64)  # (64: the slider's minimum)

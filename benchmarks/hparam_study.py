@@ -8,7 +8,7 @@ model is converted to Q8_0 the same way, without an adapter, so both sides are c
 Results go to runs/STUDY/ (one folder per run: eval/ and eval-unsteered/) and the table and curves to
 docs/experiments/STUDY_table.md and STUDY_loss_curves.png (`--study` names one study, e.g. per generator).
 Each model is evaluated twice: as the app writes (with its length steering) and the model alone
-(`--no-length-steering`). A run's finished training, export or evaluation is read back, not repeated, so the
+(`--no_length_steering`). A run's finished training, export or evaluation is read back, not repeated, so the
 study can be stopped and continued. Run nothing else meanwhile: llama.cpp's threads slow down badly when they share
 the cores (a letter took 2 minutes instead of 3 seconds next to a training process).
 """
@@ -42,28 +42,15 @@ def coverletter(*args: str, log: Path) -> None:
         raise SystemExit(f"coverletter {args[0]} failed; see {log}")
 
 
-def base_q8(out: Path) -> Path:
-    """The embedded base model as Q8_0, through the same converter and quantizer as every export."""
-    from coverletter.export import convert_to_f16, quantize
-    from coverletter.model import embedded_checkpoint
-
-    target = out / "smollm2-135m-instruct-base.Q8_0.gguf"
-    if not target.is_file():
-        out.mkdir(parents=True, exist_ok=True)
-        f16 = out / "base.F16.gguf"
-        convert_to_f16(embedded_checkpoint("smollm2-135m-instruct"), f16, "smollm2-135m-instruct", out / "convert.log")
-        quantize(f16, target, "q8_0", out / "quantize.log")
-        f16.unlink()
-    return target
-
-
 def run_one(study: Path, name: str, overrides: dict, profiles: str) -> dict:
     run = study / name
     run.mkdir(parents=True, exist_ok=True)
     flags = [item for key, value in overrides.items() for item in (f"--{key}", str(value))]
-    if not (run / "final").is_dir():  # a run stopped after training is evaluated, not trained again
+    from coverletter.runs import final_dir, gguf_dir, gguf_files
+
+    if not final_dir(run).is_dir():  # a run stopped after training is evaluated, not trained again
         coverletter("train", "--output_dir", str(run), "--resume", "never", *flags, log=run / "train.log")
-    if not list(run.glob("gguf/*.Q8_0.gguf")):
+    if not gguf_files(gguf_dir(run)):
         coverletter("export", "--run", str(run), "--quant", "q8_0", log=run / "export.log")
     losses = [json.loads(line) for line in (run / "loss_log.jsonl").read_text().splitlines()]
     info = json.loads((run / "data_report.json").read_text())
@@ -75,7 +62,7 @@ def scores(out: Path, model: str, profiles: str) -> dict:
     """The rubric with the app's length steering (out/eval) and without it (out/eval-unsteered: the model alone),
     each evaluated once and read back afterwards."""
     reports = {}
-    for folder, flags in (("eval", []), ("eval-unsteered", ["--no-length-steering"])):
+    for folder, flags in (("eval", []), ("eval-unsteered", ["--no_length_steering"])):
         if not (out / folder / "report.json").is_file():
             coverletter("evaluate", "--model", model, "--profiles", profiles, "--out", str(out / folder), *flags,
                         log=out / f"{folder}.log")
@@ -88,15 +75,18 @@ def scores(out: Path, model: str, profiles: str) -> dict:
 
 def tokens_trained(run: Path) -> int:
     """Tokens seen in training (TRL's num_tokens), from the last checkpoint's trainer state."""
-    from coverletter.train import latest_complete_checkpoint
+    from coverletter.runs import latest_complete_checkpoint
 
     state = json.loads((latest_complete_checkpoint(run) / "trainer_state.json").read_text())
     return int(max(x.get("num_tokens", 0) for x in state["log_history"]))
 
 
 def evaluate_base(study: Path, profiles: str) -> dict:
+    """The base model as Q8_0 through the same converter and quantizer as every export, scored the same way."""
+    from coverletter.export import base_gguf
+
     out = study / "base"
-    return {"name": "base", **scores(out, str(base_q8(out)), profiles)}
+    return {"name": "base", **scores(out, str(base_gguf("embedded:smollm2-135m-instruct", out)), profiles)}
 
 
 def write_docs(study: Path, base: dict, runs: list[dict]) -> None:

@@ -23,7 +23,7 @@ def llama_cpp_speed(path: Path, prompt_ids: list[int], tokens: int, threads: int
     """(seconds to first token, decode tokens/s) for `tokens` greedy tokens."""
     from llama_cpp import Llama
 
-    from coverletter.export import redirect_c_output
+    from coverletter.heldout import redirect_c_output
 
     with redirect_c_output(Path("/dev/null")):
         llm = Llama(str(path), n_ctx=1024, n_threads=threads, n_threads_batch=threads, verbose=False)
@@ -54,7 +54,8 @@ def transformers_speed(merged: Path, prompt_ids: list[int], tokens: int, threads
 
 
 def main() -> None:
-    from coverletter import export
+    from coverletter import export, heldout
+    from coverletter.config import ExportArguments
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--run", default="runs/demo", help="a training run (coverletter demo makes runs/demo)")
@@ -64,18 +65,18 @@ def main() -> None:
 
     out = Path(tempfile.mkdtemp(prefix="coverletter-quant-table-"))
     started = time.perf_counter()
-    result = export.export_gguf(args.run, f16=True, out=out, validate=False)
+    result = export.export_gguf(ExportArguments(run=args.run, f16=True, out=str(out), validate=False))
     export_seconds = time.perf_counter() - started
     merged = out / "merged"
     tokenizer = export.model_lib.load_tokenizer(str(merged))
     prompt_ids = tokenizer.apply_chat_template(PROMPT, add_generation_prompt=True, tokenize=True, return_dict=False)
-    heldout = export.heldout_token_ids(tokenizer)
+    sequences = heldout.heldout_token_ids(tokenizer)
 
     hf_first, hf_rate = transformers_speed(merged, prompt_ids, args.tokens, args.threads)
     rows = []
     for name in ("F16", "Q8_0", "Q5_K_M", "Q4_K_M"):
         path = result.files[name]
-        ppl = export.perplexity(export.gguf_logits(path, heldout), heldout)
+        ppl = heldout.perplexity(heldout.gguf_logits(path, sequences), sequences)
         first, rate = llama_cpp_speed(path, prompt_ids, args.tokens, args.threads)
         rows.append((name, path.stat().st_size / 2**20, ppl, first, rate))
 

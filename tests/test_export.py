@@ -2,12 +2,13 @@ import json
 import os
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from coverletter import export
+from coverletter import export, heldout, runs
 from coverletter import train as train_lib
-from coverletter.config import CheckFailed, UserError, parse_train_args
+from coverletter.config import CheckFailed, ExportArguments, UserError, parse_train_args
 
 from conftest import random_llama, run_cli
 
@@ -37,22 +38,22 @@ def copy_run(run: Path, tmp_path: Path) -> Path:
 
 def test_small_llama_exports_every_quant_and_each_loads_and_answers(small_run, tmp_path):
     run = copy_run(small_run, tmp_path)
-    result = export.export_gguf(run, f16=True, validate=False)
+    result = export.export_gguf(ExportArguments(run=str(run), f16=True, validate=False))
     assert {k: p.name for k, p in result.files.items()} == {q: f"small-llama0-small.{q}.gguf"
                                                             for q in ("F16", "Q4_K_M", "Q5_K_M", "Q8_0")}
     sizes = {k: p.stat().st_size for k, p in result.files.items()}
     assert sizes["Q4_K_M"] < sizes["Q5_K_M"] < sizes["Q8_0"] < sizes["F16"]
     for path in result.files.values():
-        assert isinstance(export.generates(path), str)
+        assert export.generates(path).strip(), f"{path.name} answered nothing"
     assert not list(result.out_dir.glob(".export-*")), "scratch folder left behind"
     assert (result.out_dir / "merged" / "model.safetensors").is_file()
     assert (result.out_dir / "merged" / "chat_template.jinja").is_file()
 
     # F16 against the merged HF model, position by position on held-out conversations
     tokenizer = export.model_lib.load_tokenizer(str(result.out_dir / "merged"))
-    sequences = export.heldout_token_ids(tokenizer)
+    sequences = heldout.heldout_token_ids(tokenizer)
     reference = export.hf_top1(result.out_dir / "merged", sequences)
-    f16 = [s.argmax(-1).tolist() for s in export.gguf_logits(result.files["F16"], sequences)]
+    f16 = [s.argmax(-1).tolist() for s in heldout.gguf_logits(result.files["F16"], sequences)]
     assert export.agreement(f16, reference) >= 0.98
 
 
@@ -102,8 +103,8 @@ def test_publishing_sends_the_right_repo_files_and_card_and_never_the_token(smal
     monkeypatch.setattr(huggingface_hub, "HfApi", RecordingHfApi)
     RecordingHfApi.calls = []
     run = copy_run(small_run, tmp_path)
-    export.export_gguf(run, quant=["q8_0", "q4_k_m"], push_to="someone/small-gguf", private=True,
-                       with_adapter=True, validate=False)
+    export.export_gguf(ExportArguments(run=str(run), quant=["q8_0", "q4_k_m"], push_to="someone/small-gguf",
+                                       private=True, with_adapter=True, validate=False))
     init, create, upload = RecordingHfApi.calls
     assert init == ("init", True)
     assert create == ("create_repo", "someone/small-gguf", {"private": True, "exist_ok": True, "repo_type": "model"})
@@ -140,7 +141,7 @@ def test_dry_run_builds_the_upload_folder_and_sends_nothing(small_run, tmp_path)
 def make_other_run(tmp_path: Path, small_run: Path) -> Path:
     """The small model's adapter, but the run says it was trained on the embedded SmolLM2 (hidden 576)."""
     run = copy_run(small_run, tmp_path)
-    (run / train_lib.RUN_INFO).write_text(json.dumps({"base_model": "embedded:smollm2-135m-instruct"}))
+    (run / runs.RUN_INFO).write_text(json.dumps({"base_model": "embedded:smollm2-135m-instruct"}))
     return run
 
 
@@ -182,9 +183,10 @@ def test_bad_export_input_is_one_clear_line_before_heavy_work(case, match, small
 
 def test_not_enough_disk_is_refused_up_front(small_run, tmp_path, monkeypatch):
     run = copy_run(small_run, tmp_path)
-    monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**12, 10**12 - 10**6, 10**6))
+    nearly_full = SimpleNamespace(total=10**12, used=10**12 - 10**6, free=10**6)
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: nearly_full)
     with pytest.raises(UserError, match="not enough disk space"):
-        export.export_gguf(run, validate=False)
+        export.export_gguf(ExportArguments(run=str(run), validate=False))
 
 
 def test_a_crash_mid_export_leaves_nothing_half_written(small_run, tmp_path, monkeypatch):
@@ -196,7 +198,7 @@ def test_a_crash_mid_export_leaves_nothing_half_written(small_run, tmp_path, mon
 
     monkeypatch.setattr(export, "quantize", broken_quantize)
     with pytest.raises(RuntimeError, match="simulated crash"):
-        export.export_gguf(run, validate=False)
+        export.export_gguf(ExportArguments(run=str(run), validate=False))
     assert list((run / "gguf").iterdir()) == []
 
 
@@ -204,5 +206,17 @@ def test_failed_validation_puts_nothing_in_place(small_run, tmp_path, monkeypatc
     run = copy_run(small_run, tmp_path)
     monkeypatch.setitem(export.AGREEMENT_GOALS, "Q8_0", 1.01)  # impossible: the check must fail
     with pytest.raises(CheckFailed, match="validation failed for Q8_0"):
-        export.export_gguf(run, quant=["q8_0"])
+        export.export_gguf(ExportArguments(run=str(run), quant=["q8_0"]))
     assert sorted(p.name for p in (run / "gguf").iterdir()) == ["export_report.failed.json"]
+
+
+def test_the_model_cards_license_is_the_one_the_base_model_states(tmp_path):
+    stated = tmp_path / "stated"
+    stated.mkdir()
+    (stated / "README.md").write_text("---\nlicense: mit\n---\n# A base model\n")
+    silent = tmp_path / "silent"
+    silent.mkdir()
+    assert export.base_license(str(stated)) == "mit"
+    assert export.base_license(str(silent)) == "other"  # nothing stated: not guessed from the name
+    assert export.base_license("embedded:smollm2-135m-instruct") == "apache-2.0"  # from the GGUF's metadata
+    assert export.base_license("meta-llama/Llama-3.2-1B-Instruct") == "other"  # offline: the Hub card is unreachable

@@ -4,10 +4,10 @@ import re
 import pytest
 
 from coverletter import notebook
-from coverletter import train as train_lib
+from coverletter import runs
 from coverletter.config import UserError
 
-from conftest import ROOT
+from conftest import ROOT, cpu_only
 
 NOTEBOOK = ROOT / "notebooks" / "finetune_llama32_cover_letters.ipynb"
 
@@ -27,8 +27,9 @@ def test_committed_notebook_is_clean_and_has_no_token():
     assert "colab.research.google.com" in (ROOT / "README.md").read_text()
 
 
+@cpu_only
 def test_gpu_recipe_on_a_cpu_is_refused_with_the_cpu_recipe_suggested():
-    with pytest.raises(UserError, match="needs a CUDA GPU.*smollm2-135m-cpu"):
+    with pytest.raises(UserError, match=r"needs a CUDA GPU \(load_in_4bit, optim\).*smollm2-135m-cpu"):
         notebook.setup("llama-3.2-1b-colab")
 
 
@@ -43,9 +44,10 @@ def test_checkpoint_dir_is_created_or_clearly_refused(tmp_path):
 
 def test_setup_never_shows_the_token(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv("HF_TOKEN", "hf_notebookTESTtoken0123456789abcd")
-    summary = notebook.setup("smollm2-135m-cpu", str(tmp_path / "ckpt"))
+    _, _, _, training_args = notebook.setup("smollm2-135m-cpu", 3, str(tmp_path / "ckpt"))
     printed = capsys.readouterr().out
-    assert summary["hub_token"] == "found" and "hf_notebook" not in printed
+    assert "hub_token: found" in printed and "hf_notebook" not in printed
+    assert training_args.output_dir == str(tmp_path / "ckpt" / "smollm2-135m-cpu") and training_args.max_steps == 3
 
 
 def test_push_without_token_keeps_the_files_and_says_so(monkeypatch, capsys, tmp_path):
@@ -69,7 +71,7 @@ def test_notebook_runs_end_to_end_on_cpu_with_papermill(tmp_path):
                     "checkpoint_dir": str(checkpoints)},
     )
     run = checkpoints / "smollm2-135m-cpu"
-    assert train_lib.is_complete_checkpoint(run / "checkpoint-2")
+    assert runs.is_complete_checkpoint(run / "checkpoint-2")
     assert (run / "final" / "adapter_model.safetensors").is_file()
     assert (run / "loss_curve.png").read_bytes()[:4] == b"\x89PNG"
     assert sorted(p.name.rsplit(".", 2)[1] for p in (run / "gguf").glob("*.gguf")) == ["Q4_K_M", "Q5_K_M", "Q8_0"]

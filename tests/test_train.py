@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from coverletter import runs
 from coverletter import train as train_lib
 from coverletter.config import UserError, parse_train_args
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, cpu_only, run_cli
 
 FAST = ["--max_length", "128", "--max_samples", "24", "--warmup_steps", "1", "--logging_steps", "1"]
 
@@ -34,8 +35,8 @@ def test_tiny_llama_trains_two_steps_checkpoints_and_syncs(tiny_llama, tmp_path)
     assert (final / "tokenizer.json").is_file()
     assert json.loads((final / "adapter_config.json").read_text())["r"] == 16
     for step in (1, 2):
-        assert train_lib.is_complete_checkpoint(out / f"checkpoint-{step}")
-        assert train_lib.is_complete_checkpoint(drive / "run" / f"checkpoint-{step}")
+        assert runs.is_complete_checkpoint(out / f"checkpoint-{step}")
+        assert runs.is_complete_checkpoint(drive / "run" / f"checkpoint-{step}")
     assert sorted(losses(out)) == [1, 2] and all(math.isfinite(v) for v in losses(out).values())
     assert (out / "loss_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -65,12 +66,25 @@ def test_latest_complete_checkpoint_skips_truncated_ones(tmp_path, caplog):
     make_checkpoint(tmp_path / "checkpoint-2")
     (tmp_path / "checkpoint-final").mkdir()
     with caplog.at_level(logging.WARNING):
-        assert train_lib.latest_complete_checkpoint(tmp_path) == good
+        assert runs.latest_complete_checkpoint(tmp_path) == good
     assert "ignoring" in caplog.text and "checkpoint-8" in caplog.text and "checkpoint-6" in caplog.text
     assert train_lib.resume_point(tmp_path, "never") is None
     assert train_lib.resume_point(tmp_path, str(tmp_path / "checkpoint-2")) == tmp_path / "checkpoint-2"
     with pytest.raises(UserError):
         train_lib.resume_point(tmp_path, str(tmp_path / "checkpoint-6"))
+
+
+def test_trainers_own_resume_from_checkpoint_works_like_resume_and_a_conflict_is_refused(tmp_path):
+    checkpoint = str(make_checkpoint(tmp_path / "checkpoint-3"))
+    assert train_lib.resume_setting("auto", None) == "auto"
+    assert train_lib.resume_setting("auto", checkpoint) == checkpoint
+    assert train_lib.resume_setting("auto", "true") == "auto" and train_lib.resume_setting("auto", "False") == "never"
+    assert train_lib.resume_setting(checkpoint, checkpoint) == checkpoint
+    with pytest.raises(UserError, match="resume_from_checkpoint .* and --resume never disagree"):
+        train_lib.resume_setting("never", checkpoint)
+    result = run_cli("train", "--resume_from_checkpoint", checkpoint, "--resume", "never",
+                     "--output_dir", str(tmp_path / "out"))
+    assert result.returncode == 2 and "disagree: set only one of them" in result.stderr.strip().splitlines()[-1]
 
 
 def train_command(model: Path, out: Path, max_steps: int) -> list[str]:
@@ -89,7 +103,7 @@ def test_sigkill_then_resume_gives_the_losses_of_an_uninterrupted_run(tiny_llama
     args = [sys.executable, "-m", "coverletter", *train_command(tiny_llama, resumed, steps)]
     victim = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
-    while not train_lib.is_complete_checkpoint(resumed / "checkpoint-4") and time.time() < deadline:
+    while not runs.is_complete_checkpoint(resumed / "checkpoint-4") and time.time() < deadline:
         assert victim.poll() is None, "the run ended before it could be killed"
         time.sleep(0.02)
     os.kill(victim.pid, signal.SIGKILL)
@@ -119,12 +133,13 @@ def test_real_embedded_smollm2_run_through_the_cli(tmp_path):
     assert "no CUDA GPU" not in result.stderr  # the CPU recipe asks for nothing GPU-only
     assert "data: read" in result.stdout
     assert (out / "final" / "adapter_model.safetensors").is_file()
-    assert train_lib.is_complete_checkpoint(out / "checkpoint-2")
+    assert runs.is_complete_checkpoint(out / "checkpoint-2")
     first = losses(out)[1]
     assert 0.2 < first < 6, first  # a trained model's loss on its own kind of data, not a random one (~10.8)
 
 
 @pytest.mark.slow
+@cpu_only
 def test_gpu_only_options_are_replaced_and_logged_on_cpu(tiny_llama, tmp_path):
     result = run_cli("train", "--recipe", "llama-3.2-1b-colab", "--model_name_or_path", str(tiny_llama),
                      "--dataset_name", "data/finetome-sample.jsonl", "--output_dir", str(tmp_path / "o"),

@@ -3,7 +3,7 @@
     coverletter train [--recipe R] [--any_recipe_key VALUE ...]
     coverletter export --run RUN_DIR [--quant q4_k_m q5_k_m q8_0] [--push_to USER/REPO] [--dry_run]
     coverletter serve [--host H] [--port P]
-    coverletter evaluate --model GGUF_OR_RUN [--profiles FILE.jsonl] [--out DIR]
+    coverletter evaluate --model GGUF_OR_RUN [--profiles FILE.jsonl] [--out DIR] [--no_length_steering]
     coverletter synth [--count 2000] [--seed 0] [--out FILE.jsonl]
     coverletter demo
     coverletter checkpoint pack RUN_DIR [--step N] [--out FILE.zip]
@@ -18,7 +18,7 @@ import logging
 import os
 import sys
 
-from .config import CheckFailed, UserError
+from .config import CheckFailed, ExportArguments, UserError
 
 DEMO_OUTPUT_DIR = "runs/demo"
 
@@ -93,7 +93,7 @@ def demo(output_dir: str, train_main, serve_after: bool) -> None:
     from .export import export_gguf
 
     train_main(["--output_dir", output_dir])
-    result = export_gguf(output_dir)
+    result = export_gguf(ExportArguments(run=output_dir))
     print(f"GGUF files in {result.out_dir}:")
     for path in result.files.values():
         print(f"  {path.name}  ({path.stat().st_size / 2**20:.0f} MB)")

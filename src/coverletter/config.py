@@ -1,7 +1,8 @@
 """Recipes: YAML files of arguments, parsed by TRL's own parser into dataclasses.
 
-A recipe sets any field of `DataArguments`, `RunArguments`, TRL's `ModelConfig` and TRL's `SFTConfig`;
-any of them can be overridden on the command line (`--learning_rate 1e-4`).
+A recipe sets any field of `DataArguments`, `RunArguments`, TRL's `ModelConfig` and TRL's `SFTConfig` for
+training, and of `ExportArguments` for the export; any of them can be overridden on the command line
+(`--learning_rate 1e-4`).
 """
 
 from __future__ import annotations
@@ -89,6 +90,26 @@ class RunArguments:
     )
 
 
+QUANTS = {"q4_k_m": "Q4_K_M", "q5_k_m": "Q5_K_M", "q8_0": "Q8_0"}  # name -> llama.cpp file type
+DEFAULT_QUANTS = ("q4_k_m", "q5_k_m", "q8_0")
+
+
+@dataclass
+class ExportArguments:
+    run: str | None = field(default=None, metadata={"help": "Training output_dir (default: the recipe's)."})
+    checkpoint: int | None = field(default=None, metadata={"help": "Export checkpoint-N instead of final/."})
+    quant: list[str] = field(default_factory=lambda: list(DEFAULT_QUANTS),
+                             metadata={"help": f"Quantizations: {', '.join(QUANTS)}."})
+    f16: bool = field(default=False, metadata={"help": "Also keep the F16 GGUF (always made, as the source)."})
+    out: str | None = field(default=None, metadata={"help": "Output folder (default: RUN/gguf)."})
+    model_name: str | None = field(default=None, metadata={"help": "File stem, <model-name>.<QUANT>.gguf."})
+    push_to: str | None = field(default=None, metadata={"help": "Hub repo USER/NAME to publish to."})
+    private: bool = field(default=False, metadata={"help": "Create the Hub repo private."})
+    with_adapter: bool = field(default=False, metadata={"help": "Upload the LoRA adapter too."})
+    dry_run: bool = field(default=False, metadata={"help": "Build the upload folder and list it; send nothing."})
+    validate: bool = field(default=True, metadata={"help": "Check every file after export (--no_validate skips)."})
+
+
 def recipe_path(name_or_path: str) -> Path:
     """A recipe is a YAML path, or the name of one in `recipes/` (`smollm2-135m-cpu`)."""
     path = Path(name_or_path)
@@ -106,7 +127,7 @@ def parse_train_args(argv: list[str]):
     from trl import TrlParser
 
     path, argv = pop_recipe(argv)
-    recipe = read_recipe(path, (*train_dataclasses(), export_dataclass()))
+    recipe = read_recipe(path, (*train_dataclasses(), ExportArguments))
     dataclass_types = train_dataclasses()
     if not {"bf16", "fp16"} & (set(recipe) | {a.lstrip("-") for a in argv}):
         argv = [*precision_defaults(), *argv]
@@ -124,32 +145,28 @@ def parse_train_args(argv: list[str]):
     return data_args, run_args, model_args, training_args
 
 
-def parse_export_args(argv: list[str]):
-    """Parse `[--recipe R] [--export_key value ...]`: (ExportArguments, the recipe's training output_dir)."""
+def parse_export_args(argv: list[str]) -> ExportArguments:
+    """Parse `[--recipe R] [--export_key value ...]`; `run` defaults to the recipe's training output_dir."""
     from transformers import HfArgumentParser
 
     path, argv = pop_recipe(argv)
-    export_type = export_dataclass()
-    recipe = read_recipe(path, (*train_dataclasses(), export_type))
-    parser = HfArgumentParser(export_type)
-    export_keys = {f.name for f in fields(export_type)}
+    recipe = read_recipe(path, (*train_dataclasses(), ExportArguments))
+    parser = HfArgumentParser(ExportArguments)
+    export_keys = {f.name for f in fields(ExportArguments)}
     parser.set_defaults(**{k: v for k, v in recipe.items() if k in export_keys})
     args, unknown = parser.parse_args_into_dataclasses(argv, return_remaining_strings=True)
     if unknown:
-        raise UserError(unknown_keys_message([a for a in unknown if a.startswith("--")], (export_type,), "option"))
-    return args, recipe.get("output_dir")
+        raise UserError(unknown_keys_message([a for a in unknown if a.startswith("--")], (ExportArguments,), "option"))
+    args.run = args.run or recipe.get("output_dir")
+    if not args.run:
+        raise UserError("which run? give --run RUN_DIR (the training output_dir)")
+    return args
 
 
 def train_dataclasses() -> tuple:
     from trl import ModelConfig, SFTConfig
 
     return DataArguments, RunArguments, ModelConfig, SFTConfig
-
-
-def export_dataclass():
-    from .export import ExportArguments
-
-    return ExportArguments
 
 
 def pop_recipe(argv: list[str]) -> tuple[Path, list[str]]:
@@ -180,7 +197,7 @@ def unknown_keys_message(keys: list[str], dataclass_types, what: str) -> str:
 
 def precision_defaults() -> list[str]:
     """Mixed precision when a recipe leaves it unset: bf16 where the GPU has it, else fp16 (a T4);
-    on a CPU, bf16 autocast where the CPU computes bf16 natively (1.6x faster here), else fp32."""
+    on a CPU, bf16 autocast where the CPU computes bf16 natively (faster: docs/benchmarks.md), else fp32."""
     import torch
 
     cuda = torch.cuda.is_available()

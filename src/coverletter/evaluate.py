@@ -2,7 +2,8 @@
 
     coverletter evaluate --model runs/demo --profiles data/eval-profiles.jsonl --out runs/demo/eval
 
-`--model` is a GGUF file or a run folder (its gguf/*.Q8_0.gguf). Writes report.json, report.md and report.png,
+`--model` is a GGUF file or a run folder (its gguf/*.Q8_0.gguf). Letters are written by `generate.LetterWriter`,
+the page's own path, with the page's defaults but temperature 0. Writes report.json, report.md and report.png,
 and the held-out FineTome loss of the same file (to catch forgetting when compared with the base model's).
 """
 
@@ -11,12 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import re
 from pathlib import Path
 
-from . import letter
+from . import letter, runs
 from .config import UserError
+from .generate import LetterWriter
+from .heldout import gguf_heldout_loss
 
 logger = logging.getLogger(__name__)
 
@@ -78,63 +80,32 @@ def load_profiles(path: str | Path) -> tuple[list[letter.Profile], dict[str, int
     return profiles, skipped
 
 
-def resolve_gguf(model: str | Path) -> Path:
-    path = Path(model)
-    if path.is_file() and path.suffix == ".gguf":
-        return path
-    if path.is_dir():
-        found = sorted(path.glob("gguf/*.Q8_0.gguf")) or sorted(path.glob("*.Q8_0.gguf")) or sorted(path.glob("*.gguf"))
-        if found:
-            return found[0]
-    raise UserError(f"{model} is not a GGUF file nor a run folder with gguf/*.Q8_0.gguf "
-                    "(run `coverletter export` first)")
-
-
 # --------------------------------------------------------------------------- the evaluation
-
-
-def heldout_loss(llm, gguf: Path) -> float:
-    """Mean next-token loss of the GGUF on the held-out FineTome conversations, rendered with its own template."""
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-    from .export import gguf_logits, heldout_messages, perplexity
-
-    template = llm.metadata.get("tokenizer.chat_template")
-    if not template:
-        return float("nan")
-    def text_of(token: int) -> str:
-        return llm.detokenize([token], special=True).decode("utf-8", errors="ignore")
-
-    formatter = Jinja2ChatFormatter(template, eos_token=text_of(llm.token_eos()), bos_token=text_of(llm.token_bos()))
-    sequences = [llm.tokenize(formatter(messages=m).prompt.encode(), add_bos=False, special=True)[:512]
-                 for m in heldout_messages()]
-    return math.log(perplexity(gguf_logits(gguf, sequences), sequences))
 
 
 def evaluate(model: str | Path, profiles_path: str | Path, out: str | Path | None = None,
              limit: int | None = None, temperature: float = 0.0, steer_length: bool = True) -> dict:
-    from .app import LetterWriter
-
-    gguf = resolve_gguf(model)
+    gguf = runs.find_gguf(model)
     profiles, skipped = load_profiles(profiles_path)
     if skipped:
         logger.warning("profiles: skipped %s", ", ".join(f"{n} {why}" for why, n in skipped.items()))
     profiles = profiles[:limit] if limit else profiles
     if not profiles:
         raise UserError(f"no usable profile in {profiles_path}")
-    writer = LetterWriter.for_gguf(gguf)
     letters = []
-    for i, profile in enumerate(profiles, 1):
-        text = writer.write(profile, temperature, steer_length)
-        rules = score_letter(text, profile)
-        letters.append({"profile": profile.as_dict(), "letter": text, "passed": all(rules.values()), "rules": rules})
-        logger.info("%d/%d %s: %s", i, len(profiles), profile.name, "pass" if all(rules.values()) else
-                    "fail (" + ", ".join(r for r, ok in rules.items() if not ok) + ")")
+    with LetterWriter.for_gguf(gguf) as writer:
+        for i, profile in enumerate(profiles, 1):
+            text = writer.write(profile, temperature, steer_length)
+            rules = score_letter(text, profile)
+            letters.append({"profile": profile.as_dict(), "letter": text, "passed": all(rules.values()),
+                            "rules": rules})
+            logger.info("%d/%d %s: %s", i, len(profiles), profile.name, "pass" if all(rules.values()) else
+                        "fail (" + ", ".join(r for r, ok in rules.items() if not ok) + ")")
+        loss = gguf_heldout_loss(writer.model.llm, gguf)
     report = {"model": str(gguf), "length_steering": steer_length,
               "pass_rate": sum(x["passed"] for x in letters) / len(letters),
               "rule_pass_rates": {r: sum(x["rules"][r] for x in letters) / len(letters) for r in RULES},
-              "heldout_loss": heldout_loss(writer.model.llm, gguf), "profiles_skipped": skipped, "letters": letters}
-    writer.close()
+              "heldout_loss": loss, "profiles_skipped": skipped, "letters": letters}
     if out:
         write_report(report, Path(out))
     return report
@@ -180,7 +151,7 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--out", help="folder for report.json, report.md, report.png")
     parser.add_argument("--limit", type=int, help="only the first N profiles")
     parser.add_argument("--temperature", type=float, default=0.0)
-    parser.add_argument("--no-length-steering", dest="steer_length", action="store_false",
+    parser.add_argument("--no_length_steering", "--no-length-steering", dest="steer_length", action="store_false",
                         help="let the model alone decide each letter's length (the app steers it; see docs)")
     args = parser.parse_args(argv)
     report = evaluate(args.model, args.profiles, args.out, args.limit, args.temperature, args.steer_length)

@@ -1,6 +1,6 @@
 """GGUF export: merge the LoRA adapter, convert with llama.cpp's converter, quantize, validate, publish.
 
-    coverletter export --run runs/demo --quant q4_k_m q5_k_m q8_0 [--f16] [--push-to USER/REPO] [--dry-run]
+    coverletter export --run runs/demo --quant q4_k_m q5_k_m q8_0 [--f16] [--push_to USER/REPO] [--dry_run]
 
 Everything is written in a scratch folder inside the output folder and renamed into place only when the
 whole export (and its validation) succeeded, so a crash never leaves a half-written GGUF behind.
@@ -8,7 +8,6 @@ whole export (and its validation) succeeded, so a crash never leaves a half-writ
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -18,42 +17,22 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import model as model_lib
-from .config import CheckFailed, UserError
-from .train import RUN_INFO, is_complete_checkpoint, latest_complete_checkpoint
+from . import runs
+from .config import QUANTS, CheckFailed, ExportArguments, UserError, parse_export_args
+from .heldout import gguf_logits, heldout_token_ids, perplexity, redirect_c_output
 
 logger = logging.getLogger(__name__)
 
-QUANTS = {"q4_k_m": "Q4_K_M", "q5_k_m": "Q5_K_M", "q8_0": "Q8_0"}  # name -> llama.cpp file type
-DEFAULT_QUANTS = ("q4_k_m", "q5_k_m", "q8_0")
 REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
-HELDOUT = Path(__file__).resolve().parents[2] / "data" / "finetome-heldout.jsonl"
-# Validation goals: top-1 next-token agreement of F16 with the merged HF model, of each quant with F16. The
-# quant goals catch a broken file (agreement near chance), not the normal loss of a 4-5 bit model: on the
-# 135M SmolLM2, Q5_K_M measured 85% and Q4_K_M 88% (docs/benchmarks.md), and Q8_0 94.9% for a 120-step adapter at
-# lr 3e-3 with the same perplexity as F16. Perplexity may grow at most 1.5x F16's.
+# Validation goals: top-1 next-token agreement of F16 with the merged HF model, of each quant with F16. They catch a
+# broken file (agreement near chance), not the normal loss of a 4-8 bit model (measured: docs/benchmarks.md).
 AGREEMENT_GOALS = {"F16": 0.98, "Q8_0": 0.90, "Q5_K_M": 0.80, "Q4_K_M": 0.80}
 MAX_PERPLEXITY_RATIO = 1.5
 BYTES_PER_PARAM = {"F16": 2.0, "Q8_0": 1.07, "Q5_K_M": 0.69, "Q4_K_M": 0.61}
-
-
-@dataclass
-class ExportArguments:
-    run: str | None = field(default=None, metadata={"help": "Training output_dir (default: the recipe's)."})
-    checkpoint: int | None = field(default=None, metadata={"help": "Export checkpoint-N instead of final/."})
-    quant: list[str] = field(default_factory=lambda: list(DEFAULT_QUANTS),
-                             metadata={"help": f"Quantizations: {', '.join(QUANTS)}."})
-    f16: bool = field(default=False, metadata={"help": "Also keep the F16 GGUF (always made, as the source)."})
-    out: str | None = field(default=None, metadata={"help": "Output folder (default: RUN/gguf)."})
-    model_name: str | None = field(default=None, metadata={"help": "File stem, <model-name>.<QUANT>.gguf."})
-    push_to: str | None = field(default=None, metadata={"help": "Hub repo USER/NAME to publish to."})
-    private: bool = field(default=False, metadata={"help": "Create the Hub repo private."})
-    with_adapter: bool = field(default=False, metadata={"help": "Upload the LoRA adapter too."})
-    dry_run: bool = field(default=False, metadata={"help": "Build the upload folder and list it; send nothing."})
-    validate: bool = field(default=True, metadata={"help": "Check every file after export (--no_validate skips)."})
 
 
 @dataclass
@@ -73,13 +52,10 @@ def find_adapter(run_dir: Path, checkpoint: int | None) -> Path:
     if not run_dir.is_dir():
         raise UserError(f"run folder not found: {run_dir}")
     if checkpoint is not None:
-        folder = run_dir / f"checkpoint-{checkpoint}"
-        if not is_complete_checkpoint(folder):
-            raise UserError(f"{folder} is not a complete checkpoint")
-        return folder
-    if (run_dir / "final" / "adapter_config.json").is_file():
-        return run_dir / "final"
-    folder = latest_complete_checkpoint(run_dir)
+        return runs.complete_checkpoint(run_dir, checkpoint)
+    if (runs.final_dir(run_dir) / "adapter_config.json").is_file():
+        return runs.final_dir(run_dir)
+    folder = runs.latest_complete_checkpoint(run_dir)
     if folder is None or not (folder / "adapter_config.json").is_file():
         raise UserError(f"no LoRA adapter in {run_dir}: expected final/adapter_config.json (train first)")
     logger.warning("no final/ adapter in %s: exporting %s", run_dir, folder.name)
@@ -88,9 +64,9 @@ def find_adapter(run_dir: Path, checkpoint: int | None) -> Path:
 
 def base_model_of(run_dir: Path, adapter: Path) -> str:
     """The base model name as the recipe gave it (embedded:..., a Hub id or a path)."""
-    info = run_dir / RUN_INFO
-    if info.is_file():
-        return json.loads(info.read_text())["base_model"]
+    info = runs.read_run_info(run_dir)
+    if "base_model" in info:
+        return info["base_model"]
     return json.loads((adapter / "adapter_config.json").read_text())["base_model_name_or_path"]
 
 
@@ -209,39 +185,7 @@ def quantize(source: Path, target: Path, quant: str, log: Path) -> None:
         raise RuntimeError(f"llama.cpp could not quantize to {QUANTS[quant]} (status {status}); see {log}")
 
 
-@contextlib.contextmanager
-def redirect_c_output(log: Path):
-    """Send what C code prints to fd 1 and 2 into a file (Python-level redirection cannot catch it)."""
-    sys.stdout.flush()
-    sys.stderr.flush()
-    saved = os.dup(1), os.dup(2)
-    with log.open("a") as out:
-        os.dup2(out.fileno(), 1)
-        os.dup2(out.fileno(), 2)
-        try:
-            yield
-        finally:
-            os.dup2(saved[0], 1)
-            os.dup2(saved[1], 2)
-            os.close(saved[0])
-            os.close(saved[1])
-
-
 # --------------------------------------------------------------------------- validation
-
-
-def heldout_messages() -> list[list[dict]]:
-    """The held-out FineTome conversations (never trained on) as chat messages."""
-    from .config import DataArguments
-    from .data import clean, load_rows
-
-    examples, _ = clean(load_rows(str(HELDOUT)), DataArguments())
-    return [e["messages"] for e in examples]
-
-
-def heldout_token_ids(tokenizer, limit: int = 512) -> list[list[int]]:
-    """The held-out conversations rendered with the chat template and tokenized."""
-    return [tokenizer.apply_chat_template(m, tokenize=True, return_dict=False)[:limit] for m in heldout_messages()]
 
 
 def hf_top1(merged: Path, sequences: list[list[int]]) -> list[list[int]]:
@@ -251,36 +195,6 @@ def hf_top1(merged: Path, sequences: list[list[int]]) -> list[list[int]]:
     lm = AutoModelForCausalLM.from_pretrained(merged, dtype=torch.float32)
     with torch.no_grad():
         return [lm(torch.tensor([ids])).logits[0].argmax(-1).tolist() for ids in sequences]
-
-
-def gguf_logits(path: Path, sequences: list[list[int]]):
-    """Per-position logits of a GGUF model on the same token ids (teacher forcing), one array per sequence."""
-    import numpy as np
-    from llama_cpp import Llama
-
-    n_ctx = max(len(s) for s in sequences) + 8
-    with redirect_c_output(Path(os.devnull)):
-        llm = Llama(str(path), n_ctx=n_ctx, n_batch=n_ctx, n_ubatch=n_ctx, logits_all=True, verbose=False,
-                    n_threads=os.cpu_count())
-    out = []
-    for ids in sequences:
-        llm.reset()
-        llm.eval(ids)
-        out.append(np.array(llm.scores[: len(ids)], dtype=np.float32))
-    llm.close()
-    return out
-
-
-def perplexity(logits, sequences) -> float:
-    import numpy as np
-
-    nll, count = 0.0, 0
-    for scores, ids in zip(logits, sequences):
-        shifted = scores[:-1] - scores[:-1].max(-1, keepdims=True)
-        logprobs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
-        nll -= logprobs[np.arange(len(ids) - 1), ids[1:]].sum()
-        count += len(ids) - 1
-    return float(np.exp(nll / count))
 
 
 def agreement(a: list[list[int]], b: list[list[int]]) -> float:
@@ -332,34 +246,19 @@ def report_markdown(report: dict) -> str:
 # --------------------------------------------------------------------------- publishing
 
 
-def model_card(report: dict, repo_id: str, base_hub_id: str, license_id: str, dataset: str) -> str:
-    if report.get("validation"):
-        table = report_markdown(report)
-    else:
-        table = "| file | size MB |\n|---|---:|\n" + "".join(
-            f"| {row['file']} | {row['size_mb']} |\n" for row in report["files"].values())
-    return f"""---
-base_model: {base_hub_id}
-datasets:
-- {dataset}
-license: {license_id}
-tags:
-- gguf
-- llama-cpp
-- lora
-- coverletter
-pipeline_tag: text-generation
+CARD_TEMPLATE = """---
+{{ card_data }}
 ---
 
-# {repo_id.split('/')[-1]}
+# {{ name }}
 
-A LoRA fine-tune of [{base_hub_id}](https://huggingface.co/{base_hub_id}) for writing cover letters, merged
+A LoRA fine-tune of [{{ base_model }}](https://huggingface.co/{{ base_model }}) for writing cover letters, merged
 with peft, converted to GGUF with llama.cpp's converter and quantized with llama.cpp. Made with coverletter
 (`coverletter train`, then `coverletter export`). The chat template is stored in each file.
 
 ## Files
 
-{table}
+{{ table }}
 Perplexity is on held-out FineTome-style conversations; agreement is the share of positions where the file's
 most likely next token equals the reference's (the merged model for F16, F16 for the quantizations).
 
@@ -368,25 +267,40 @@ most likely next token equals the reference's (the merged model for F16, F16 for
 ```python
 from llama_cpp import Llama
 
-llm = Llama.from_pretrained(repo_id="{repo_id}", filename="*Q8_0.gguf")
-reply = llm.create_chat_completion(messages=[{{"role": "user", "content": "Write a short cover letter for ..."}}])
+llm = Llama.from_pretrained(repo_id="{{ repo_id }}", filename="*Q8_0.gguf")
+reply = llm.create_chat_completion(messages=[{"role": "user", "content": "Write a short cover letter for ..."}])
 print(reply["choices"][0]["message"]["content"])
 ```
 
 ```bash
-llama-cli -hf {repo_id}:Q4_K_M -cnv
+llama-cli -hf {{ repo_id }}:Q4_K_M -cnv
 ```
 """
 
 
-def build_upload_folder(result_dir: Path, files: dict[str, Path], card: str, adapter: Path | None) -> Path:
+def model_card(report: dict, repo_id: str, base_hub_id: str, license_id: str, dataset: str):
+    """The Hub model card (huggingface_hub's ModelCard): metadata for the Hub's filters, the files, how to use them."""
+    from huggingface_hub import ModelCard, ModelCardData
+
+    if report.get("validation"):
+        table = report_markdown(report)
+    else:
+        table = "| file | size MB |\n|---|---:|\n" + "".join(
+            f"| {row['file']} | {row['size_mb']} |\n" for row in report["files"].values())
+    data = ModelCardData(base_model=base_hub_id, datasets=[dataset], license=license_id,
+                         tags=["gguf", "llama-cpp", "lora", "coverletter"], pipeline_tag="text-generation")
+    return ModelCard.from_template(data, template_str=CARD_TEMPLATE, name=repo_id.split("/")[-1],
+                                   base_model=base_hub_id, table=table, repo_id=repo_id)
+
+
+def build_upload_folder(result_dir: Path, files: dict[str, Path], card, adapter: Path | None) -> Path:
     """The exact folder that is uploaded: hard links to the GGUF files, the card, optionally the adapter."""
     folder = result_dir / "upload"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir()
     for path in files.values():
         os.link(path, folder / path.name)
-    (folder / "README.md").write_text(card)
+    card.save(folder / "README.md")
     if adapter is not None:
         shutil.copytree(adapter, folder / "adapter",
                         ignore=shutil.ignore_patterns("optimizer.pt", "scheduler.pt", "rng_state*", "training_args.bin"))
@@ -410,25 +324,22 @@ def listing(folder: Path) -> str:
 # --------------------------------------------------------------------------- the whole export
 
 
-def export_gguf(run: str | Path, *, checkpoint: int | None = None, quant: list[str] = DEFAULT_QUANTS,
-                f16: bool = False, out: str | Path | None = None, model_name: str | None = None,
-                push_to: str | None = None, private: bool = False, with_adapter: bool = False,
-                dry_run: bool = False, validate: bool = True) -> ExportResult:
+def export_gguf(args: ExportArguments) -> ExportResult:
     """Export one training run to GGUF files (the notebook and `coverletter export` both call this)."""
-    run_dir = Path(run)
-    quants = check_quants(list(quant))
-    adapter = find_adapter(run_dir, checkpoint)
+    run_dir = Path(args.run)
+    quants = check_quants(list(args.quant))
+    adapter = find_adapter(run_dir, args.checkpoint)
     base_name = base_model_of(run_dir, adapter)
     base_path = model_lib.resolve_model_path(base_name)
     from transformers import AutoConfig
 
     base_config = model_lib.call_hub(AutoConfig.from_pretrained, base_path)
     check_adapter_fits(adapter, base_path, base_config)
-    check_push(push_to, dry_run)
-    out_dir = Path(out) if out else run_dir / "gguf"
+    check_push(args.push_to, args.dry_run)
+    out_dir = Path(args.out) if args.out else runs.gguf_dir(run_dir)
     check_writable(out_dir)
     check_disk(out_dir, base_parameter_count(base_config), quants)
-    name = model_name or f"{model_lib.display_name(base_name)}-{run_dir.resolve().name}"
+    name = args.model_name or f"{model_lib.display_name(base_name)}-{run_dir.resolve().name}"
 
     started = time.time()
     scratch = Path(tempfile.mkdtemp(prefix=".export-", dir=out_dir))
@@ -447,7 +358,7 @@ def export_gguf(run: str | Path, *, checkpoint: int | None = None, quant: list[s
         report = {"run": str(run_dir), "adapter": str(adapter), "base_model": base_name, "model_name": name,
                   "export_seconds": round(export_seconds, 1),
                   "files": {k: {"file": p.name, "size_mb": round(p.stat().st_size / 2**20, 1)} for k, p in files.items()}}
-        if validate:
+        if args.validate:
             logger.info("validating %d files on held-out conversations", len(files))
             report["validation"] = validate_files(scratch / "merged", files, model_lib.load_tokenizer(str(scratch / "merged")))
             (scratch / "export_report.md").write_text(report_markdown(report))
@@ -457,15 +368,15 @@ def export_gguf(run: str | Path, *, checkpoint: int | None = None, quant: list[s
             os.replace(scratch / "export_report.json", out_dir / "export_report.failed.json")
             raise CheckFailed(f"validation failed for {', '.join(failed)}; nothing was put in place. "
                                     f"Details: {out_dir / 'export_report.failed.json'}")
-        kept = {k: p for k, p in files.items() if k != "F16" or f16}
+        kept = {k: p for k, p in files.items() if k != "F16" or args.f16}
         place_results(scratch, out_dir, kept)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
     result = ExportResult(out_dir=out_dir, files={k: out_dir / p.name for k, p in kept.items()}, report=report,
                           run_dir=run_dir, adapter=adapter)
-    if push_to:
-        publish(result, push_to, private=private, with_adapter=with_adapter, dry_run=dry_run)
+    if args.push_to:
+        publish(result, args.push_to, private=args.private, with_adapter=args.with_adapter, dry_run=args.dry_run)
     return result
 
 
@@ -487,12 +398,26 @@ def publish(result: ExportResult, push_to: str, *, private: bool = False, with_a
 def card_facts(run_dir: Path, base_name: str) -> tuple[str, str, str]:
     """(base model Hub id, license, dataset) for the model card's metadata."""
     embedded = model_lib.EMBEDDED_MODELS.get(base_name.removeprefix(model_lib.EMBEDDED_PREFIX))
-    base_hub_id, license_id = (embedded.hub_id, embedded.license) if embedded else (base_name, "other")
-    if base_name.lower().startswith(("meta-llama/llama-3", "unsloth/llama-3")):
-        license_id = "llama3.2" if "3.2" in base_name else "llama3.1"
-    info = run_dir / RUN_INFO
-    dataset = json.loads(info.read_text()).get("dataset_name", "unknown") if info.is_file() else "unknown"
-    return base_hub_id, license_id, Path(dataset).stem if dataset.endswith((".jsonl", ".json", ".parquet")) else dataset
+    base_hub_id = embedded.hub_id if embedded else base_name
+    dataset = runs.read_run_info(run_dir).get("dataset_name", "unknown")
+    local_file = dataset.endswith((".jsonl", ".json", ".parquet"))
+    return base_hub_id, base_license(base_name), Path(dataset).stem if local_file else dataset
+
+
+def base_license(base_name: str) -> str:
+    """The license the base model states: in its model card (a local folder's README.md, or the Hub's), or in the
+    embedded GGUF's metadata; 'other' when it states none or cannot be reached."""
+    from huggingface_hub import ModelCard
+
+    if base_name.startswith(model_lib.EMBEDDED_PREFIX):
+        return model_lib.embedded_metadata(base_name, "general.license") or "other"
+    card = Path(base_name) / "README.md" if Path(base_name).is_dir() else base_name
+    try:
+        return ModelCard.load(card).data.license or "other"
+    except Exception as err:  # no card, offline, no such repo
+        logger.warning("no license found for %s (%s): the model card says 'other'", base_name,
+                       str(err).splitlines()[0][:160] if str(err) else type(err).__name__)
+        return "other"
 
 
 def place_results(scratch: Path, out_dir: Path, files: dict[str, Path]) -> None:
@@ -508,9 +433,26 @@ def place_results(scratch: Path, out_dir: Path, files: dict[str, Path]) -> None:
     os.replace(scratch / "merged", merged)
 
 
+def base_gguf(base_name: str, out_dir: str | Path) -> Path:
+    """The base model as a Q8_0 GGUF, made once with the same converter and quantizer as every export, so that
+    letters before and after fine-tuning come through the same writer in the same format."""
+    out_dir = Path(out_dir)
+    name = model_lib.display_name(base_name)
+    target = out_dir / f"{name}.{QUANTS['q8_0']}.gguf"
+    if target.is_file():
+        return target
+    source = model_lib.local_checkpoint(base_name)
+    check_writable(out_dir)
+    scratch = Path(tempfile.mkdtemp(prefix=".base-", dir=out_dir))
+    try:
+        convert_to_f16(source, scratch / f"{name}.F16.gguf", name, scratch / "convert.log")
+        quantize(scratch / f"{name}.F16.gguf", scratch / target.name, "q8_0", scratch / "quantize.log")
+        os.replace(scratch / target.name, target)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target
+
+
 def main(argv: list[str]) -> ExportResult:
     """`coverletter export ARGS` (any option also from a recipe: --recipe R)."""
-    from .config import parse_export_args
-
-    args, training_output_dir = parse_export_args(argv)
-    return export_gguf(args.run or training_output_dir, **{k: v for k, v in asdict(args).items() if k != "run"})
+    return export_gguf(parse_export_args(argv))

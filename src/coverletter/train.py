@@ -17,13 +17,11 @@ from transformers import TrainerCallback
 
 from . import data as data_lib
 from . import model as model_lib
-from .config import UserError
+from . import runs
+from .config import UserError, parse_train_args
 
 logger = logging.getLogger(__name__)
 
-CHECKPOINT_PREFIX = "checkpoint-"
-RUN_INFO = "coverletter_run.json"  # what export needs to know about the run: the base model as named
-WEIGHT_FILES = ("adapter_model.safetensors", "adapter_model.bin", "model.safetensors", "pytorch_model.bin")
 
 
 def train(data_args, run_args, model_args, training_args) -> Path:
@@ -45,11 +43,11 @@ def train(data_args, run_args, model_args, training_args) -> Path:
     # Resume point
     ###############
     output_dir = Path(training_args.output_dir)
-    checkpoint = resume_point(output_dir, run_args.resume)
+    checkpoint = resume_point(output_dir, resume_setting(run_args.resume, training_args.resume_from_checkpoint))
     logger.info("resuming from %s" % checkpoint if checkpoint else "starting a new run in %s" % output_dir)
 
     if training_args.process_index == 0:
-        write_run_info(output_dir, model_args, data_args)
+        runs.write_run_info(output_dir, model_args.model_name_or_path, data_args.dataset_name)
 
     ###############
     # Data, model
@@ -82,7 +80,7 @@ def train(data_args, run_args, model_args, training_args) -> Path:
     ###############
     # Save
     ###############
-    final = output_dir / "final"
+    final = runs.final_dir(output_dir)
     if trainer.is_world_process_zero():
         trainer.save_model(str(final))
         tokenizer.save_pretrained(str(final))
@@ -95,44 +93,24 @@ def train(data_args, run_args, model_args, training_args) -> Path:
 # --------------------------------------------------------------------------- checkpoints
 
 
-def write_run_info(output_dir: Path, model_args, data_args) -> None:
-    output_dir.mkdir(parents=True, exist_ok=True)
-    info = {"base_model": model_args.model_name_or_path, "dataset_name": data_args.dataset_name}
-    partial = output_dir / f".{RUN_INFO}.partial"
-    partial.write_text(json.dumps(info, indent=1))
-    partial.replace(output_dir / RUN_INFO)
-
-
-def is_complete_checkpoint(folder: Path) -> bool:
-    """Trainer writes trainer_state.json last: a checkpoint with a readable one and weights is complete."""
-    try:
-        state = json.loads((folder / "trainer_state.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return isinstance(state, dict) and any((folder / name).is_file() for name in WEIGHT_FILES)
-
-
-def checkpoints(output_dir: Path) -> list[Path]:
-    """checkpoint-N folders, newest (highest N) first."""
-    found = [p for p in output_dir.glob(f"{CHECKPOINT_PREFIX}*") if p.is_dir() and p.name[len(CHECKPOINT_PREFIX):].isdigit()]
-    return sorted(found, key=lambda p: int(p.name[len(CHECKPOINT_PREFIX):]), reverse=True)
-
-
-def latest_complete_checkpoint(output_dir: Path) -> Path | None:
-    for folder in checkpoints(output_dir):
-        if is_complete_checkpoint(folder):
-            return folder
-        logger.warning("ignoring %s: it is incomplete (the run was probably killed while saving it)", folder)
-    return None
+def resume_setting(resume: str, resume_from_checkpoint: str | None) -> str:
+    """`--resume` (ours) and Trainer's own `resume_from_checkpoint`, as one setting: a recipe may use either."""
+    if resume_from_checkpoint is None:
+        return resume
+    wanted = {"true": "auto", "false": "never"}.get(resume_from_checkpoint.lower(), resume_from_checkpoint)
+    if resume not in ("auto", wanted):
+        raise UserError(f"resume_from_checkpoint {resume_from_checkpoint} and --resume {resume} disagree: "
+                        "set only one of them")
+    return wanted
 
 
 def resume_point(output_dir: Path, resume: str) -> Path | None:
     if resume == "never":
         return None
     if resume == "auto":
-        return latest_complete_checkpoint(output_dir) if output_dir.is_dir() else None
+        return runs.latest_complete_checkpoint(output_dir) if output_dir.is_dir() else None
     path = Path(resume)
-    if not is_complete_checkpoint(path):
+    if not runs.is_complete_checkpoint(path):
         raise UserError(f"--resume {resume}: not a complete checkpoint folder (needs trainer_state.json and weights)")
     return path
 
@@ -146,7 +124,7 @@ class SyncCheckpoints(TrainerCallback):
     def on_save(self, args, state, control, **kwargs):
         if not state.is_world_process_zero:
             return
-        source = Path(args.output_dir) / f"{CHECKPOINT_PREFIX}{state.global_step}"
+        source = runs.checkpoint_dir(Path(args.output_dir), state.global_step)
         target = self.sync_dir / Path(args.output_dir).name / source.name
         scratch = target.with_name(f".{target.name}.partial")
         shutil.rmtree(scratch, ignore_errors=True)
@@ -159,14 +137,7 @@ class SyncCheckpoints(TrainerCallback):
 def pack_checkpoint(run_dir: Path, step: int | None = None, out: Path | None = None) -> Path:
     """Zip one complete checkpoint (the latest by default), to download it from Colab."""
     run_dir = Path(run_dir)
-    if step is None:
-        folder = latest_complete_checkpoint(run_dir) if run_dir.is_dir() else None
-        if folder is None:
-            raise UserError(f"no complete checkpoint in {run_dir}")
-    else:
-        folder = run_dir / f"{CHECKPOINT_PREFIX}{step}"
-        if not is_complete_checkpoint(folder):
-            raise UserError(f"{folder} is not a complete checkpoint")
+    folder = runs.complete_checkpoint(run_dir, step)
     out = Path(out) if out else run_dir / f"{run_dir.name}-{folder.name}.zip"
     partial = out.with_name(out.name + ".partial")
     with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -207,6 +178,4 @@ def plot_loss_curve(losses: list[dict], path: Path) -> None:
 
 def main(argv: list[str]) -> Path:
     """`coverletter train ARGS`: parse the recipe and overrides, then train."""
-    from .config import parse_train_args
-
     return train(*parse_train_args(argv))

@@ -1,0 +1,67 @@
+"""The training mixture: FineTome conversations and cover letters (synthetic, a table or FineTome-schema rows) in
+the proportion the recipe asks for, with one report for both."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import replace
+
+from .. import synthetic
+from ..config import DataArguments, UserError
+from .cleaning import CleaningReport, ConversationStats, clean
+from .cover_letters import DEFAULT_COVER_LETTER_COLUMNS, parse_columns, table_examples
+from .sharegpt import load_rows
+
+logger = logging.getLogger(__name__)
+
+def load_clean(args: DataArguments) -> tuple[list[dict], CleaningReport]:
+    """Load, clean and mix, before any model is loaded, so that bad data fails fast."""
+    examples, report = clean(load_rows(args.dataset_name, args.dataset_split), args)
+    if args.cover_letters and args.cover_letter_fraction > 0:
+        letters, letters_report = load_cover_letter_examples(args)
+        logger.info("cover letters (%s): %s", args.cover_letters, letters_report.line())
+        examples, report = mix(examples, report, letters, letters_report, args.cover_letter_fraction)
+    if not examples:
+        raise UserError(f"no usable rows in {args.dataset_name}: {report.line()}")
+    return examples, report
+
+
+def load_cover_letter_examples(args: DataArguments) -> tuple[list[dict], CleaningReport]:
+    """'synthetic' -> the generator; rows in the FineTome schema -> as they are; any other table -> through
+    cover_letter_columns (default: the ShashiVish/cover-letter-dataset layout). Cover letters are not scored:
+    generated and FineTome-schema ones go through the cleaning options but min_score; tables are checked by
+    `table_examples` (empty fields, invalid profiles, placeholders) and not deduplicated."""
+    letter_args = replace(args, min_score=None, max_samples=args.cover_letter_samples)
+    if args.cover_letters == "synthetic":
+        return clean(synthetic.generate(args.cover_letter_samples, args.cover_letter_seed), letter_args)
+    rows = load_rows(args.cover_letters, args.dataset_split)
+    if not args.cover_letter_columns and rows and isinstance(rows[0], dict) and "conversations" in rows[0]:
+        return clean(rows, letter_args)
+    columns = parse_columns(args.cover_letter_columns) if args.cover_letter_columns else DEFAULT_COVER_LETTER_COLUMNS
+    return table_examples(rows, columns, args.cover_letters, args.cover_letter_samples)
+
+
+def mix(finetome: list[dict], report: CleaningReport, letters: list[dict], letters_report: CleaningReport,
+        fraction: float) -> tuple[list[dict], CleaningReport]:
+    """FineTome and cover letters in the proportion asked for, cutting the larger side (the head of each list);
+    one report for both, where the rows cut count as 'cut to a N% cover-letter mixture'."""
+    if fraction >= 1:
+        kept_letters, kept_finetome = len(letters), 0
+    else:
+        kept_letters = min(len(letters), math.floor(len(finetome) * fraction / (1 - fraction)))
+        kept_finetome = len(finetome) if kept_letters < len(letters) else min(
+            len(finetome), round(kept_letters * (1 - fraction) / fraction))
+    cut = len(finetome) - kept_finetome + len(letters) - kept_letters
+    if cut:
+        report.dropped[f"cut to a {fraction:.0%} cover-letter mixture"] += cut
+    report.read += letters_report.read
+    report.malformed.update(letters_report.malformed)
+    report.dropped.update(letters_report.dropped)
+    report.before.extend(letters_report.before)
+    mixed = finetome[:kept_finetome] + letters[:kept_letters]
+    report.kept = len(mixed)
+    report.after = ConversationStats.of(mixed)
+    logger.info("mixture: %d cover letters + %d FineTome conversations (%.0f%% letters)", kept_letters,
+                kept_finetome, 100 * kept_letters / max(1, len(mixed)))
+    return mixed, report

@@ -1,0 +1,275 @@
+"""Letters from a GGUF through llama.cpp: find and load the model, steer the length, decode in a thread.
+
+`LetterWriter` is the one path from a profile to a letter: the page, the API, `coverletter evaluate`, the
+notebook and the benchmarks all write through it, with the same settings and defaults.
+
+Model, in order: MODEL_PATH (a local GGUF) -> MODEL_REPO + MODEL_FILE (default *Q8_0.gguf) from the Hub ->
+the newest local export (runs/*/gguf/*.Q8_0.gguf) -> the embedded SmolLM2 GGUF. Imports neither torch nor
+transformers: the Space runs on a free CPU with llama-cpp-python alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import letter, runs
+from .config import UserError
+from .model import embedded_gguf
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MODEL_FILE = f"*{runs.SERVED_QUANT}.gguf"
+CONTEXT_TOKENS = 2048  # the prompt with a full job ad plus the longest letter
+# Flash attention and 256-token batches: faster and smaller compute buffers than llama.cpp's defaults on a CPU
+LLAMA_SETTINGS = {"n_ctx": CONTEXT_TOKENS, "n_batch": 256, "n_ubatch": 256, "flash_attn": True, "verbose": False}
+UPDATE_SECONDS = 0.05  # at most 20 streamed updates a second: each costs a clean-up and a message to the browser
+REPEAT_PENALTY = 1.1  # llama.cpp's penalty on tokens of the last 64
+LINE_BREAK_PENALTY = 4.0  # logit off line breaks while a paragraph should go on, onto them when it should end
+TOKENS_PER_WORD = 1.4  # room to keep free in the context for a letter of the requested length
+
+
+@dataclass
+class LoadedModel:
+    llm: object  # llama_cpp.Llama
+    description: str  # what the UI says is serving
+
+
+class ModelNotFound(RuntimeError):
+    """No usable GGUF: the message names what was tried and how to fix it."""
+
+
+class InputTooLong(ValueError):
+    """The prompt leaves no room in the model's context for the letter; the message says what to shorten."""
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def llama_settings() -> dict:
+    return {**LLAMA_SETTINGS, "n_threads": os.cpu_count() or 1}
+
+
+def open_gguf(path: Path, description: str | None = None) -> LoadedModel:
+    """Load a GGUF with the app's settings; Llama models without a chat template in the file get Llama 3's."""
+    from llama_cpp import Llama
+
+    if not path.is_file():
+        raise ModelNotFound(f"{path} does not exist: point MODEL_PATH at a .gguf file (coverletter export makes one)")
+    try:
+        llm = Llama(str(path), **llama_settings())
+    except (ValueError, RuntimeError) as err:
+        raise ModelNotFound(f"{path} could not be loaded as a GGUF model ({err}); re-export it or pick another "
+                            "file with MODEL_PATH") from None
+    return with_chat_format(llm, description or path.name)
+
+
+def with_chat_format(llm, description: str) -> LoadedModel:
+    """llama-cpp-python reads the chat format from the file's template; a Llama GGUF without one gets llama-3
+    (set on the loaded model: the format is only read when a chat is formatted)."""
+    if not llm.metadata.get("tokenizer.chat_template") and llm.metadata.get("general.architecture") == "llama":
+        llm.chat_format = "llama-3"
+    return LoadedModel(llm, description)
+
+
+def load_model(env: dict | None = None) -> LoadedModel:
+    env = os.environ if env is None else env
+    if env.get("MODEL_PATH"):
+        path = Path(env["MODEL_PATH"])
+        return open_gguf(path, f"{path.name} (MODEL_PATH)")
+    if env.get("MODEL_REPO"):
+        return load_from_hub(env["MODEL_REPO"], env.get("MODEL_FILE", DEFAULT_MODEL_FILE))
+    return load_local()
+
+
+def load_from_hub(repo: str, pattern: str) -> LoadedModel:
+    """The GGUF from a Hub repo; a local model, said so, when the Hub cannot provide it."""
+    from llama_cpp import Llama
+
+    try:
+        llm = Llama.from_pretrained(repo_id=repo, filename=pattern, **llama_settings())
+    except Exception as err:  # offline, no such repo, no matching file
+        reason = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+        logger.warning("could not fetch %s %s from the Hub (%s); falling back to a local model", repo, pattern, reason)
+        try:
+            fallback = load_local()
+        except ModelNotFound as missing:
+            raise ModelNotFound(f"could not fetch {pattern} from the Hub repo {repo} ({reason}), "
+                                f"and {missing}") from None
+        fallback.description += f" — fallback: {repo} could not be reached"
+        return fallback
+    return with_chat_format(llm, f"{repo} / {pattern} (Hub)")
+
+
+def load_local() -> LoadedModel:
+    """The newest local export, else the embedded base model."""
+    exports = runs.latest_exports()
+    if exports:
+        return open_gguf(exports[0], f"{exports[0].name} (latest export)")
+    try:
+        path = embedded_gguf("smollm2-135m-instruct")
+    except UserError as err:
+        raise ModelNotFound(f"there is no model to serve: no MODEL_PATH, no export in runs/ and no embedded model "
+                            f"({err}). Set MODEL_PATH to a .gguf file or MODEL_REPO to a Hub repo") from None
+    return open_gguf(path, f"{path.name} (embedded base model, not fine-tuned)")
+
+
+# --------------------------------------------------------------------------- length steering
+
+
+class LengthSteering:
+    """A llama.cpp logits processor that holds a letter to its requested length, the way the synthetic letters vary
+    theirs, by the sentences in each paragraph: while a paragraph should go on (`letter.needs_more_words`), line
+    breaks cost LINE_BREAK_PENALTY, so it gets one more sentence; when only a closing still fits, or a sign-off
+    line is whole (`letter.needs_line_end`), they gain as much; once one more paragraph would pass the range
+    (`letter.sign_off_due`), the next line can only start a sign-off ("Sincerely", "Best", ...) or the thanks that
+    close a letter ("Thank")."""
+
+    def __init__(self, llm, length: str):
+        self.llm, self.length = llm, length
+        self.sign_off_tokens = sorted({llm.tokenize(word.encode(), add_bos=False, special=False)[0]
+                                       for word in letter.SIGN_OFF_STARTS})
+        self.line_break_tokens = line_break_tokens(llm)
+        self.read, self.answer = None, b""  # tokens read so far (the prompt on the first call); the letter's bytes
+
+    def __call__(self, input_ids, scores):
+        if self.read is not None:
+            self.answer += self.llm.detokenize(list(input_ids[self.read:]))
+        self.read = len(input_ids)
+        raw = self.answer.decode("utf-8", errors="ignore")
+        text = letter.clean_letter(raw, finished=False) + raw[len(raw.rstrip()):]  # as shown: repeats do not count
+        if letter.needs_more_words(text, self.length):
+            scores[self.line_break_tokens] -= LINE_BREAK_PENALTY
+        elif letter.needs_line_end(text, self.length):
+            scores[self.line_break_tokens] += LINE_BREAK_PENALTY
+        elif text.endswith("\n") and letter.sign_off_due(text, self.length):
+            allowed = scores[self.sign_off_tokens].copy()
+            scores[:] = -math.inf
+            scores[self.sign_off_tokens] = allowed
+        return scores
+
+
+@functools.cache
+def line_break_tokens(llm) -> list[int]:
+    """The vocabulary's tokens that hold a line break (looked up once per model)."""
+    return [token for token in range(llm.n_vocab()) if b"\n" in llm.detokenize([token])]
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+class Decoding:
+    """One streamed chat completion, decoded in a background thread into `text`.
+
+    Gradio pulls a generator's items one call at a time from its worker threads; decoding inside the generator
+    would pause llama.cpp for every hand-off. Here the page reads `text` when it likes and decoding goes on."""
+
+    def __init__(self, llm, messages: list[dict], temperature: float, max_new_tokens: int,
+                 steering: LengthSteering | None):
+        self.text, self.error = "", None
+        self.started, self.finished, self.stopping = threading.Event(), threading.Event(), threading.Event()
+        # Evaluate every prompt from the start: reusing the part cached from the last letter evaluates the rest in
+        # other batches, whose rounding differs, and a greedy letter would then depend on the letter before it
+        llm.reset()
+        chunks = llm.create_chat_completion(messages, stream=True, temperature=temperature,
+                                            max_tokens=max_new_tokens, repeat_penalty=REPEAT_PENALTY,
+                                            logits_processor=[steering] if steering else None)
+        self.thread = threading.Thread(target=self.run, args=(chunks,), daemon=True)
+        self.thread.start()
+
+    def run(self, chunks) -> None:
+        try:
+            for chunk in chunks:
+                piece = chunk["choices"][0]["delta"].get("content") or ""
+                self.text += piece
+                if piece:
+                    self.started.set()
+                if self.stopping.is_set():
+                    break
+        except Exception as err:  # handed to the reader, who reports it
+            self.error = err
+        finally:
+            chunks.close()
+            self.started.set()
+            self.finished.set()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join()
+
+
+class LetterWriter:
+    """One model instance, one letter at a time (the lock also guards direct Python callers).
+
+        with LetterWriter.for_gguf(path) as writer:
+            text = writer.write(profile)
+    """
+
+    def __init__(self, model: LoadedModel):
+        self.model = model
+        self.lock = threading.Lock()
+
+    @classmethod
+    def for_gguf(cls, path: Path) -> LetterWriter:
+        """A writer on one GGUF file with the app's llama.cpp settings (the evaluation, the notebook)."""
+        return cls(open_gguf(Path(path)))
+
+    def __enter__(self) -> LetterWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.model.llm.close()
+
+    def stream(self, profile: letter.Profile, system_message: str | None = None, temperature: float = 0.0,
+               max_new_tokens: int | None = None, steer_length: bool = True):
+        """Yield the cleaned letter so far as it grows: at the first token, then every UPDATE_SECONDS, then once at
+        the end. llama.cpp decodes in its own thread meanwhile, so it never waits for an update to reach the page.
+        max_new_tokens None (or 0): the budget of the profile's length. steer_length=False lets the model alone
+        decide how long the letter is (the evaluation's comparison)."""
+        messages = letter.build_messages(profile, system_message)
+        budget = int(max_new_tokens or letter.MAX_NEW_TOKENS[profile.length])
+        with self.lock:
+            self.check_room(messages, profile)
+            steering = LengthSteering(self.model.llm, profile.length) if steer_length else None
+            decoding = Decoding(self.model.llm, messages, float(temperature), budget, steering)
+            try:
+                decoding.started.wait()
+                shown = ""
+                while True:
+                    finished = decoding.finished.is_set()
+                    if decoding.text.strip() and decoding.text != shown and not finished:
+                        shown = decoding.text
+                        yield letter.clean_letter(shown, profile, finished=False)
+                    if finished or decoding.finished.wait(UPDATE_SECONDS):
+                        break
+            finally:  # also when the page stops the stream (Stop, closed tab): end the decoding first
+                decoding.stop()
+        if decoding.error:
+            raise decoding.error
+        yield letter.clean_letter(decoding.text, profile) if decoding.text.strip() else ""
+
+    def write(self, profile: letter.Profile, temperature: float = 0.0, steer_length: bool = True,
+              system_message: str | None = None, max_new_tokens: int | None = None) -> str:
+        """The whole letter at once, through the same path as the form."""
+        text = ""
+        for text in self.stream(profile, system_message, temperature, max_new_tokens, steer_length):
+            pass
+        return text
+
+    def check_room(self, messages: list[dict], profile: letter.Profile) -> None:
+        llm = self.model.llm
+        prompt = sum(len(llm.tokenize(m["content"].encode(), add_bos=False)) for m in messages) + 32  # + template
+        needed = int(letter.LENGTHS[profile.length][1] * TOKENS_PER_WORD)
+        if prompt + needed > llm.n_ctx():
+            raise InputTooLong(
+                f"The form's text is too long for this model: about {prompt:,} tokens, leaving no room in its "
+                f"{llm.n_ctx():,}-token context for a {profile.length} letter (about {needed} tokens). Shorten the "
+                "job description, the skills or the reasons, or choose a shorter length.")
