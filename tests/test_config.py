@@ -2,7 +2,7 @@ import pytest
 
 from coverletter.config import UserError, cpu_has_native_bf16, parse_train_args, recipe_path
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, cpu_only, run_cli
 
 
 def test_colab_recipe_has_the_reference_values():
@@ -16,8 +16,13 @@ def test_colab_recipe_has_the_reference_values():
     assert model_args.load_in_4bit and model_args.use_peft
     assert model_args.model_name_or_path == "unsloth/Llama-3.2-1B-Instruct"
     assert data_args.dataset_name == "mlabonne/FineTome-100k"
-    assert not t.fp16 and t.bf16 == cpu_has_native_bf16()  # no GPU here (bf16 on an A100, fp16 on a T4)
     assert run_args.resume == "auto"
+
+
+@cpu_only
+def test_precision_on_a_cpu_is_bf16_autocast_where_the_cpu_has_it_else_fp32():
+    _, _, _, t = parse_train_args(["--recipe", "llama-3.2-1b-colab"])
+    assert not t.fp16 and t.bf16 == cpu_has_native_bf16()  # (bf16 on an A100, fp16 on a T4)
 
 
 def test_cpu_recipe_is_the_default_and_command_line_overrides_it():

@@ -1,5 +1,4 @@
 import json
-import os
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -115,6 +114,9 @@ def test_publishing_sends_the_right_repo_files_and_card_and_never_the_token(smal
     assert set(files) == {"README.md", "small-llama0-small.Q8_0.gguf", "small-llama0-small.Q4_K_M.gguf",
                           *adapter_files}
     assert card.startswith("---\nbase_model: ")
+    metadata = huggingface_hub.ModelCard(card).data  # the Hub's own reading of the card
+    assert metadata.license == "other" and metadata.datasets == ["finetome-sample"]  # a random base states none
+    assert metadata.base_model.endswith("small-llama0") and "gguf" in metadata.tags
     for needle in ("- gguf", "- llama-cpp", "license:", "datasets:", "Llama.from_pretrained(repo_id=\"someone/small-gguf\"",
                    'filename="*Q8_0.gguf"', "Q4_K_M"):
         assert needle in card

@@ -23,7 +23,6 @@ from .config import UserError, parse_train_args
 logger = logging.getLogger(__name__)
 
 
-
 def train(data_args, run_args, model_args, training_args) -> Path:
     """Run one fine-tuning; returns the folder of the final adapter (`output_dir/final`)."""
     from transformers import set_seed
