@@ -9,8 +9,8 @@
 # Results: runs/before-after/{before,after}/ (eval/report.json, bench-project.txt, bench-space.txt).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-rev=$1 gguf=$(realpath "$2") space=$(realpath "${3:-.venv-space/bin/python}")
-python=$(realpath .venv/bin/python)
+rev=$1 gguf=$(realpath "$2") space=$(realpath -s "${3:-.venv-space/bin/python}")  # -s: a venv is its symlink
+python=$(realpath -s .venv/bin/python)
 out=$(realpath -m runs/before-after)
 tree=$(mktemp -d)
 git worktree add -q --detach "$tree" "$rev"
@@ -18,7 +18,8 @@ trap 'git worktree remove --force "$tree"' EXIT
 mkdir -p "$out/before" "$out/after"
 
 measure() {  # $1: a checkout, $2: where its results go
-  (cd "$1" && PYTHONPATH="$1/src" "$python" -m coverletter evaluate --model "$gguf" --out "$2/eval" > "$2/eval.txt" 2>&1)
+  (cd "$1" && PYTHONPATH="$1/src" "$python" -m coverletter evaluate --model "$gguf" --out "$2/eval" \
+    > "$2/eval.txt" 2>&1)
   for env in project space; do
     server=$python
     [ "$env" = space ] && server=$space

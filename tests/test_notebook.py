@@ -79,5 +79,8 @@ def test_notebook_runs_end_to_end_on_cpu_with_papermill(tmp_path):
     outputs = "".join(o.get("text", "") if isinstance(o.get("text"), str) else "".join(o.get("text", []))
                       for c in executed["cells"] if c["cell_type"] == "code" for o in c["outputs"])
     assert "data: read" in outputs and "⟦" in outputs and "not pushing" in outputs
+    assert "llama_model_loader" not in outputs  # llama.cpp's own chatter stays in the log files
+    letters = [o for c in executed["cells"] if "letter_from" in "".join(c["source"]) for o in c["outputs"]]
+    assert len(letters) == 2 and all("Maria Lopez" in "".join(o["text"]) for o in letters)  # before and after
     assert any(o.get("data", {}).get("image/png") for c in executed["cells"] if c["cell_type"] == "code"
                for o in c["outputs"])

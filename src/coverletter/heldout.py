@@ -84,11 +84,12 @@ def perplexity(logits, sequences) -> float:
 
 @contextlib.contextmanager
 def redirect_c_output(log: Path):
-    """Send what C code prints to fd 1 and 2 into a file (Python-level redirection cannot catch it)."""
+    """Send what llama.cpp prints into a file: C code writes to fd 1 and 2, and llama-cpp-python's log callback to
+    sys.stderr, which in a notebook is not fd 2."""
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
-    with log.open("a") as out:
+    with log.open("a") as out, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         os.dup2(out.fileno(), 1)
         os.dup2(out.fileno(), 2)
         try:
