@@ -152,9 +152,10 @@ def unsloth_usable() -> bool:
 
 
 def choose_backend(requested: str) -> str:
-    if requested == "unsloth" and not unsloth_usable():
+    usable = unsloth_usable()
+    if requested == "unsloth" and not usable:
         raise UserError("backend unsloth needs a CUDA GPU and `pip install unsloth`; use --backend transformers")
-    return "unsloth" if requested in ("auto", "unsloth") and unsloth_usable() else "transformers"
+    return "unsloth" if requested in ("auto", "unsloth") and usable else "transformers"
 
 
 def import_unsloth_if_usable() -> None:
