@@ -175,7 +175,9 @@ class StandInModel:
     def detokenize(self, tokens):
         return b""
 
-    def reset(self):  # each letter is decoded from an empty cache
+    chat_format = None  # no template to render: every letter is decoded from an empty cache
+
+    def reset(self):
         pass
 
 
@@ -383,14 +385,36 @@ def test_the_forms_own_defaults_give_a_long_letter_the_budget_it_needs():
 
 @pytest.mark.slow
 def test_temperature_0_gives_the_same_letter_whatever_came_before():
-    profile = letter.make_profile(**FORM, length="short")
-    other = letter.make_profile(**{**FORM, "name": "Kwame Mensah", "skills": "React, TypeScript, accessible CSS"})
+    # profiles whose letters changed with the letter before them while llama.cpp reused the last prompt's cache
+    rows = [json.loads(line) for line in (ROOT / "data" / "eval-profiles.jsonl").read_text().splitlines()]
+    first, second, third = (letter.make_profile(**{**rows[i], "length": "short"}) for i in (0, 1, 5))
     with generate.LetterWriter.for_gguf(embedded_gguf("smollm2-135m-instruct")) as writer:
-        first = writer.write(profile)
-        writer.write(other)  # shares the system message and the start of the prompt: a cache llama.cpp could reuse
-        again = writer.write(profile)
-    with generate.LetterWriter.for_gguf(embedded_gguf("smollm2-135m-instruct")) as fresh:
-        assert fresh.write(profile) == first == again
+        letters = [writer.write(first), writer.write(third)]
+        again_third = writer.write(third)  # the whole prompt is still cached
+        writer.write(second)  # shares the system message and the start of the prompt
+        again_first = writer.write(first)
+    assert again_first == letters[0] and again_third == letters[1]
+
+
+@pytest.mark.parametrize("chat_format", ["chat_template.default", "llama-3"])
+def test_the_shared_start_is_evaluated_once_and_the_prompt_is_what_llama_cpp_evaluates(chat_format):
+    profile = letter.make_profile(**FORM, length="short")
+    with generate.LetterWriter.for_gguf(embedded_gguf("smollm2-135m-instruct")) as writer:
+        llm = writer.model.llm
+        llm.chat_format = chat_format  # the GGUF's own template, and Llama 3's for a Llama GGUF without one
+        writer.prefix = generate.SharedPrefix(llm)
+        resets = []
+        llm.reset = lambda reset=llm.reset: (resets.append(1), reset())[1]
+        messages = letter.build_messages(profile)
+        tokens = writer.prefix.tokens(messages)
+        writer.write(profile, max_new_tokens=8)
+        assert list(llm.input_ids[:len(tokens)]) == tokens  # rendered exactly as the chat completion did
+        shared = writer.prefix.shared_start(messages)
+        assert 20 < len(shared) < len(tokens) and writer.prefix.evaluated == shared
+        writer.write(letter.make_profile(**{**FORM, "name": "Kwame Mensah"}), max_new_tokens=8)
+        assert len(resets) == 1  # the second letter starts from the cached system turn
+        writer.write(profile, system_message="Write tersely.", max_new_tokens=8)
+        assert len(resets) == 2 and writer.prefix.evaluated != shared  # another system turn: evaluated anew
 
 
 def test_a_gguf_without_a_chat_template_is_loaded_once_with_llama_3s(monkeypatch):

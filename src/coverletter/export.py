@@ -202,7 +202,8 @@ def agreement(a: list[list[int]], b: list[list[int]]) -> float:
     return same / sum(len(s) for s in a)
 
 
-def generates(path: Path) -> str:
+def generates(path: Path) -> tuple[str, int]:
+    """A short chat completion from the file: its text and how many tokens it generated."""
     from llama_cpp import Llama
 
     with redirect_c_output(Path(os.devnull)):
@@ -210,11 +211,32 @@ def generates(path: Path) -> str:
     reply = llm.create_chat_completion([{"role": "user", "content": "Say hello in one short sentence."}],
                                        max_tokens=24, temperature=0.0)
     llm.close()
-    return reply["choices"][0]["message"]["content"] or ""
+    return reply["choices"][0]["message"]["content"] or "", reply["usage"]["completion_tokens"]
 
 
-def validate_files(merged: Path, files: dict[str, Path], tokenizer) -> dict:
-    """Agreement with the merged HF model (F16) and with F16 (quants), perplexity, sizes, a real completion."""
+def gguf_format(path: Path, tokenizer) -> dict:
+    """What a GGUF says it is: architecture, vocabulary size, end-of-turn token, and whether its chat template
+    is the tokenizer's own (llama.cpp formats every chat with it)."""
+    from gguf import GGUFReader
+
+    fields = GGUFReader(path).fields
+
+    def value(key):
+        return fields[key].contents() if key in fields else None
+
+    vocab = len(fields["tokenizer.ggml.tokens"].data) if "tokenizer.ggml.tokens" in fields else 0
+    eos = value("tokenizer.ggml.eos_token_id")
+    found = {"architecture": value("general.architecture"), "vocab": vocab,
+             "eos_token": tokenizer.convert_ids_to_tokens(eos) if eos is not None else None,
+             "chat_template_kept": value("tokenizer.chat_template") == tokenizer.chat_template}
+    found["ok"] = bool(found["chat_template_kept"] and vocab == len(tokenizer) and found["eos_token"])
+    return found
+
+
+def validate_files(merged: Path, files: dict[str, Path], tokenizer, random_weights: bool = False) -> dict:
+    """Format (architecture, vocabulary, template), a real completion, and the quality checks: agreement with the
+    merged HF model (F16) and with F16 (quants), and perplexity. On random weights (the offline stand-ins) the
+    quality figures are reported but mean nothing, so they do not decide; format and generation still must pass."""
     sequences = heldout_token_ids(tokenizer)
     reference = hf_top1(merged, sequences)
     logits = {name: gguf_logits(path, sequences) for name, path in files.items()}
@@ -224,22 +246,32 @@ def validate_files(merged: Path, files: dict[str, Path], tokenizer) -> dict:
     for name, path in files.items():
         agree = agreement(top1[name], reference if name == "F16" else top1["F16"])
         ppl = perplexity(logits[name], sequences)
-        sample = generates(path)
+        sample, generated = generates(path)
+        found = gguf_format(path, tokenizer)
+        quality = agree >= AGREEMENT_GOALS[name] and ppl <= MAX_PERPLEXITY_RATIO * f16_perplexity
         rows[name] = {"file": path.name, "size_mb": round(path.stat().st_size / 2**20, 1),
                       "perplexity": round(ppl, 3), "top1_agreement": round(agree, 4),
                       "agreement_with": "HF merged" if name == "F16" else "F16",
-                      "agreement_goal": AGREEMENT_GOALS[name], "sample": sample[:200],
-                      "passed": (agree >= AGREEMENT_GOALS[name] and ppl <= MAX_PERPLEXITY_RATIO * f16_perplexity
-                                 and bool(sample.strip()))}
-    return {"heldout_sequences": len(sequences), "heldout_tokens": sum(map(len, sequences)), "files": rows}
+                      "agreement_goal": AGREEMENT_GOALS[name], "sample": sample[:200], "generated_tokens": generated,
+                      "format": found, "quality_checked": not random_weights,
+                      "passed": found["ok"] and generated > 0 and (random_weights or (quality and bool(sample.strip())))}
+    return {"heldout_sequences": len(sequences), "heldout_tokens": sum(map(len, sequences)),
+            "random_weights": random_weights, "files": rows}
 
 
 def report_markdown(report: dict) -> str:
-    lines = ["| file | size MB | perplexity (held-out) | top-1 agreement | with | goal | passed |",
-             "|---|---:|---:|---:|---|---:|---|"]
-    for row in report["validation"]["files"].values():
-        lines.append(f"| {row['file']} | {row['size_mb']} | {row['perplexity']} | {row['top1_agreement']:.2%} | "
-                     f"{row['agreement_with']} | {row['agreement_goal']:.0%} | {'yes' if row['passed'] else 'NO'} |")
+    validation = report["validation"]
+    lines = ["| file | size MB | architecture | vocab | template kept | perplexity (held-out) | top-1 agreement | "
+             "with | goal | passed |", "|---|---:|---|---:|---|---:|---:|---|---:|---|"]
+    for row in validation["files"].values():
+        found = row["format"]
+        lines.append(f"| {row['file']} | {row['size_mb']} | {found['architecture']} | {found['vocab']:,} | "
+                     f"{'yes' if found['chat_template_kept'] else 'NO'} | {row['perplexity']} | "
+                     f"{row['top1_agreement']:.2%} | {row['agreement_with']} | {row['agreement_goal']:.0%} | "
+                     f"{'yes' if row['passed'] else 'NO'} |")
+    if validation.get("random_weights"):
+        lines.append("\nThe base model has random weights (an offline stand-in): perplexity and agreement mean nothing "
+                     "here and did not decide; loading, generation and the file's format did.")
     return "\n".join(lines) + "\n"
 
 
@@ -252,7 +284,7 @@ CARD_TEMPLATE = """---
 
 # {{ name }}
 
-A LoRA fine-tune of [{{ base_model }}](https://huggingface.co/{{ base_model }}) for writing cover letters, merged
+A LoRA fine-tune of {% if base_model %}[{{ base_model }}](https://huggingface.co/{{ base_model }}){% else %}{{ base_name }} (made offline, random weights){% endif %} for writing cover letters, merged
 with peft, converted to GGUF with llama.cpp's converter and quantized with llama.cpp. Made with coverletter
 (`coverletter train`, then `coverletter export`). The chat template is stored in each file.
 
@@ -278,7 +310,7 @@ llama-cli -hf {{ repo_id }}:Q4_K_M -cnv
 """
 
 
-def model_card(report: dict, repo_id: str, base_hub_id: str, license_id: str, dataset: str):
+def model_card(report: dict, repo_id: str, base_hub_id: str | None, license_id: str, dataset: str):
     """The Hub model card (huggingface_hub's ModelCard): metadata for the Hub's filters, the files, how to use them."""
     from huggingface_hub import ModelCard, ModelCardData
 
@@ -290,7 +322,8 @@ def model_card(report: dict, repo_id: str, base_hub_id: str, license_id: str, da
     data = ModelCardData(base_model=base_hub_id, datasets=[dataset], license=license_id,
                          tags=["gguf", "llama-cpp", "lora", "coverletter"], pipeline_tag="text-generation")
     return ModelCard.from_template(data, template_str=CARD_TEMPLATE, name=repo_id.split("/")[-1],
-                                   base_model=base_hub_id, table=table, repo_id=repo_id)
+                                   base_model=base_hub_id, base_name=report["base_model"], table=table,
+                                   repo_id=repo_id)
 
 
 def build_upload_folder(result_dir: Path, files: dict[str, Path], card, adapter: Path | None) -> Path:
@@ -360,7 +393,8 @@ def export_gguf(args: ExportArguments) -> ExportResult:
                   "files": {k: {"file": p.name, "size_mb": round(p.stat().st_size / 2**20, 1)} for k, p in files.items()}}
         if args.validate:
             logger.info("validating %d files on held-out conversations", len(files))
-            report["validation"] = validate_files(scratch / "merged", files, model_lib.load_tokenizer(str(scratch / "merged")))
+            report["validation"] = validate_files(scratch / "merged", files, model_lib.load_tokenizer(str(scratch / "merged")),
+                                                  random_weights=model_lib.is_standin(base_name))
             (scratch / "export_report.md").write_text(report_markdown(report))
         (scratch / "export_report.json").write_text(json.dumps(report, indent=1))
         failed = [k for k, row in report.get("validation", {}).get("files", {}).items() if not row["passed"]]
@@ -397,8 +431,8 @@ def publish(result: ExportResult, push_to: str, *, private: bool = False, with_a
 
 def card_facts(run_dir: Path, base_name: str) -> tuple[str, str, str]:
     """(base model Hub id, license, dataset) for the model card's metadata."""
-    embedded = model_lib.EMBEDDED_MODELS.get(base_name.removeprefix(model_lib.EMBEDDED_PREFIX))
-    base_hub_id = embedded.hub_id if embedded else base_name
+    embedded = base_name.startswith(model_lib.EMBEDDED_PREFIX)
+    base_hub_id = model_lib.embedded_hub_id(base_name) if embedded else base_name
     dataset = runs.read_run_info(run_dir).get("dataset_name", "unknown")
     local_file = dataset.endswith((".jsonl", ".json", ".parquet"))
     return base_hub_id, base_license(base_name), Path(dataset).stem if local_file else dataset
@@ -410,7 +444,7 @@ def base_license(base_name: str) -> str:
     from huggingface_hub import ModelCard
 
     if base_name.startswith(model_lib.EMBEDDED_PREFIX):
-        return model_lib.embedded_metadata(base_name, "general.license") or "other"
+        return model_lib.embedded_license(base_name) or "other"
     card = Path(base_name) / "README.md" if Path(base_name).is_dir() else base_name
     try:
         return ModelCard.load(card).data.license or "other"

@@ -160,6 +160,66 @@ def line_break_tokens(llm) -> list[int]:
     return [token for token in range(llm.n_vocab()) if b"\n" in llm.detokenize([token])]
 
 
+# --------------------------------------------------------------------------- the shared prompt prefix
+
+
+class SharedPrefix:
+    """Keeps the start that every prompt shares (the system turn and `letter.PROMPT_START`) evaluated on its own,
+    so that a letter depends only on its own prompt and that start is evaluated once.
+
+    llama-cpp-python reuses the longest cached match with the last prompt and evaluates the rest: where that match
+    ends depends on the letter before, the rest is evaluated in other batches whose rounding differs, and a greedy
+    letter would change with it. Here the cache is cut back to exactly the shared start, which is always evaluated
+    alone, so every prompt's remainder is evaluated from the same point in the same batches."""
+
+    def __init__(self, llm):
+        self.llm, self.formatter, self.evaluated = llm, chat_formatter(llm), None
+
+    def prepare(self, messages: list[dict]) -> None:
+        """Leave the model holding the messages' shared start, and nothing after it."""
+        llm = self.llm
+        if self.formatter is None:  # a chat format we cannot render: evaluate every prompt from the start
+            llm.reset()
+            return
+        prefix = self.shared_start(messages)
+        if prefix == self.evaluated and llm.n_tokens >= len(prefix) and list(llm.input_ids[:len(prefix)]) == prefix:
+            llm.n_tokens = len(prefix)
+        else:
+            llm.reset()
+            llm.eval(prefix)
+            self.evaluated = prefix
+
+    def shared_start(self, messages: list[dict]) -> list[int]:
+        """The prompt's tokens up to where the applicant's details begin."""
+        tokens = self.tokens(messages)
+        bare = self.tokens([*messages[:-1], {"role": "user", "content": letter.PROMPT_START}])
+        shared = next((i for i, (a, b) in enumerate(zip(tokens, bare)) if a != b), min(len(tokens), len(bare)))
+        return tokens[:shared]
+
+    def tokens(self, messages: list[dict]) -> list[int]:
+        """The prompt's tokens exactly as llama-cpp-python's chat completion evaluates them."""
+        rendered = self.formatter(messages=messages)
+        return self.llm.tokenize(rendered.prompt.encode(), add_bos=not rendered.added_special, special=True)
+
+
+def chat_formatter(llm):
+    """The prompt formatter that `create_chat_completion` uses for this model: the GGUF's own template, or Llama 3's
+    for a Llama GGUF without one; None for any other format."""
+    from llama_cpp import llama_chat_format
+
+    if llm.chat_format == "chat_template.default":
+        return llama_chat_format.Jinja2ChatFormatter(
+            llm.metadata["tokenizer.chat_template"], eos_token=token_text(llm, llm.token_eos()),
+            bos_token=token_text(llm, llm.token_bos()), stop_token_ids=[llm.token_eos()])
+    if llm.chat_format == "llama-3":
+        return llama_chat_format.format_llama3
+    return None
+
+
+def token_text(llm, token: int) -> str:
+    return llm.detokenize([token], special=True).decode("utf-8", errors="ignore") if token != -1 else ""
+
+
 # --------------------------------------------------------------------------- decoding
 
 
@@ -173,9 +233,6 @@ class Decoding:
                  steering: LengthSteering | None):
         self.text, self.error = "", None
         self.started, self.finished, self.stopping = threading.Event(), threading.Event(), threading.Event()
-        # Evaluate every prompt from the start: reusing the part cached from the last letter evaluates the rest in
-        # other batches, whose rounding differs, and a greedy letter would then depend on the letter before it
-        llm.reset()
         chunks = llm.create_chat_completion(messages, stream=True, temperature=temperature,
                                             max_tokens=max_new_tokens, repeat_penalty=REPEAT_PENALTY,
                                             logits_processor=[steering] if steering else None)
@@ -213,6 +270,7 @@ class LetterWriter:
     def __init__(self, model: LoadedModel):
         self.model = model
         self.lock = threading.Lock()
+        self.prefix = SharedPrefix(model.llm)
 
     @classmethod
     def for_gguf(cls, path: Path) -> LetterWriter:
@@ -239,6 +297,7 @@ class LetterWriter:
         with self.lock:
             self.check_room(messages, profile)
             steering = LengthSteering(self.model.llm, profile.length) if steer_length else None
+            self.prefix.prepare(messages)
             decoding = Decoding(self.model.llm, messages, float(temperature), budget, steering)
             try:
                 decoding.started.wait()

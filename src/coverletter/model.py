@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import standin
 from .config import UserError, cpu_has_native_bf16
 
 logger = logging.getLogger(__name__)
@@ -56,9 +57,12 @@ def resolve_model_path(name: str) -> str:
     if not name.startswith(EMBEDDED_PREFIX):
         return name
     key = name[len(EMBEDDED_PREFIX):]
-    if key not in EMBEDDED_MODELS:
-        raise UserError(f"unknown embedded model '{key}'; known: {', '.join(EMBEDDED_MODELS)}")
-    return str(embedded_checkpoint(key))
+    if key in EMBEDDED_MODELS:
+        return str(cached_checkpoint(key, dequantize_embedded))
+    if key in standin.SHAPES:
+        standin.check_packages()
+        return str(cached_checkpoint(key, standin.build))
+    raise UserError(f"unknown embedded model '{key}'; known: {', '.join([*EMBEDDED_MODELS, *standin.SHAPES])}")
 
 
 def local_checkpoint(name: str) -> Path:
@@ -104,19 +108,50 @@ def embedded_metadata(name: str, key: str) -> str | None:
     return field.contents() if field else None
 
 
-def embedded_checkpoint(key: str) -> Path:
-    """Dequantize the embedded GGUF once into a normal HF checkpoint (safetensors + tokenizer) and cache it.
+def embedded_license(name: str) -> str | None:
+    """The license an embedded model states: its GGUF's general.license, or the stand-ins' own."""
+    key = name.removeprefix(EMBEDDED_PREFIX)
+    return standin.LICENSE if key in standin.SHAPES else embedded_metadata(name, "general.license")
 
-    transformers loads a GGUF with `gguf_file=` but refuses to `save_pretrained` such a model, so the weights
-    are copied into a fresh model built from its config. The folder appears only once complete.
-    """
+
+def is_standin(name: str) -> bool:
+    """A base model with random weights (coverletter.standin): its outputs mean nothing."""
+    return name.startswith(EMBEDDED_PREFIX) and name.removeprefix(EMBEDDED_PREFIX) in standin.SHAPES
+
+
+def embedded_hub_id(name: str) -> str | None:
+    """Where an embedded model's original lives (None for the stand-ins: their weights are nobody's)."""
+    embedded = EMBEDDED_MODELS.get(name.removeprefix(EMBEDDED_PREFIX))
+    return embedded.hub_id if embedded else None
+
+
+def cached_checkpoint(key: str, build) -> Path:
+    """The checkpoint `build(key, folder)` makes, made once and cached; the folder appears only once complete."""
     target = cache_dir() / "models" / key
     if (target / "config.json").is_file():
         return target
-    gguf = embedded_gguf(key)
-    logger.info("converting the embedded %s into %s (first run only)", gguf.name, target)
+    logger.info("making the embedded model %s in %s (first run only)", key, target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=target.parent))
+    try:
+        build(key, scratch)
+        scratch.rename(target)
+    except BaseException:
+        shutil.rmtree(scratch, ignore_errors=True)
+        if not (target / "config.json").is_file():  # another process may have won the race
+            raise
+    return target
+
+
+def dequantize_embedded(key: str, folder: Path) -> None:
+    """The embedded GGUF as a normal HF checkpoint (safetensors + tokenizer).
+
+    transformers loads a GGUF with `gguf_file=` but refuses to `save_pretrained` such a model, so the weights
+    are copied into a fresh model built from its config.
+    """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    gguf = embedded_gguf(key)
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
     config = loaded.config
@@ -124,17 +159,8 @@ def embedded_checkpoint(key: str) -> Path:
     model = AutoModelForCausalLM.from_config(config)
     model.load_state_dict(loaded.state_dict())
     model.generation_config = loaded.generation_config
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=target.parent))
-    try:
-        model.save_pretrained(scratch)
-        tokenizer.save_pretrained(scratch)
-        scratch.rename(target)
-    except OSError:
-        shutil.rmtree(scratch, ignore_errors=True)
-        if not (target / "config.json").is_file():  # another process may have won the race
-            raise
-    return target
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
 
 
 # --------------------------------------------------------------------------- backend choice
