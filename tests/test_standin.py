@@ -1,11 +1,15 @@
 """The offline Llama-3.2-1B stand-ins: the real tokenizer, template and architecture, through the whole path."""
 
+import dataclasses
 import importlib.util
 import json
+import re
 
 import pytest
+import yaml
 
-from coverletter import data, export, standin
+from coverletter import app as app_lib
+from coverletter import data, export, generate, letter, standin, synthetic
 from coverletter import train as train_lib
 from coverletter.config import DataArguments, ExportArguments, UserError, parse_train_args
 from coverletter.model import resolve_model_path
@@ -75,7 +79,8 @@ def test_the_1b_shape_is_llama_3_2_1b_instruct_exactly():
 
 def test_a_missing_package_is_one_line_that_names_it(monkeypatch):
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "llama_models" else real(name, *a))
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "llama_models" else real(name, *a))
     with pytest.raises(UserError, match=r"needs the package llama-models: pip install llama-models$"):
         resolve_model_path("embedded:llama-3-tiny")
 
@@ -121,3 +126,69 @@ def test_the_cpu_recipe_is_the_reference_lora_on_the_1b_shape():
     assert (model_args.lora_r, model_args.lora_alpha, sorted(model_args.lora_target_modules)) == (
         reference.lora_r, reference.lora_alpha, sorted(reference.lora_target_modules))
     assert training_args.per_device_train_batch_size * training_args.gradient_accumulation_steps == 8
+
+
+PROFILE = letter.make_profile(name="Viktor Novak", job_title="Logistics Coordinator",
+                              company_name="Millbrook Distribution", skills="route planning, demand forecasting",
+                              reasons="its electric van fleet", length="short")
+# Paragraphs as long as a short letter's, so that the length steering leaves a taught letter as it is
+LETTER = """Dear Millbrook Distribution Hiring Team,
+
+I am applying for the Logistics Coordinator position at Millbrook Distribution. I plan routes and forecast demand \
+for a regional carrier, and I would like to bring that work to a team that moves goods the way Millbrook does.
+
+My strongest skills are route planning and demand forecasting. I build weekly delivery plans, match them to the \
+orders we expect, and adjust them when the numbers change, so that vans leave full and arrive on time.
+
+Millbrook's electric van fleet is the reason I am writing. Planning routes around charging and range is a problem \
+I would enjoy solving, and I would be glad to help the fleet grow while keeping every delivery promise to its customers.
+
+Thank you for your time and consideration.
+
+Sincerely,
+Viktor Novak"""
+
+
+@pytest.fixture(scope="module")
+def one_letter_gguf(tmp_path_factory):
+    """The tiny Llama 3 taught one letter through the real path (template, mask through <|eot_id|>, LoRA, merge,
+    llama.cpp's converter): it can only stop where it learned <|eot_id|>."""
+    folder = tmp_path_factory.mktemp("one-letter")
+    system, user = letter.build_messages(PROFILE)
+    row = {"conversations": [{"from": "system", "value": system["content"]},
+                             {"from": "human", "value": user["content"]}, {"from": "gpt", "value": LETTER}],
+           "source": "test", "score": 5.0}
+    (folder / "one.jsonl").write_text(json.dumps(row) + "\n")
+    (folder / "recipe.yaml").write_text(yaml.safe_dump({
+        "model_name_or_path": "embedded:llama-3-tiny", "dataset_name": str(folder / "one.jsonl"), "max_length": 512,
+        "use_peft": True, "lora_r": 16, "lora_alpha": 16, "lora_dropout": 0.0,
+        "lora_target_modules": ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+        "per_device_train_batch_size": 1, "max_steps": 80, "learning_rate": 1e-2, "lr_scheduler_type": "constant",
+        "seed": 3407, "use_cpu": True, "output_dir": str(folder / "run"), "save_steps": 1000, "report_to": "none"}))
+    train_lib.train(*parse_train_args(["--recipe", str(folder / "recipe.yaml")]))
+    result = export.export_gguf(ExportArguments(run=str(folder / "run"), quant=["q8_0"], validate=False))
+    return result.files["Q8_0"]
+
+
+@pytest.mark.slow
+def test_the_app_serves_the_llama_3_gguf_and_the_letter_stops_at_eot(one_letter_gguf):
+    from gradio_client import Client
+
+    from test_app import free_port
+
+    profile = PROFILE
+    low, high = letter.LENGTHS["short"]
+    assert low <= letter.word_count(LETTER) <= high
+    with generate.LetterWriter.for_gguf(one_letter_gguf) as writer:
+        reply = writer.model.llm.create_chat_completion(letter.build_messages(profile), temperature=0, max_tokens=400)
+        assert reply["choices"][0]["finish_reason"] == "stop"  # it emitted <|eot_id|>, well before the budget
+        ui = app_lib.build_app(writer)
+        port = free_port()
+        ui.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+        try:
+            text = Client(f"http://127.0.0.1:{port}/", verbose=False).predict(
+                **dataclasses.asdict(profile), temperature=0.0, api_name="/generate")
+        finally:
+            ui.close()
+    assert text.startswith(f"Dear {profile.company_name}") and text.endswith(f"Sincerely,\n{profile.name}")
+    assert not re.search(r"<\|[a-z_]+\|>|^assistant\b", text, re.MULTILINE)  # no template text reaches the page

@@ -87,20 +87,26 @@ def test_trainers_own_resume_from_checkpoint_works_like_resume_and_a_conflict_is
     assert result.returncode == 2 and "disagree: set only one of them" in result.stderr.strip().splitlines()[-1]
 
 
-def train_command(model: Path, out: Path, max_steps: int) -> list[str]:
+def train_command(model: Path | str, out: Path, max_steps: int) -> list[str]:
     return ["train", "--model_name_or_path", str(model), "--output_dir", str(out), "--max_steps", str(max_steps),
             "--save_steps", "2", "--save_total_limit", "10", *FAST]
 
 
+@pytest.fixture(params=["ChatML", "Llama 3"])
+def resumable(request, tiny_llama):
+    """A tiny random Llama with SmolLM2's tokenizer and ChatML, and the Llama 3 stand-in (128k vocabulary)."""
+    return tiny_llama if request.param == "ChatML" else "embedded:llama-3-tiny"
+
+
 @pytest.mark.slow
-def test_sigkill_then_resume_gives_the_losses_of_an_uninterrupted_run(tiny_llama, tmp_path):
-    steps = 10
+def test_sigkill_then_resume_gives_the_losses_of_an_uninterrupted_run(resumable, tmp_path):
+    model, steps = resumable, 10
     reference, resumed = tmp_path / "reference", tmp_path / "resumed"
-    done = run_cli(*train_command(tiny_llama, reference, steps))
+    done = run_cli(*train_command(model, reference, steps))
     assert done.returncode == 0, done.stderr[-3000:]
 
     # Start the same run, and kill -9 it as soon as its second checkpoint is complete.
-    args = [sys.executable, "-m", "coverletter", *train_command(tiny_llama, resumed, steps)]
+    args = [sys.executable, "-m", "coverletter", *train_command(model, resumed, steps)]
     victim = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 300
     while not runs.is_complete_checkpoint(resumed / "checkpoint-4") and time.time() < deadline:
@@ -115,7 +121,7 @@ def test_sigkill_then_resume_gives_the_losses_of_an_uninterrupted_run(tiny_llama
         shutil.copytree(resumed / "checkpoint-4", half)
     (half / "trainer_state.json").write_text('{"global_step": 8, "log_hist')
 
-    again = run_cli(*train_command(tiny_llama, resumed, steps))
+    again = run_cli(*train_command(model, resumed, steps))
     assert again.returncode == 0, again.stderr[-3000:]
     assert "ignoring" in again.stderr and "checkpoint-8" in again.stderr
     assert "resuming from" in again.stderr

@@ -254,7 +254,8 @@ def validate_files(merged: Path, files: dict[str, Path], tokenizer, random_weigh
                       "agreement_with": "HF merged" if name == "F16" else "F16",
                       "agreement_goal": AGREEMENT_GOALS[name], "sample": sample[:200], "generated_tokens": generated,
                       "format": found, "quality_checked": not random_weights,
-                      "passed": found["ok"] and generated > 0 and (random_weights or (quality and bool(sample.strip())))}
+                      "passed": (found["ok"] and generated > 0
+                                 and (random_weights or (quality and bool(sample.strip()))))}
     return {"heldout_sequences": len(sequences), "heldout_tokens": sum(map(len, sequences)),
             "random_weights": random_weights, "files": rows}
 
@@ -393,7 +394,8 @@ def export_gguf(args: ExportArguments) -> ExportResult:
                   "files": {k: {"file": p.name, "size_mb": round(p.stat().st_size / 2**20, 1)} for k, p in files.items()}}
         if args.validate:
             logger.info("validating %d files on held-out conversations", len(files))
-            report["validation"] = validate_files(scratch / "merged", files, model_lib.load_tokenizer(str(scratch / "merged")),
+            tokenizer = model_lib.load_tokenizer(str(scratch / "merged"))
+            report["validation"] = validate_files(scratch / "merged", files, tokenizer,
                                                   random_weights=model_lib.is_standin(base_name))
             (scratch / "export_report.md").write_text(report_markdown(report))
         (scratch / "export_report.json").write_text(json.dumps(report, indent=1))
