@@ -50,7 +50,7 @@ def raw_speed(llm, tokens: int, steer: bool = True) -> tuple[float, float, int, 
 
     profile = letter.make_profile(**FORM)
     steering = [generate.LengthSteering(llm, profile.length)] if steer else None
-    llm.reset()  # the same start as the app's decoding: nothing cached from an earlier letter
+    llm.reset()  # raw letters start from an empty cache; the app keeps its shared start (its first token may come sooner)
     started, stamps, text = time.perf_counter(), [], ""
     for chunk in llm.create_chat_completion(letter.build_messages(profile), stream=True, temperature=0.0,
                                             max_tokens=tokens, repeat_penalty=generate.REPEAT_PENALTY,

@@ -7,8 +7,8 @@
 - llama.cpp's reuse: llama-cpp-python's own longest-prefix reuse (fastest, but a greedy letter depends on the
   letter before it).
 
-Each round runs the three in turn over the same profiles, one profile after another as visitors come. Letters of `--profiles`
-profiles from data/eval-profiles.jsonl at temperature 0; medians of the first-token times.
+Each round runs the three in turn over the same profiles, one profile after another as visitors come. Letters of
+`--profiles` profiles from data/eval-profiles.jsonl at temperature 0; medians of the first-token times.
 """
 
 from __future__ import annotations

@@ -77,7 +77,8 @@ def test_the_1b_shape_is_llama_3_2_1b_instruct_exactly():
     assert sum(p.numel() for p in model.parameters()) == 1_235_814_400  # Llama-3.2-1B's published count
 
 
-def test_a_missing_package_is_one_line_that_names_it(monkeypatch):
+def test_a_missing_package_is_one_line_that_names_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("COVERLETTER_CACHE", str(tmp_path))  # not made yet: making it needs the package
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "llama_models" else real(name, *a))

@@ -60,7 +60,6 @@ def resolve_model_path(name: str) -> str:
     if key in EMBEDDED_MODELS:
         return str(cached_checkpoint(key, dequantize_embedded))
     if key in standin.SHAPES:
-        standin.check_packages()
         return str(cached_checkpoint(key, standin.build))
     raise UserError(f"unknown embedded model '{key}'; known: {', '.join([*EMBEDDED_MODELS, *standin.SHAPES])}")
 
