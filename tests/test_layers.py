@@ -18,6 +18,7 @@ LAYERS = [
     {"generate"},
     {"evaluate", "notebook"},
     {"app"},  # the page: nothing but the command line imports it
+    {"space"},  # the deployment of the page
     {"cli", "__main__"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

@@ -20,6 +20,10 @@ logger = logging.getLogger(__name__)
 
 QUEUE_MAX_SIZE = 24  # waiting requests; past it the browser shows "This application is currently busy"
 AUTO_TOKENS = 0  # the "Max new tokens" slider's "auto": the budget of the chosen length (letter.MAX_NEW_TOKENS)
+# Gradio's queue looks for work every 1 ms on Linux (every 50 ms on Windows): a thousand wake-ups a second, each
+# stalling llama.cpp's threads on a 2-core Space (a 1B model decoded 20% slower; docs/benchmarks.md). 50 ms more
+# before a queued letter starts is nothing next to the letter.
+QUEUE_POLL_SECONDS = 0.05
 EXAMPLES = [
     ["Maria Lopez", "Data Analyst", "Northwind Logistics",
      "SQL, Python (pandas), Tableau dashboards, A/B test analysis, explaining numbers to non-technical teams",
@@ -118,7 +122,16 @@ def build_app(writer: LetterWriter, queue_max_size: int = QUEUE_MAX_SIZE):
             runs.append(event)
         stop_button.click(None, None, None, cancels=runs, api_visibility="private")
     app.queue(default_concurrency_limit=1, max_size=queue_max_size)
+    poll_queue_less_often(app)
     return app
+
+
+def poll_queue_less_often(app) -> None:
+    """Gradio keeps these intervals on its private queue object; a Gradio without them is left as it is."""
+    queue = getattr(app, "_queue", None)
+    for name in ("sleep_when_free", "progress_update_sleep_when_free"):
+        if hasattr(queue, name):
+            setattr(queue, name, max(getattr(queue, name), QUEUE_POLL_SECONDS))
 
 
 def serve(host: str | None = None, port: int | None = None) -> None:

@@ -6,6 +6,7 @@
     coverletter evaluate --model GGUF_OR_RUN [--profiles FILE.jsonl] [--out DIR] [--no_length_steering]
     coverletter synth [--count 2000] [--seed 0] [--out FILE.jsonl]
     coverletter demo
+    coverletter space deploy --repo USER/SPACE [--model_repo USER/GGUF_REPO] [--hardware cpu-basic|zero-a10g] [--dry_run]
     coverletter checkpoint pack RUN_DIR [--step N] [--out FILE.zip]
 
 Multi-process data parallel: `accelerate launch --config_file recipes/accelerate/ddp-2proc.yaml -m coverletter train`.
@@ -34,6 +35,8 @@ def main(argv: list[str] | None = None) -> None:
                         add_help=False)
     commands.add_parser("synth", help="synthetic cover-letter training examples and their variety (synth --help)",
                         add_help=False)
+    commands.add_parser("space", help="build the Space and deploy it to the Hub (space deploy --help)",
+                        add_help=False)
     demo = commands.add_parser("demo", help="fine-tune the embedded model on the shipped sample and export it to GGUF")
     demo.add_argument("--output_dir", default=DEMO_OUTPUT_DIR)
     demo.add_argument("--no_serve", action="store_true", help="stop after the export instead of serving the app")
@@ -47,7 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     pack.add_argument("--out")
 
     args, rest = parser.parse_known_args(argv)
-    if args.command not in ("train", "export", "evaluate", "synth") and rest:
+    if args.command not in ("train", "export", "evaluate", "synth", "space") and rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     setup_logging()
     run_guarded(lambda: dispatch(args, rest))
@@ -80,6 +83,10 @@ def dispatch(args, rest: list[str]) -> None:
         from .export import main as export_main
 
         export_main(rest)
+    elif args.command == "space":
+        from .space import main as space_main
+
+        space_main(rest)
     elif args.command == "checkpoint":
         from pathlib import Path
 

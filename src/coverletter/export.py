@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import model as model_lib
 from . import runs
-from .config import QUANTS, CheckFailed, ExportArguments, UserError, parse_export_args
+from .config import QUANTS, CheckFailed, ExportArguments, UserError, first_line, parse_export_args
 from .heldout import gguf_logits, heldout_token_ids, perplexity, redirect_c_output
 
 logger = logging.getLogger(__name__)
@@ -452,7 +452,7 @@ def base_license(base_name: str) -> str:
         return ModelCard.load(card).data.license or "other"
     except Exception as err:  # no card, offline, no such repo
         logger.warning("no license found for %s (%s): the model card says 'other'", base_name,
-                       str(err).splitlines()[0][:160] if str(err) else type(err).__name__)
+                       first_line(err, 160))
         return "other"
 
 

@@ -14,20 +14,24 @@ import functools
 import logging
 import math
 import os
+import queue
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import letter, runs
-from .config import UserError
+from .config import UserError, first_line
 from .model import embedded_gguf
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL_FILE = f"*{runs.SERVED_QUANT}.gguf"
 CONTEXT_TOKENS = 2048  # the prompt with a full job ad plus the longest letter
-# Flash attention and 256-token batches: faster and smaller compute buffers than llama.cpp's defaults on a CPU
-LLAMA_SETTINGS = {"n_ctx": CONTEXT_TOKENS, "n_batch": 256, "n_ubatch": 256, "flash_attn": True, "verbose": False}
+# Flash attention and 256-token batches: faster and smaller compute buffers than llama.cpp's defaults on a CPU.
+# The weights are read into memory, not mapped: llama.cpp repacks Q4_K weights for the CPU, and a mapped file would
+# keep the unpacked copy resident beside them (docs/benchmarks.md: a third less memory for a 1B Q4_K_M).
+LLAMA_SETTINGS = {"n_ctx": CONTEXT_TOKENS, "n_batch": 256, "n_ubatch": 256, "flash_attn": True, "use_mmap": False,
+                  "verbose": False}
 UPDATE_SECONDS = 0.05  # at most 20 streamed updates a second: each costs a clean-up and a message to the browser
 REPEAT_PENALTY = 1.1  # llama.cpp's penalty on tokens of the last 64
 LINE_BREAK_PENALTY = 4.0  # logit off line breaks while a paragraph should go on, onto them when it should end
@@ -94,7 +98,7 @@ def load_from_hub(repo: str, pattern: str) -> LoadedModel:
     try:
         llm = Llama.from_pretrained(repo_id=repo, filename=pattern, **llama_settings())
     except Exception as err:  # offline, no such repo, no matching file
-        reason = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+        reason = first_line(err)
         logger.warning("could not fetch %s %s from the Hub (%s); falling back to a local model", repo, pattern, reason)
         try:
             fallback = load_local()
@@ -223,24 +227,48 @@ def token_text(llm, token: int) -> str:
 # --------------------------------------------------------------------------- decoding
 
 
+class LlamaThread:
+    """The one thread that runs llama.cpp for a model, letter after letter.
+
+    llama.cpp's threads meet at OpenMP barriers, and libgomp spins at them only while the process has no more
+    OpenMP threads than cores. Each thread that ever calls llama.cpp keeps a team of its own, so a new thread per
+    letter (and another for the prompt) made libgomp sleep and wake at every barrier instead: decoding in the app
+    was 20% slower than the same model called from one thread (docs/benchmarks.md)."""
+
+    def __init__(self):
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self.serve, daemon=True, name="llama.cpp").start()
+
+    def serve(self) -> None:
+        while (job := self.jobs.get()) is not None:
+            job()
+
+    def submit(self, job) -> None:
+        self.jobs.put(job)
+
+    def close(self) -> None:
+        self.jobs.put(None)
+
+
 class Decoding:
-    """One streamed chat completion, decoded in a background thread into `text`.
+    """One streamed chat completion, decoded on the writer's llama.cpp thread into `text`.
 
     Gradio pulls a generator's items one call at a time from its worker threads; decoding inside the generator
     would pause llama.cpp for every hand-off. Here the page reads `text` when it likes and decoding goes on."""
 
-    def __init__(self, llm, messages: list[dict], temperature: float, max_new_tokens: int,
-                 steering: LengthSteering | None):
+    def __init__(self, llm, prefix: SharedPrefix, messages: list[dict], temperature: float, max_new_tokens: int,
+                 steering: LengthSteering | None, thread: LlamaThread):
         self.text, self.error = "", None
         self.started, self.finished, self.stopping = threading.Event(), threading.Event(), threading.Event()
-        chunks = llm.create_chat_completion(messages, stream=True, temperature=temperature,
-                                            max_tokens=max_new_tokens, repeat_penalty=REPEAT_PENALTY,
-                                            logits_processor=[steering] if steering else None)
-        self.thread = threading.Thread(target=self.run, args=(chunks,), daemon=True)
-        self.thread.start()
+        settings = dict(stream=True, temperature=temperature, max_tokens=max_new_tokens, repeat_penalty=REPEAT_PENALTY,
+                        logits_processor=[steering] if steering else None)
+        thread.submit(lambda: self.run(llm, prefix, messages, settings))
 
-    def run(self, chunks) -> None:
+    def run(self, llm, prefix: SharedPrefix, messages: list[dict], settings: dict) -> None:
+        chunks = None
         try:
+            prefix.prepare(messages)
+            chunks = llm.create_chat_completion(messages, **settings)
             for chunk in chunks:
                 piece = chunk["choices"][0]["delta"].get("content") or ""
                 self.text += piece
@@ -251,13 +279,14 @@ class Decoding:
         except Exception as err:  # handed to the reader, who reports it
             self.error = err
         finally:
-            chunks.close()
+            if chunks is not None:
+                chunks.close()
             self.started.set()
             self.finished.set()
 
     def stop(self) -> None:
         self.stopping.set()
-        self.thread.join()
+        self.finished.wait()
 
 
 class LetterWriter:
@@ -271,6 +300,7 @@ class LetterWriter:
         self.model = model
         self.lock = threading.Lock()
         self.prefix = SharedPrefix(model.llm)
+        self.thread = LlamaThread()
 
     @classmethod
     def for_gguf(cls, path: Path) -> LetterWriter:
@@ -284,6 +314,7 @@ class LetterWriter:
         self.close()
 
     def close(self) -> None:
+        self.thread.close()
         self.model.llm.close()
 
     def stream(self, profile: letter.Profile, system_message: str | None = None, temperature: float = 0.0,
@@ -297,8 +328,8 @@ class LetterWriter:
         with self.lock:
             self.check_room(messages, profile)
             steering = LengthSteering(self.model.llm, profile.length) if steer_length else None
-            self.prefix.prepare(messages)
-            decoding = Decoding(self.model.llm, messages, float(temperature), budget, steering)
+            decoding = Decoding(self.model.llm, self.prefix, messages, float(temperature), budget, steering,
+                                self.thread)
             try:
                 decoding.started.wait()
                 shown = ""

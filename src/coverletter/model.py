@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import standin
-from .config import UserError, cpu_has_native_bf16
+from .config import UserError, cpu_has_native_bf16, first_line
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +76,7 @@ def local_checkpoint(name: str) -> Path:
         return Path(snapshot_download(path, allow_patterns=["*.json", "*.safetensors", "tokenizer*", "*.jinja"]))
     except Exception as err:  # offline, no such repo, gated
         raise UserError(f"cannot download model '{path}' from the Hugging Face Hub "
-                        f"({str(err).splitlines()[0][:160] if str(err) else type(err).__name__}); "
+                        f"({first_line(err, 160)}); "
                         "pass a local folder instead") from None
 
 
@@ -241,7 +241,7 @@ def call_hub(load, model_path: str, **kwargs):
     except OSError as err:
         raise UserError(
             f"cannot load model '{model_path}': it is not a local folder and the Hugging Face Hub could not provide "
-            f"it ({str(err).splitlines()[0][:160]}). Offline, pass a local path (--model_name_or_path /path/to/model) "
+            f"it ({first_line(err, 160)}). Offline, pass a local path (--model_name_or_path /path/to/model) "
             "or embedded:smollm2-135m-instruct"
         ) from None
 

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import UserError
+from ..config import UserError, first_line
 
 ROLES = {"system": "system", "human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant"}
 LOCAL_FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}
@@ -45,7 +45,7 @@ def load_hf_dataset(name: str, **kwargs):
         return load_dataset(name, **kwargs)
     except Exception as err:  # datasets raises many types for "offline" and "no such repo"
         raise UserError(
-            f"could not load dataset '{name}' ({type(err).__name__}: {str(err).splitlines()[0][:200]}). "
+            f"could not load dataset '{name}' ({type(err).__name__}: {first_line(err)}). "
             "If the Hugging Face Hub is unreachable, pass a local file: --dataset_name data/finetome-sample.jsonl"
         ) from None
 
