@@ -3,7 +3,7 @@
     python benchmarks/kill_resume.py [--recipe llama-3.2-1b-shape-cpu] [--steps 3] [--kill_after 2] [--out DIR]
 
 1. The recipe trains `steps` optimizer steps uninterrupted, with a checkpoint every step: seconds per step (from
-   the moments each step's loss is logged), non-padding tokens per second, the process's peak RSS.
+   the moments each step's checkpoint is complete), non-padding tokens per second, the process's peak RSS.
 2. The same run is started again in another folder and killed with SIGKILL as soon as checkpoint-`kill_after` is
    complete; the same command then resumes it. Its per-step losses are compared with the first run's.
 What the tests check on tiny models (tests/test_train.py), at the size of the recipe's model.
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def command(recipe: str, out: Path, steps: int) -> list[str]:
     return [sys.executable, "-m", "coverletter", "train", "--recipe", recipe, "--output_dir", str(out),
             "--max_steps", str(steps), "--save_steps", "1", "--save_total_limit", str(steps + 1),
-            "--include_num_input_tokens_seen", "non_padding"]
+            "--include_num_input_tokens_seen", "true"]  # batch 1: no padding
 
 
 def logged_steps(run: Path) -> list[dict]:
@@ -37,13 +37,14 @@ def logged_steps(run: Path) -> list[dict]:
 
 
 def train(recipe: str, out: Path, steps: int, kill_after: int | None = None) -> tuple[dict[int, float], int]:
-    """Run (or kill) one training command; the moment each step's loss appeared; its exit code."""
+    """Run (or kill) one training command; the moment each step's checkpoint was complete; its exit code."""
     process = subprocess.Popen(command(recipe, out, steps), cwd=ROOT, stdout=subprocess.DEVNULL,
                                stderr=(out.parent / f"{out.name}.log").open("a"))
     seen: dict[int, float] = {}
     while process.poll() is None:
-        for entry in logged_steps(out):
-            seen.setdefault(entry["step"], time.perf_counter())
+        for step in range(1, steps + 1):
+            if (out / f"checkpoint-{step}" / "trainer_state.json").is_file():
+                seen.setdefault(step, time.perf_counter())
         if kill_after and (out / f"checkpoint-{kill_after}" / "trainer_state.json").is_file():
             time.sleep(1)  # trainer_state.json is written last: the checkpoint is complete
             os.kill(process.pid, signal.SIGKILL)
@@ -59,6 +60,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="kill-resume-"))
+    out.mkdir(parents=True, exist_ok=True)
     reference, resumed = out / "reference", out / "resumed"
 
     started = time.perf_counter()

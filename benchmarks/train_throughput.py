@@ -111,7 +111,7 @@ def main() -> None:
         print(f"done: {name}", file=sys.stderr, flush=True)
 
     baseline = results[0]["tokens_per_s"] if results[0]["variant"] == "trl-defaults" else None
-    print(f"\n| variant | what | non-padding tokens/s | s/step | peak RSS MB | last loss | vs TRL defaults |")
+    print("\n| variant | what | non-padding tokens/s | s/step | peak RSS MB | last loss | vs TRL defaults |")
     print("|---|---|---:|---:|---:|---:|---:|")
     for r in results:
         ratio = f"{r['tokens_per_s'] / baseline:.2f}x" if baseline else "-"

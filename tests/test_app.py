@@ -8,8 +8,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -17,7 +15,7 @@ from coverletter import app as app_lib
 from coverletter import generate, letter
 from coverletter.model import embedded_gguf
 
-from conftest import ROOT
+from conftest import ROOT, wait_for_server
 
 FORM = dict(name="Maria Lopez", job_title="Data Analyst", company_name="Northwind Logistics",
             skills="SQL, Python, Tableau dashboards", reasons="I admire Northwind's route-optimisation work.")
@@ -50,14 +48,7 @@ def server(tmp_path_factory):
         process = subprocess.Popen([sys.executable, "huggingface/app.py"], cwd=ROOT, env=env, stdout=out,
                                    stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        assert process.poll() is None, log.read_text()[-3000:]
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            time.sleep(0.5)
+    wait_for_server(process, url, log)
     yield url
     process.terminate()
     process.wait(timeout=30)

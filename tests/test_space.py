@@ -6,10 +6,7 @@ import contextlib
 import http.server
 import os
 import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -19,7 +16,7 @@ from coverletter import space
 from coverletter.config import UserError
 from coverletter.model import embedded_gguf
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, wait_for_server
 from test_app import FORM, free_port
 
 
@@ -144,14 +141,7 @@ def serving(python: Path, folder: Path, env: dict):
                                         "GRADIO_ANALYTICS_ENABLED": "False"})
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.time() + 180
-        while True:
-            assert process.poll() is None and time.time() < deadline, log.read_text()[-3000:]
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
+        wait_for_server(process, url, log, seconds=180)
         yield url
     finally:
         process.terminate()

@@ -146,8 +146,10 @@ def test_real_embedded_smollm2_run_through_the_cli(tmp_path):
 
 @pytest.mark.slow
 @cpu_only
-def test_gpu_only_options_are_replaced_and_logged_on_cpu(tiny_llama, tmp_path):
-    result = run_cli("train", "--recipe", "llama-3.2-1b-colab", "--model_name_or_path", str(tiny_llama),
+@pytest.mark.parametrize("stand_in", [False, True], ids=["ChatML", "Llama 3 stand-in"])
+def test_gpu_only_options_are_replaced_and_logged_on_cpu(stand_in, tiny_llama, tmp_path):
+    model = "embedded:llama-3-tiny" if stand_in else str(tiny_llama)
+    result = run_cli("train", "--recipe", "llama-3.2-1b-colab", "--model_name_or_path", model,
                      "--dataset_name", "data/finetome-sample.jsonl", "--output_dir", str(tmp_path / "o"),
                      "--max_steps", "1", *FAST)
     assert result.returncode == 0, result.stderr[-3000:]

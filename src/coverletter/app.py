@@ -20,9 +20,8 @@ logger = logging.getLogger(__name__)
 
 QUEUE_MAX_SIZE = 24  # waiting requests; past it the browser shows "This application is currently busy"
 AUTO_TOKENS = 0  # the "Max new tokens" slider's "auto": the budget of the chosen length (letter.MAX_NEW_TOKENS)
-# Gradio's queue looks for work every 1 ms on Linux (every 50 ms on Windows): a thousand wake-ups a second, each
-# stalling llama.cpp's threads on a 2-core Space (a 1B model decoded 20% slower; docs/benchmarks.md). 50 ms more
-# before a queued letter starts is nothing next to the letter.
+# Gradio's queue looks for work every 1 ms on Linux (every 50 ms on Windows): a thousand wake-ups a second on a
+# 2-core Space whose cores llama.cpp keeps busy. 50 ms more before a queued letter starts is nothing next to it.
 QUEUE_POLL_SECONDS = 0.05
 EXAMPLES = [
     ["Maria Lopez", "Data Analyst", "Northwind Logistics",

@@ -29,7 +29,7 @@ DEFAULT_MODEL_FILE = f"*{runs.SERVED_QUANT}.gguf"
 CONTEXT_TOKENS = 2048  # the prompt with a full job ad plus the longest letter
 # Flash attention and 256-token batches: faster and smaller compute buffers than llama.cpp's defaults on a CPU.
 # The weights are read into memory, not mapped: llama.cpp repacks Q4_K weights for the CPU, and a mapped file would
-# keep the unpacked copy resident beside them (docs/benchmarks.md: a third less memory for a 1B Q4_K_M).
+# keep the unpacked copy resident beside them (docs/benchmarks.md).
 LLAMA_SETTINGS = {"n_ctx": CONTEXT_TOKENS, "n_batch": 256, "n_ubatch": 256, "flash_attn": True, "use_mmap": False,
                   "verbose": False}
 UPDATE_SECONDS = 0.05  # at most 20 streamed updates a second: each costs a clean-up and a message to the browser
@@ -232,8 +232,8 @@ class LlamaThread:
 
     llama.cpp's threads meet at OpenMP barriers, and libgomp spins at them only while the process has no more
     OpenMP threads than cores. Each thread that ever calls llama.cpp keeps a team of its own, so a new thread per
-    letter (and another for the prompt) made libgomp sleep and wake at every barrier instead: decoding in the app
-    was 20% slower than the same model called from one thread (docs/benchmarks.md)."""
+    letter (and another for the prompt) made libgomp sleep and wake at every barrier instead, and the app decoded
+    slower than the same model called from one thread (docs/benchmarks.md)."""
 
     def __init__(self):
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()

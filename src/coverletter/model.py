@@ -199,10 +199,14 @@ def gpu_only_options(model_args, training_args) -> list[str]:
         ["optim"] if optim in GPU_ONLY_OPTIMIZERS else [])
 
 
+TRL_TRAINS_ON_CPU = "1.16"
+
+
 def adapt_to_device(model_args, training_args) -> list[str]:
     """On a CPU, replace GPU-only options with their CPU equivalents; return what was changed, to be logged."""
     if cuda_available():
         return []
+    check_trl_trains_on_cpu()
     changes = []
     for option in gpu_only_options(model_args, training_args):
         if option == "optim":
@@ -218,6 +222,18 @@ def adapt_to_device(model_args, training_args) -> list[str]:
             changes.append(f"{flag} -> off (fp32: this CPU has no native {flag})")
             setattr(training_args, flag, False)
     return changes
+
+
+def check_trl_trains_on_cpu() -> None:
+    """trl before 1.16 computes SFTTrainer's loss only with a Triton kernel on a CUDA (or XPU) device; on a CPU it
+    fails mid-step with an AttributeError. unsloth caps trl at 1.15, so a GPU install can meet a CPU."""
+    from packaging.version import Version
+    from trl import __version__ as trl_version
+
+    if Version(trl_version) < Version(TRL_TRAINS_ON_CPU):
+        raise UserError(f"trl {trl_version} cannot train without a CUDA GPU (its SFT loss is a Triton kernel; trl "
+                        f"{TRL_TRAINS_ON_CPU} added the CPU path): pip install 'trl>={TRL_TRAINS_ON_CPU}', or train "
+                        "on a GPU")
 
 
 # --------------------------------------------------------------------------- loading
