@@ -98,6 +98,10 @@ def test_bad_input_is_refused_before_anything_is_built_or_sent(tmp_path, hub, mo
                                ({"hardware": "t4-small"}, "choose cpu-basic or zero-a10g")]:
         with pytest.raises(UserError, match=message):
             space.deploy(arguments(tmp_path, **overrides))
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "old.gguf").write_text("x")
+    with pytest.raises(UserError, match="is not empty: give a new folder"):
+        space.deploy(arguments(tmp_path, out=str(tmp_path / "used")))
     monkeypatch.setattr(space, "hub_token", lambda: None)
     with pytest.raises(UserError, match="set HF_TOKEN or run `hf auth login`"):
         space.deploy(arguments(tmp_path, model_repo="someone/cover-letter-gguf", dry_run=False))

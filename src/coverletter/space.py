@@ -64,6 +64,8 @@ def check_arguments(args: SpaceArguments) -> None:
             raise UserError(f"malformed --{name} '{value}': expected USER/NAME (letters, digits, '-', '_', '.')")
     if args.hardware not in HARDWARE:
         raise UserError(f"--hardware {args.hardware} is not one this app runs on: choose {' or '.join(HARDWARE)}")
+    if args.out and Path(args.out).exists() and any(Path(args.out).iterdir()):
+        raise UserError(f"--out {args.out} is not empty: give a new folder (what is in it would be uploaded too)")
     if not SHELL.is_dir():
         raise UserError(f"the Space's files are not at {SHELL}: run space deploy from a checkout of the repository")
     if not args.dry_run and not hub_token():
