@@ -176,9 +176,10 @@ class HeldModel(StandInModel):
     """A llama stand-in that keeps the one generation slot busy until the test opens the gate."""
 
     def __init__(self):
-        self.gate = threading.Event()
+        self.gate, self.writing = threading.Event(), threading.Event()
 
     def create_chat_completion(self, messages, **settings):
+        self.writing.set()
         self.gate.wait(120)
         yield {"choices": [{"delta": {"content": "Dear team,\n\nI would like the job.\n\nBest regards,\nMaria Lopez"}}]}
 
@@ -196,7 +197,9 @@ def test_a_full_queue_answers_busy_and_the_app_keeps_serving(tmp_path):
     url = f"http://127.0.0.1:{port}/"
     try:
         client = Client(url, verbose=False)
-        jobs = [client.submit(**FORM, api_name="/generate") for _ in range(3)]  # 1 writing + 1 waiting + 1 too many
+        jobs = [client.submit(**FORM, api_name="/generate")]  # writing, once the queue has handed it on
+        assert model.writing.wait(30)
+        jobs += [client.submit(**FORM, api_name="/generate") for _ in range(2)]  # 1 waiting + 1 too many
         rejected = []
         for job in jobs:
             try:
