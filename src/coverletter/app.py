@@ -133,10 +133,25 @@ def poll_queue_less_often(app) -> None:
             setattr(queue, name, max(getattr(queue, name), QUEUE_POLL_SECONDS))
 
 
+def register_zero_gpu_check() -> None:
+    """ZeroGPU hardware refuses to start a Space that has no `@spaces.GPU` function: register one that is never
+    called (llama.cpp writes the letters on the host's CPU, which a ZeroGPU Space has too). Without the `spaces`
+    package (the free CPU Space, local runs) there is nothing to register."""
+    try:
+        import spaces  # before gradio, which it patches when imported
+    except ImportError:
+        return
+
+    @spaces.GPU(duration=1)
+    def zero_gpu_start_up_check() -> None:
+        """Never called."""
+
+
 def serve(host: str | None = None, port: int | None = None) -> None:
     """Load the model once, build the UI, serve it (port from GRADIO_SERVER_PORT, default 7860). A failure to
     start ends with one line and exit code 1."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    register_zero_gpu_check()
     try:
         model = load_model()
     except ModelNotFound as err:

@@ -116,10 +116,15 @@ def hub_token() -> str | None:
     return get_token()
 
 
+def valid_repo_id(repo_id: str) -> bool:
+    """USER/NAME as the Hub accepts it (no '--' or '..' inside)."""
+    return bool(REPO_ID.match(repo_id)) and "--" not in repo_id and ".." not in repo_id
+
+
 def check_push(repo_id: str | None, dry_run: bool) -> None:
     if repo_id is None:
         return
-    if not REPO_ID.match(repo_id) or "--" in repo_id or ".." in repo_id:
+    if not valid_repo_id(repo_id):
         raise UserError(f"malformed Hub repo id '{repo_id}': expected USER/NAME (letters, digits, '-', '_', '.')")
     if not dry_run and not hub_token():
         raise UserError("pushing needs a Hugging Face token: set HF_TOKEN or run `huggingface-cli login` "

@@ -109,8 +109,7 @@ def embedded_metadata(name: str, key: str) -> str | None:
 
 def embedded_license(name: str) -> str | None:
     """The license an embedded model states: its GGUF's general.license, or the stand-ins' own."""
-    key = name.removeprefix(EMBEDDED_PREFIX)
-    return standin.LICENSE if key in standin.SHAPES else embedded_metadata(name, "general.license")
+    return standin.LICENSE if is_standin(name) else embedded_metadata(name, "general.license")
 
 
 def is_standin(name: str) -> bool:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from . import runs
 from .config import UserError, first_line
-from .export import REPO_ID, hub_token, listing
+from .export import hub_token, listing, valid_repo_id
 from .generate import DEFAULT_MODEL_FILE
 
 logger = logging.getLogger(__name__)
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 SHELL = Path(__file__).resolve().parents[2] / "huggingface"  # the Space's thin shell in a checkout
 PACKAGE = Path(__file__).resolve().parent
 HARDWARE = ("cpu-basic", "zero-a10g")  # the free CPU, or ZeroGPU (whose hosts serve this app on their CPU)
-ZERO_GPU_REQUIREMENT = "spaces  # ZeroGPU's package: app.py registers the GPU function its start-up check asks for"
+ZERO_GPU_REQUIREMENT = "spaces  # ZeroGPU's package: the app registers the GPU function its start-up check asks for"
 CARRIED_MODEL_DIR = "model"
 
 
@@ -60,7 +60,7 @@ class SpacePlan:
 def check_arguments(args: SpaceArguments) -> None:
     for name in ("repo", "model_repo"):
         value = getattr(args, name)
-        if value is not None and (not REPO_ID.match(value) or "--" in value or ".." in value):
+        if value is not None and not valid_repo_id(value):
             raise UserError(f"malformed --{name} '{value}': expected USER/NAME (letters, digits, '-', '_', '.')")
     if args.hardware not in HARDWARE:
         raise UserError(f"--hardware {args.hardware} is not one this app runs on: choose {' or '.join(HARDWARE)}")
