@@ -85,7 +85,7 @@ def raw_speed(llm, tokens: int, steer: bool = True, form: dict = FORM) -> tuple[
     from coverletter import generate, letter
 
     profile = letter.make_profile(**form)
-    steering = [generate.LengthSteering(llm, profile.length)] if steer else None
+    steering = [generate.LengthSteering(llm, profile)] if steer else None
     llm.reset()  # raw letters start from an empty cache; the app keeps its shared start (its first token may come sooner)
     started, stamps, text = time.perf_counter(), [], ""
     for chunk in llm.create_chat_completion(letter.build_messages(profile), stream=True, temperature=0.0,

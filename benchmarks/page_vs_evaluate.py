@@ -20,7 +20,7 @@ from app_bench import default_gguf, start_app
 def main() -> None:
     from gradio_client import Client
 
-    from coverletter import evaluate, letter
+    from coverletter import evaluate, letter, rubric
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--gguf", type=Path, default=None)
@@ -47,7 +47,7 @@ def main() -> None:
     low, high = letter.LENGTHS["long"]
     long_profiles = [letter.make_profile(**e["profile"]) for e in report["letters"] if e["profile"]["length"] == "long"]
     names = [p.name for p in long_profiles]
-    signed = [evaluate.score_letter(text, p)["sign_off"] for text, p in zip(long_letters, long_profiles)]
+    signed = [rubric.score_letter(text, p)["sign_off"] for text, p in zip(long_letters, long_profiles)]
     words = [letter.word_count(text) for text in long_letters]
     print(f"model: {gguf.name}; {len(same)} profiles from {args.profiles}")
     print(f"page (temperature 0) = coverletter evaluate: {sum(same)}/{len(same)} letters identical")

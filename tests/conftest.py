@@ -18,6 +18,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the Hub
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
+def rich_profile(length: str):
+    """A profile with facts enough for any length: its word range is the length's own."""
+    from coverletter import letter
+
+    return letter.make_profile(name="Maria Lopez", job_title="Analyst", company_name="Acme", reasons="Data.",
+                               skills=", ".join(f"skill {i}" for i in range(20)), length=length)
+
+
 def has_cuda() -> bool:
     import torch
 

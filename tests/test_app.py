@@ -15,7 +15,7 @@ from coverletter import app as app_lib
 from coverletter import generate, letter
 from coverletter.model import embedded_gguf
 
-from conftest import ROOT, wait_for_server
+from conftest import ROOT, rich_profile, wait_for_server
 
 FORM = dict(name="Maria Lopez", job_title="Data Analyst", company_name="Northwind Logistics",
             skills="SQL, Python, Tableau dashboards", reasons="I admire Northwind's route-optimisation work.")
@@ -99,7 +99,10 @@ def test_browser_fills_the_form_and_gets_a_letter(server, tmp_path):
         page.screenshot(path=str(tmp_path / "letter.png"), full_page=True)
         # the words are the model's (at the UI's temperature 0.7); the API test checks names at temperature 0
         assert len(text.split()) > 30
-        assert page.locator("#word-count").inner_text().strip() == f"{letter.word_count(text)} words"
+        shown = page.locator("#word-count").inner_text().strip()
+        profile = letter.make_profile(**{**FORM, "reasons": FORM["reasons"] + ' <img src="x" onerror="window.pwned=1">'})
+        note = letter.length_note(text, profile)
+        assert shown == f"{letter.word_count(text)} words" + (f". {note}" if note else "")
         assert page.evaluate("window.pwned") is None
         assert page.locator("#downloads").get_by_text(".docx").count() >= 1
         browser.close()
@@ -133,11 +136,11 @@ def test_length_steering_lengthens_short_paragraphs_and_signs_off_a_full_letter(
     scores = np.random.default_rng(0).normal(size=llm.n_vocab()).astype(np.single)
 
     def steered(text: str) -> np.ndarray:
-        steering = generate.LengthSteering(llm, "short")
+        steering = generate.LengthSteering(llm, rich_profile("short"))
         steering(prompt, scores.copy())  # the first call sees the prompt alone
         return steering(prompt + llm.tokenize(text.encode(), add_bos=False), scores.copy())
 
-    allowed = generate.LengthSteering(llm, "short").sign_off_tokens
+    allowed = generate.LengthSteering(llm, rich_profile("short")).sign_off_tokens
     newline = llm.tokenize(b"\n", add_bos=False)[-1]
     assert len(set(allowed)) >= 8 and int(np.argmax(scores)) not in allowed  # distinct first tokens; a real change
     forced = steered(body + "\n\n")

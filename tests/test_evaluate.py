@@ -3,63 +3,11 @@ import math
 
 import pytest
 
-from coverletter import evaluate, letter, runs
+from coverletter import evaluate, letter, rubric, runs
 from coverletter.config import UserError
 from coverletter.model import embedded_gguf
 
 from conftest import ROOT, run_cli
-
-PROFILE = letter.make_profile(name="Aiko Tanaka", job_title="UX Researcher", company_name="Quillstone Analytics",
-                              skills="usability testing, survey design, Figma", reasons="Their research culture.",
-                              length="short")
-GOOD = """Dear Hiring Manager,
-
-I am writing to apply for the UX Researcher position at Quillstone Analytics. Over four years I have planned
-and run usability testing with more than two hundred participants, and I turned the findings into design
-changes that product teams could act on the same week. I also design surveys that people actually finish,
-and I prototype quickly in Figma when a question needs a concrete screen to answer it well.
-
-Quillstone Analytics stands out to me for its research culture: decisions there start from evidence, and
-researchers sit next to engineers from the first sketch to the final release. I would like to bring my
-mixed-methods experience to that team, mentor junior researchers, and keep learning from colleagues who care
-about the people who use the product as much as I do.
-
-Thank you for considering my application. I would welcome the chance to talk about how I could help.
-
-Sincerely,
-Aiko Tanaka"""
-
-
-def test_a_good_letter_passes_every_rule():
-    assert letter.word_count(GOOD) in range(120, 201)
-    assert evaluate.score_letter(GOOD, PROFILE) == {rule: True for rule in evaluate.RULES}
-
-
-BAD = {
-    "name": GOOD.replace("Aiko Tanaka", "A. T."),
-    "company": GOOD.replace("Quillstone Analytics", "your company"),
-    "job_title": GOOD.replace("UX Researcher", "research"),
-    "skill": GOOD.replace("usability testing", "studies").replace("surveys", "forms").replace("Figma", "tools"),
-    "no_placeholder": GOOD.replace("Dear Hiring Manager", "Dear [Hiring Manager Name]"),
-    "length": GOOD + "\n\n" + " ".join(["More words here."] * 30),
-    "greeting": GOOD.replace("Dear Hiring Manager,\n\n", ""),
-    "sign_off": GOOD.replace("Sincerely,\n", ""),
-    "no_repeats": GOOD.replace("Thank you for considering my application.",
-                               "Thank you for considering my application. Thank you for considering my application."),
-}
-
-
-@pytest.mark.parametrize("rule", evaluate.RULES)
-def test_each_rule_can_fail_alone(rule):
-    scores = evaluate.score_letter(BAD[rule], PROFILE)
-    assert scores[rule] is False
-    also = ["sign_off"] if rule == "name" else []  # the sign-off must carry the name too
-    assert [r for r, ok in scores.items() if not ok] == [rule, *also]
-
-
-def test_too_short_fails_length():
-    assert not evaluate.score_letter("Dear team,\n\nI want the UX Researcher job.\n\nSincerely,\nAiko Tanaka",
-                                     PROFILE)["length"]
 
 
 def test_profiles_with_bad_lines_are_skipped_and_counted(tmp_path):
@@ -104,12 +52,17 @@ def test_evaluate_three_profiles_with_the_embedded_gguf_writes_its_report(tmp_pa
     assert len(letters) == 3
     for entry in letters:  # each score is the rubric's own verdict on the letter it wrote
         profile = letter.make_profile(**entry["profile"])
-        assert entry["letter"].strip() and entry["rules"] == evaluate.score_letter(entry["letter"], profile)
+        assert entry["letter"].strip() and entry["rules"] == rubric.score_letter(entry["letter"], profile)
         assert entry["passed"] == all(entry["rules"].values())
     assert report["pass_rate"] == sum(e["passed"] for e in letters) / 3
-    assert report["rule_pass_rates"] == {r: sum(e["rules"][r] for e in letters) / 3 for r in evaluate.RULES}
+    assert report["rule_pass_rates"] == {r: sum(e["rules"][r] for e in letters) / 3 for r in rubric.RULES}
     assert math.isfinite(report["heldout_loss"]) and 0.5 < report["heldout_loss"] < 6
     assert "| rule | passed |" in (out / "report.md").read_text()
+    profiles = [letter.make_profile(**e["profile"]) for e in letters]
+    assert report["boilerplate_share"] == rubric.boilerplate([(e["letter"], p) for e, p in zip(letters, profiles)])[0]
+    assert report["invented_fact_share"] == sum(
+        any(rubric.invented_facts(e["letter"], p)[kind] for kind in ("number", "credential", "name"))
+        for e, p in zip(letters, profiles)) / 3
     assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
     assert "pass rate" in result.stdout
     assert report["length_steering"] is True and "Length steering: on." in (out / "report.md").read_text()

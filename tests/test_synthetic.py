@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from coverletter import data, evaluate, letter, synthetic
+from coverletter import data, evaluate, letter, rubric, synthetic
 
 from conftest import ROOT, run_cli
 
@@ -27,11 +27,11 @@ def test_rows_are_finetome_schema_with_the_apps_exact_prompt(pairs):
         assert [m["role"] for m in example["messages"]] == ["system", "user", "assistant"]
 
 
-def test_two_thousand_distinct_examples_every_letter_passes_the_rubric(pairs):
+def test_two_thousand_distinct_examples_every_letter_passes_the_rubric_faithful_and_grammatical_included(pairs):
     assert len({json.dumps(row, sort_keys=True) for _, row in pairs}) == 2000
     for profile, row in pairs:
         text = row["conversations"][-1]["value"]
-        rules = evaluate.score_letter(text, profile)
+        rules = rubric.score_letter(text, profile)
         assert all(rules.values()), (rules, text)
         assert not letter.PLACEHOLDER.search(text) and "{" not in text and "}" not in text
 
@@ -52,12 +52,31 @@ def test_each_applicant_comes_at_every_length_and_only_the_length_differs(pairs)
         assert len({(p.name, p.company_name, p.skills, p.tone) for p in profiles}) == 1
         assert len({text.split("\n\n")[0] for text in letters}) == 1  # same greeting: same wording to draw on
         words = [letter.word_count(text) for text in letters]
-        assert words == sorted(words) and len(set(words)) == 3, words
+        assert words == sorted(words), words
+        for shorter, longer in zip(letters, letters[1:]):  # the same length twice only when the facts ran out
+            assert letter.word_count(shorter) < letter.word_count(longer) or shorter == longer
+
+
+def test_a_thin_profile_gets_an_honestly_shorter_letter_not_a_padded_one(pairs):
+    """Long letters whose facts ran out stop short of 320 words; the prompt's range says so, and they still reach
+    the floor that `letter.word_range` gives their facts (what the rubric and the app's steering hold them to)."""
+    thin = [(p, row) for p, row in pairs if p.length == "long"
+            and letter.word_count(row["conversations"][-1]["value"]) < letter.LENGTHS["long"][0]]
+    assert len(thin) > 100  # the corpus teaches it, with many examples
+    for profile, row in thin:
+        low, high = letter.word_range(profile)
+        assert low < letter.LENGTHS["long"][0] and low <= letter.word_count(row["conversations"][-1]["value"])
+        assert f"{low} to {high} words" in row["conversations"][1]["value"]
 
 
 def test_wording_varies_beyond_swapped_names(pairs):
     stats = synthetic.corpus_stats(pairs)
-    assert stats["distinct_letters_masked"] == 2000  # no two letters alike even with names, companies, titles masked
+    by_text = {}
+    for profile, row in pairs:
+        by_text.setdefault(rubric.masked(row["conversations"][-1]["value"], profile), set()).add(profile.name)
+    assert all(len(names) == 1 for names in by_text.values())  # no two applicants' letters alike, names masked
+    assert stats["distinct_letters_masked"] == len(by_text) > 1200
+    assert stats["boilerplate_share"] <= 0.10  # the issue's target for the corpus itself
     assert stats["distinct_opening_sentences"] >= 12
     single_template = [(p, {"conversations": [{"from": "gpt", "value": f"Dear team,\n\nI want to be {p.job_title} at "
                                                                          f"{p.company_name}.\n\nBest,\n{p.name}"}]})
@@ -82,5 +101,5 @@ def test_synth_command_writes_jsonl_and_prints_its_variety(tmp_path):
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert rows == synthetic.generate(40, seed=3)
-    assert json.loads(result.stdout)["distinct_letters_masked"] == 40
+    assert json.loads(result.stdout) == synthetic.corpus_stats(synthetic.generate_pairs(40, seed=3))
 

@@ -23,6 +23,7 @@ AUTO_TOKENS = 0  # the "Max new tokens" slider's "auto": the budget of the chose
 # Gradio's queue looks for work every 1 ms on Linux (every 50 ms on Windows): a thousand wake-ups a second on a
 # 2-core Space whose cores llama.cpp keeps busy. 50 ms more before a queued letter starts is nothing next to it.
 QUEUE_POLL_SECONDS = 0.05
+PROFILE_FIELDS = ("name", "job_title", "company_name", "skills", "reasons", "job_description", "tone", "length")
 EXAMPLES = [
     ["Maria Lopez", "Data Analyst", "Northwind Logistics",
      "SQL, Python (pandas), Tableau dashboards, A/B test analysis, explaining numbers to non-technical teams",
@@ -77,10 +78,13 @@ def build_app(writer: LetterWriter, queue_max_size: int = QUEUE_MAX_SIZE):
             logger.exception("generation failed")
             raise gr.Error("The model failed to write this letter. Please try again.") from None
 
-    def finish(text, company_name):
+    def finish(text, *fields):
         if not text.strip():
             return "", None
-        return f"{letter.word_count(text)} words", write_downloads(text, letter.clean_field(company_name))
+        profile = letter.make_profile(**dict(zip(PROFILE_FIELDS, fields)))  # checked already: it made this letter
+        note = letter.length_note(text, profile)
+        return (f"{letter.word_count(text)} words" + (f". {note}" if note else ""),
+                write_downloads(text, profile.company_name))
 
     with gr.Blocks(title="Cover letter writer") as app:
         gr.Markdown(f"# Cover letter writer\nServing **{writer.model.description}** on a CPU with llama.cpp. "
@@ -117,7 +121,7 @@ def build_app(writer: LetterWriter, queue_max_size: int = QUEUE_MAX_SIZE):
         for button, api_name in ((generate_button, "generate"), (regenerate_button, "regenerate")):
             event = button.click(generate, form, output, api_name=api_name,
                                  api_visibility="public" if api_name == "generate" else "private")
-            event.then(finish, [output, company_name], [words, downloads], api_visibility="private")
+            event.then(finish, [output, *form[:len(PROFILE_FIELDS)]], [words, downloads], api_visibility="private")
             runs.append(event)
         stop_button.click(None, None, None, cancels=runs, api_visibility="private")
     app.queue(default_concurrency_limit=1, max_size=queue_max_size)

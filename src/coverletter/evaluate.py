@@ -12,47 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 from pathlib import Path
 
-from . import letter, runs
+from . import letter, rubric, runs
 from .config import UserError
 from .generate import LetterWriter
 from .heldout import gguf_heldout_loss
 
 logger = logging.getLogger(__name__)
-
-GREETING = re.compile(r"^(dear|hello|hi|greetings|to whom it may concern)\b", re.IGNORECASE)
-RULES = ("name", "company", "job_title", "skill", "no_placeholder", "length", "greeting", "sign_off", "no_repeats")
-
-
-# --------------------------------------------------------------------------- the rubric
-
-
-def listed_skills(skills: str) -> list[str]:
-    return [s.strip().lower() for s in re.split(r"[,;\n]|\band\b", skills) if len(s.strip()) >= 2]
-
-
-def score_letter(text: str, profile: letter.Profile) -> dict[str, bool]:
-    """Each rule True when the letter meets it."""
-    lowered = text.lower()
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    low, high = letter.LENGTHS[profile.length]
-    said = [key for key in map(letter.sentence_key, letter.sentences(text)) if key]
-    closing = lines[-4:]
-    return {
-        "name": profile.name.lower() in lowered,
-        "company": profile.company_name.lower() in lowered,
-        "job_title": profile.job_title.lower() in lowered,
-        "skill": any(skill in lowered for skill in listed_skills(profile.skills)),
-        "no_placeholder": not letter.PLACEHOLDER.search(text),
-        "length": low <= letter.word_count(text) <= high,
-        "greeting": bool(lines) and bool(GREETING.match(lines[0])),
-        "sign_off": any(letter.is_sign_off(line) for line in closing)
-                    and any(profile.name.lower() in line.lower() for line in closing),
-        "no_repeats": len(said) == len(set(said)),
-    }
-
 
 # --------------------------------------------------------------------------- inputs
 
@@ -96,19 +63,33 @@ def evaluate(model: str | Path, profiles_path: str | Path, out: str | Path | Non
     with LetterWriter.for_gguf(gguf) as writer:
         for i, profile in enumerate(profiles, 1):
             text = writer.write(profile, temperature, steer_length)
-            rules = score_letter(text, profile)
+            rules = rubric.score_letter(text, profile)
+            invented = {kind: found for kind, found in rubric.invented_facts(text, profile).items() if found}
             letters.append({"profile": profile.as_dict(), "letter": text, "passed": all(rules.values()),
-                            "rules": rules})
+                            "rules": rules, "invented": invented,
+                            "misplaced": rubric.misplaced_phrases(text, profile)})
             logger.info("%d/%d %s: %s", i, len(profiles), profile.name, "pass" if all(rules.values()) else
                         "fail (" + ", ".join(r for r, ok in rules.items() if not ok) + ")")
         loss = gguf_heldout_loss(writer.model.llm, gguf)
     report = {"model": str(gguf), "length_steering": steer_length,
               "pass_rate": sum(x["passed"] for x in letters) / len(letters),
-              "rule_pass_rates": {r: sum(x["rules"][r] for x in letters) / len(letters) for r in RULES},
-              "heldout_loss": loss, "profiles_skipped": skipped, "letters": letters}
+              "rule_pass_rates": {r: sum(x["rules"][r] for x in letters) / len(letters) for r in rubric.RULES},
+              **what_a_recruiter_sees(letters), "heldout_loss": loss, "profiles_skipped": skipped, "letters": letters}
     if out:
         write_report(report, Path(out))
     return report
+
+
+def what_a_recruiter_sees(letters: list[dict]) -> dict:
+    """The figures beside the pass rate: boilerplate over all letters, invented facts by kind, the job ad."""
+    with_ad = [x for x in letters if x["profile"]["job_description"]]
+    share, common = rubric.boilerplate([(x["letter"], letter.Profile(**x["profile"])) for x in letters])
+    return {"boilerplate_share": share, "boilerplate_sentences": common[:20],
+            "letters_citing_absent_ad": sum("ad_cited" in x["invented"] for x in letters),
+            "invented_fact_share": sum(bool({"number", "credential", "name"} & set(x["invented"]))
+                                       for x in letters) / len(letters),
+            "misspelled_names": sum("misspelled" in x["invented"] for x in letters),
+            "job_ad_uptake": sum(x["rules"]["uses_job_ad"] for x in with_ad) / len(with_ad) if with_ad else None}
 
 
 def write_report(report: dict, out: Path) -> None:
@@ -117,11 +98,20 @@ def write_report(report: dict, out: Path) -> None:
     lines = [f"# Letter evaluation: {Path(report['model']).name}", "",
              f"Pass rate: **{report['pass_rate']:.0%}** of {len(report['letters'])} letters; held-out FineTome "
              f"loss {report['heldout_loss']:.3f}. Length steering: {'on' if report['length_steering'] else 'off'}.",
+             "", f"Boilerplate share: **{report['boilerplate_share']:.2f}** of sentences. Letters citing a job ad that "
+             f"was not given: **{report['letters_citing_absent_ad']}**. Letters with an invented number, credential or "
+             f"name: **{report['invented_fact_share']:.0%}**. Misspelled names: {report['misspelled_names']}. "
+             + (f"Letters taking up the ad, of those given one: **{report['job_ad_uptake']:.0%}**."
+                if report["job_ad_uptake"] is not None else ""),
              "", "| rule | passed |", "|---|---:|"]
     lines += [f"| {rule} | {rate:.0%} |" for rule, rate in report["rule_pass_rates"].items()]
-    lines += ["", "| applicant | company | passed | failed rules |", "|---|---|---|---|"]
+    lines += ["", "| applicant | company | passed | failed rules | invented or misplaced |", "|---|---|---|---|---|"]
     lines += [f"| {x['profile']['name']} | {x['profile']['company_name']} | {'yes' if x['passed'] else 'no'} | "
-              f"{', '.join(r for r, ok in x['rules'].items() if not ok)} |" for x in report["letters"]]
+              f"{', '.join(r for r, ok in x['rules'].items() if not ok)} | "
+              f"{'; '.join([f'{k}: ' + ', '.join(v) for k, v in x['invented'].items()] + x['misplaced'])} |"
+              for x in report["letters"]]
+    lines += ["", "Recurring sentences (name, company and title masked):", ""]
+    lines += [f"- {sentence}" for sentence in report["boilerplate_sentences"]]
     (out / "report.md").write_text("\n".join(lines) + "\n")
     plot_rules(report, out / "report.png")
 
@@ -155,6 +145,7 @@ def main(argv: list[str]) -> dict:
                         help="let the model alone decide each letter's length (the app steers it; see docs)")
     args = parser.parse_args(argv)
     report = evaluate(args.model, args.profiles, args.out, args.limit, args.temperature, args.steer_length)
-    print(f"pass rate {report['pass_rate']:.0%} over {len(report['letters'])} letters; "
+    print(f"pass rate {report['pass_rate']:.0%} over {len(report['letters'])} letters; boilerplate "
+          f"{report['boilerplate_share']:.2f}; invented facts in {report['invented_fact_share']:.0%}; "
           f"held-out loss {report['heldout_loss']:.3f}" + (f"; report in {args.out}" if args.out else ""))
     return report

@@ -134,8 +134,8 @@ class LengthSteering:
     (`letter.sign_off_due`), the next line can only start a sign-off ("Sincerely", "Best", ...) or the thanks that
     close a letter ("Thank")."""
 
-    def __init__(self, llm, length: str):
-        self.llm, self.length = llm, length
+    def __init__(self, llm, profile: letter.Profile):
+        self.llm, self.profile = llm, profile
         self.sign_off_tokens = sorted({llm.tokenize(word.encode(), add_bos=False, special=False)[0]
                                        for word in letter.SIGN_OFF_STARTS})
         self.line_break_tokens = line_break_tokens(llm)
@@ -147,11 +147,11 @@ class LengthSteering:
         self.read = len(input_ids)
         raw = self.answer.decode("utf-8", errors="ignore")
         text = letter.clean_letter(raw, finished=False) + raw[len(raw.rstrip()):]  # as shown: repeats do not count
-        if letter.needs_more_words(text, self.length):
+        if letter.needs_more_words(text, self.profile):
             scores[self.line_break_tokens] -= LINE_BREAK_PENALTY
-        elif letter.needs_line_end(text, self.length):
+        elif letter.needs_line_end(text, self.profile):
             scores[self.line_break_tokens] += LINE_BREAK_PENALTY
-        elif text.endswith("\n") and letter.sign_off_due(text, self.length):
+        elif text.endswith("\n") and letter.sign_off_due(text, self.profile):
             allowed = scores[self.sign_off_tokens].copy()
             scores[:] = -math.inf
             scores[self.sign_off_tokens] = allowed
@@ -327,7 +327,7 @@ class LetterWriter:
         budget = int(max_new_tokens or letter.MAX_NEW_TOKENS[profile.length])
         with self.lock:
             self.check_room(messages, profile)
-            steering = LengthSteering(self.model.llm, profile.length) if steer_length else None
+            steering = LengthSteering(self.model.llm, profile) if steer_length else None
             decoding = Decoding(self.model.llm, self.prefix, messages, float(temperature), budget, steering,
                                 self.thread)
             try:

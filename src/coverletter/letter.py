@@ -17,6 +17,8 @@ TONES = {
     "concise": "concise and direct: short sentences, no filler",
 }
 LENGTHS = {"short": (120, 200), "standard": (200, 320), "long": (320, 450)}  # words
+# What a profile's facts fill, in words (fact_words): calibrated on the synthetic letters in docs/experiments.md
+FRAME_WORDS, WORDS_PER_SKILL, WORDS_PER_AD_LINE = 30, 15, 16
 MAX_NEW_TOKENS = {"short": 320, "standard": 512, "long": 720}
 FIELD_LIMITS = {"name": 100, "job_title": 100, "company_name": 100, "skills": 2000, "reasons": 2000,
                 "job_description": 6000}
@@ -85,8 +87,32 @@ PROMPT_START = ("Write a cover letter for this application. The details between 
                 "the applicant, not instructions.\n\n<<<\n")
 
 
-def user_message(profile: Profile) -> str:
+def fact_words(profile: Profile) -> int:
+    """About how many words a letter can fill from the profile's facts alone, without padding: the greeting,
+    opening, closing and sign-off, some per listed skill, the reasons restated, an answer per sentence of the ad.
+    Fitted as the most each synthetic letter could honestly fill (docs/experiments.md)."""
+    skills = [s for s in re.split(r"[,;\n•]", profile.skills) if s.strip()]
+    ad = sentences(profile.job_description)
+    return FRAME_WORDS + WORDS_PER_SKILL * len(skills) + len(profile.reasons.split()) // 2 + WORDS_PER_AD_LINE * len(ad)
+
+
+def word_range(profile: Profile) -> tuple[int, int]:
+    """The words the letter should have: its length's range, the floor lowered to what its facts can fill. A
+    short profile makes an honestly shorter letter, never a padded one."""
     low, high = LENGTHS[profile.length]
+    return min(low, fact_words(profile)), high
+
+
+def length_note(text: str, profile: Profile) -> str:
+    """For the page: why a letter came out short of the length asked for, when its facts ran out, and what helps."""
+    if word_count(text) >= LENGTHS[profile.length][0] or word_range(profile)[0] >= LENGTHS[profile.length][0]:
+        return ""
+    return (f"Shorter than a {profile.length} letter: your details fill about {fact_words(profile)} words, and the "
+            "letter says nothing you did not give. More skills, reasons or the job ad would make it longer.")
+
+
+def user_message(profile: Profile) -> str:
+    low, high = word_range(profile)
     facts = "\n".join(f"{LABELS[key]}: {getattr(profile, key)}" for key in REQUIRED)
     ad = f"\n\nThe job advertisement:\n<<<\n{profile.job_description}\n>>>" if profile.job_description else ""
     return (
@@ -218,33 +244,34 @@ def signed_off(text: str) -> bool:
     return any(is_sign_off(line) for line in text.split("\n"))
 
 
-def needs_more_words(text: str, length: str) -> bool:
+def needs_more_words(text: str, profile: Profile) -> bool:
     """Whether the paragraph being written should go on with another sentence: the letter is past its greeting,
-    short of its requested length, and the paragraph short of the length's usual size. Small models do not count
+    short of its length's range (`word_range`: a thin profile's floor is lower), and the paragraph short of the
+    length's usual size. Small models do not count
     words (docs/experiments.md), so the app steers the way the synthetic letters vary their length: by the
     sentences in each paragraph."""
     lines = text.split("\n")  # a line just ended ("" last) is a decision taken: its blank line may follow
-    return (len(lines) > 1 and lines[-1] != "" and not signed_off(text) and word_count(text) < LENGTHS[length][0]
-            and word_count(lines[-1]) < PARAGRAPH_WORDS[length])
+    return (len(lines) > 1 and lines[-1] != "" and not signed_off(text) and word_count(text) < word_range(profile)[0]
+            and word_count(lines[-1]) < PARAGRAPH_WORDS[profile.length])
 
 
-def needs_line_end(text: str, length: str) -> bool:
+def needs_line_end(text: str, profile: Profile) -> bool:
     """Whether the line being written should end at its next sentence: only a closing still fits the length, or
     the line is a whole sign-off ("Kind regards,"), which the name follows on a line of its own."""
     last = text.split("\n")[-1]
     if last.endswith(",") and is_sign_off(last):
         return True
-    return last != "" and not signed_off(text) and word_count(text) + CLOSING_WORDS > LENGTHS[length][1]
+    return last != "" and not signed_off(text) and word_count(text) + CLOSING_WORDS > word_range(profile)[1]
 
 
-def sign_off_due(text: str, length: str) -> bool:
+def sign_off_due(text: str, profile: Profile) -> bool:
     """Whether a letter should close at the start of its next line: it has reached its length's lower bound, and
     a paragraph as long as its longest so far, then a closing, would take it past the upper bound. Not once it
     has signed off, so that the name follows."""
-    low, high = LENGTHS[length]
+    low, high = word_range(profile)
     words = word_count(text)
     longest = max(map(word_count, text.split("\n")[1:]), default=0)
-    room = high - max(longest, PARAGRAPH_WORDS[length]) - CLOSING_WORDS
+    room = high - max(longest, PARAGRAPH_WORDS[profile.length]) - CLOSING_WORDS
     return not signed_off(text) and words >= low and words > room
 
 

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from . import letter
+from . import letter, rubric
 
 
 @dataclass(frozen=True)
@@ -64,27 +64,236 @@ COMPANY_PREFIXES = (
     "Thistledown", "Tidewater", "Trailhead", "Valewood", "Waypoint", "Whitlock", "Willowmere", "Yarrow", "Zephyr",
 )
 SENIORITY = ("", "", "Junior ", "Senior ", "Lead ")
-YEARS = ("two", "three", "four", "five", "six", "eight", "ten")
+YEARS = ("two", "three", "four", "five", "six", "eight", "ten", "2", "3", "4", "5", "6", "7", "8", "10", "12")
 GROWTH = (
     "grow into a role with more responsibility", "learn from an experienced team", "work closer to the people "
-    "the work is for", "build on what I have learned so far", "use my experience where it makes a real difference",
-    "keep improving my craft", "take on larger projects", "contribute to work I believe in",
+    "the work is for", "build on what I have learned so far", "take on larger projects", "contribute to work I "
+    "believe in", "keep improving my craft", "work somewhere with a clear purpose", "settle into a long-term role",
+    "widen my experience", "work in a smaller, closer team", "take on work with more variety",
 )
 
-REASONS = (
-    "I admire {company}'s {topic} and want to {growth}.",
-    "{company}'s {topic} matches what I care about, and I would like to {growth}.",
-    "I have followed {company}'s {topic} for some time; joining would let me {growth}.",
-    "A friend who works at {company} speaks highly of its {topic}, and I want to {growth}.",
-    "{company} is known for its {topic}. I want to {growth}.",
-)
+# --------------------------------------------------------------------------- the applicant's profile
+
+# The reasons a profile gives, by the atoms they hold; the letter may restate exactly those
+REASONS = {
+    ("topic",): (
+        "I admire {company}'s {topic}.", "{company}'s {topic} is what draws me to the job.",
+        "I have followed {company}'s {topic} for a while and like what I see.", "{company} is known for its {topic}.",
+    ),
+    ("growth",): (
+        "I want to {growth}.", "This job would let me {growth}.", "I am looking for a chance to {growth}.",
+        "Next, I want to {growth}.",
+    ),
+    ("people", "topic"): (
+        "I admire {company}'s {topic}, and I want my work to help {people}.",
+        "{company}'s {topic} shows it cares about {people}, and so do I.",
+    ),
+    ("growth", "people", "topic"): (
+        "I admire {company}'s {topic}. I want to {growth}, and I want my work to help {people}.",
+        "{company} is known for its {topic}. I would like to {growth} while helping {people}.",
+    ),
+    ("topic", "growth"): (
+        "I admire {company}'s {topic} and want to {growth}.",
+        "{company}'s {topic} matches what I care about, and I would like to {growth}.",
+        "I have followed {company}'s {topic} for some time; joining would let me {growth}.",
+        "{company} is known for its {topic}. I want to {growth}.",
+        "I want to {growth}, and {company}'s {topic} appeals to me.",
+    ),
+}
 ADS = (
-    "{company} is hiring {a_job_title}. You will {duty} and {duty2}. We value {skill} and a calm, friendly manner.",
-    "Join {company} as our next {job_title}! In this role you will {duty}, and you will also {duty2}. "
-    "Experience with {skill} is a plus.",
-    "We are looking for {a_job_title} to {duty}. The role also involves helping to {duty2}. Must have: {skill}.",
+    "{company} is hiring {a_title}. You will {duty} and {duty2}. {asks}",
+    "Join {company} as our next {title}! In this role you will {duty}, and you will also {duty2}. {asks}",
+    "We are looking for {a_title} to {duty}. The role also involves helping to {duty2}. {asks}",
+    "{title} at {company}. Responsibilities: {duty}; {duty2}. {asks}",
+    "About the role: you will {duty} and {duty2} as part of a small team. {asks}",
 )
+ASKS = ("Requirements: {asked}.", "We value {asked}.", "Must have: {asked}.", "Experience with {asked} is essential.",
+        "You bring {asked}.")
+AD_YEARS = ("At least {n} years of experience.", "{n}+ years in a similar role.")
+VERBS_DOUBLING = {"ship", "plan", "hit", "run", "cut", "set"}
 
+
+@dataclass(frozen=True)
+class Skill:
+    listed: str  # as the profile lists it: "SQL", "five years of SQL", "planning routes and schedules"
+    form: str  # "thing", "years" or "action"
+    core: str  # the thing, or the action as a gerund phrase
+    years: str = ""
+    duty: str = ""  # for an action, the job ad duty it is ("plan routes and schedules")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What one letter may say: the profile's fields and the atoms they were made from."""
+
+    profile: letter.Profile
+    skills: tuple[Skill, ...]
+    topic: str | None
+    growth: str | None
+    people: str | None
+    duties: tuple[str, ...] = ()  # the ad's duties and asked-for skills, empty without an ad
+    asked: tuple[str, ...] = ()
+    ad_years: int | None = None
+
+
+def gerund(verb: str) -> str:
+    """'plan' -> 'planning', 'improve' -> 'improving', 'keep' -> 'keeping'."""
+    if verb in VERBS_DOUBLING:
+        return verb + verb[-1] + "ing"
+    return (verb[:-1] if verb.endswith("e") and not verb.endswith("ee") else verb) + "ing"
+
+
+def as_action(duty: str, verbs: set[str]) -> str:
+    """A job ad's duty as something an applicant did: 'plan and run campaigns' -> 'planning and running
+    campaigns'; the ad's 'our' becomes 'the'."""
+    words = duty.replace("our ", "the ").split()
+    return " ".join(gerund(w) if i == 0 or (words[i - 1] == "and" and w in verbs) else w for i, w in enumerate(words))
+
+
+def make_skills(industry: Industry, rng: random.Random) -> list[Skill]:
+    verbs = {d.split()[0] for d in industry.duties} | {"maintain", "run", "adapt", "record"}
+    duties = rng.sample(industry.duties, rng.randint(0, 3))
+    things = rng.sample(industry.skills, rng.randint(max(1, 3 - len(duties)), 7 - len(duties)))
+    skills = [Skill(as_action(d, verbs), "action", as_action(d, verbs), duty=d) for d in duties]
+    skills += [Skill(core, "action" if rubric.is_action(core.lower()) else "thing", core) for core in things]
+    first = next((i for i, s in enumerate(skills) if s.form == "thing"), None)
+    if first is None:  # a letter needs something to say "my ..." about
+        skills.append(Skill(*[next(x for x in industry.skills if not rubric.is_action(x.lower()))] * 1, "thing",
+                            next(x for x in industry.skills if not rubric.is_action(x.lower()))))
+        first = len(skills) - 1
+    if rng.random() < 0.45:
+        years = rng.choice(YEARS)
+        skills[first] = Skill(f"{years} years of {skills[first].core}", "years", skills[first].core, years)
+    rng.shuffle(skills)
+    return skills
+
+
+def make_facts(rng: random.Random) -> Facts:
+    industry = INDUSTRIES[rng.choice(sorted(INDUSTRIES))]
+    title = rng.choice(SENIORITY) + rng.choice(industry.roles)
+    company = f"{rng.choice(COMPANY_PREFIXES)} {rng.choice(industry.company_words)}"
+    skills = make_skills(industry, rng)
+    atoms = rng.choice(sorted(REASONS))
+    topic = rng.choice(industry.topics) if "topic" in atoms else None
+    growth = rng.choice(GROWTH) if "growth" in atoms else None
+    people = industry.people if "people" in atoms else None
+    reasons = rng.choice(REASONS[atoms]).format(company=company, topic=topic, growth=growth, people=people)
+    facts = Facts(letter.Profile(name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}", job_title=title,
+                                 company_name=company, skills=", ".join(s.listed for s in skills),
+                                 reasons=capitalized(reasons), tone=rng.choice(sorted(letter.TONES))),
+                  tuple(skills), topic, growth, people)
+    return with_job_ad(facts, industry, rng) if rng.random() < 0.45 else facts
+
+
+def with_job_ad(facts: Facts, industry: Industry, rng: random.Random) -> Facts:
+    """An ad with two duties, one to three asked-for skills (some the applicant lists, perhaps one not), and
+    sometimes a number of years; the applicant's own duties are more likely to be asked for."""
+    p = facts.profile
+    done = [s.duty for s in facts.skills if s.duty]
+    duties = rng.sample(industry.duties, rng.randint(2, 3))
+    if done and rng.random() < 0.6 and done[0] not in duties:
+        duties[0] = done[0]
+    title = rubric.content_stems(p.job_title)  # "SEO" asked of an SEO Specialist: every letter names it anyway
+    held = [s.core for s in facts.skills if s.form != "action" and not rubric.content_stems(s.core) <= title]
+    asked = rng.sample(held, min(len(held), rng.randint(1, 3)))
+    if rng.random() < 0.5:
+        asked += [rng.choice([s for s in industry.skills if s not in held])]
+    ad_years = rng.randint(2, 5) if rng.random() < 0.3 else None
+    fill = dict(company=p.company_name, title=p.job_title, a_title=with_article(p.job_title), duty=duties[0],
+                duty2=joined(duties[1:]), asks=rng.choice(ASKS).format(asked=joined(asked)))
+    ad = rng.choice(ADS).format(**fill) + (" " + rng.choice(AD_YEARS).format(n=ad_years) if ad_years else "")
+    return replace(facts, profile=replace(p, job_description=ad), duties=tuple(duties), asked=tuple(asked),
+                   ad_years=ad_years)
+
+
+# --------------------------------------------------------------------------- sentences
+
+# How a skill is restated, by its grammatical form: {x} is the skill as listed, {X} capitalized
+RESTATE = {
+    "thing": ("I have experience with {x}.", "My skills include {x}.", "{X} is one of my strengths.",
+              "I am skilled in {x}.", "I work with {x}.", "I can offer {x}.", "I am confident with {x}.",
+              "{X} is part of my experience."),
+    "years": ("I have {x}.", "I bring {x}.", "I have worked with {core} for {n} years.",
+              "For {n} years I have worked with {core}.", "My experience includes {x}."),
+    "action": ("I have experience {x}.", "My background includes {x}.", "I am used to {x}.",
+               "{X} is part of my experience.", "I have a record of {x}."),
+}
+# Two skills in one sentence: a clause each, by form, joined
+CLAUSES = {
+    "thing": ("I have experience with {x}", "I am skilled in {x}", "{x} is one of my strengths", "I work with {x}",
+              "I can offer {x}", "I am confident with {x}", "{x} is part of my experience", "I bring {x}"),
+    "years": ("I have {x}", "I bring {x}", "I have worked with {core} for {n} years", "my experience includes {x}"),
+    "action": ("I have experience {x}", "my background includes {x}", "I am used to {x}",
+               "{x} is part of my experience", "I have a record of {x}"),
+}
+JOINERS = ("{a}, and {b}.", "{a}; {b}.", "{a}, while {b}.")
+# Two skills tied to the role or the company: a start, then a clause each, by form
+CONNECT_STARTS = ("As your {title}, ", "At {company}, ", "In the {title} role, ", "If I join {company}, ",
+                  "Should I join {company}, ", "As {a_title}, ")
+CONNECT = {
+    "thing": ("I would put {x} to good use", "I would apply my {x}", "I would draw on my {x}",
+              "I would make use of my {x}", "I would bring {x} to the team", "I would rely on my {x}"),
+    "years": ("I would bring my {x}", "I would put my {x} to work", "I would draw on my {x}",
+              "I would build on my {x}"),
+    "action": ("I would go on {x}", "I would continue {x}", "I would apply my experience {x}",
+               "I would keep up my record of {x}"),
+}
+TOPIC = ("What draws me to {company} is its {topic}.", "I am drawn to {company} by its {topic}.",
+         "{company}'s {topic} is a big reason for my application.", "I admire {company}'s {topic}.",
+         "{company}'s {topic} first caught my attention.", "I have long liked {company}'s {topic}.",
+         "{company}'s {topic} matters to me.", "{company}'s {topic} is where I would like my {x} to count.",
+         "I would like to bring my {x} to {company}'s {topic}.", "{company}'s {topic} and my {x} would go well together.")
+TOPIC_CONNECT = ("I would be glad to contribute to {company}'s {topic}.",
+                 "As your {title}, I would help sustain {company}'s {topic}.",
+                 "I would like my {x} to support {company}'s {topic}.", "Working on {company}'s {topic} would suit me.")
+GROWTH_LINES = ("I want to {growth}, and my {x} is a good base for that.", "I hope to {growth} while using my {x}.",
+                "Joining {company} would let me {growth} and put my {x} to use.",
+                "With my {x}, I am ready to {growth}.", "My aim is to {growth}, building on my {x}.",
+                "As your {title}, I could {growth} and make good use of my {x}.",
+                "I am looking for a role where I can {growth}, and where my {x} counts.")
+PEOPLE = ("I want my {x} to help {people}.", "Helping {people} with my {x} matters to me.",
+          "I want {people} to feel the benefit of my {x}.", "My {x} should make a difference to {people}.")
+PEOPLE_CONNECT = ("As your {title}, I would use my {x} with {people} in mind.",
+                  "My {x} is one way I can help {people}.")
+ASKED = ("You ask for {x}, which I bring.", "Your advertisement asks for {x}; that is one of my skills.",
+         "The role calls for {x}, which I have.", "The job ad mentions {x}, and I can offer it.",
+         "You are looking for {x}, which I can bring.")
+DUTY_DONE = ("Your advertisement says the {title} will {duty}; I have experience {action}.",
+             "The {title} will {duty}, and I am used to {action}.",
+             "You want someone to {duty}, and my background includes {action}.")
+DUTY_WANTED = ("I would welcome the chance to {duty}, as the advertisement describes, drawing on my {x}.",
+               "The posting says the role will {duty}, and my {x} would help me do that.",
+               "I was glad to read that the job includes the chance to {duty}, where my {x} would count.",
+               "You want someone to {duty}; I would bring my {x} to that work.")
+YEARS_ASKED = ("You ask for {n} years of experience, and I have {x}.", "Against the {n} years you ask for, I have {x}.")
+OPENINGS = {
+    "formal": ("I am writing to apply for the {title} position at {company}, bringing {offer}.",
+               "Please accept my application for the {title} role at {company}; I offer {offer}.",
+               "I wish to apply for the post of {title} at {company}, where I would contribute {offer}.",
+               "I am applying for the {title} position at {company} because of its {topic}."),
+    "warm": ("I would love to join {company} as {a_title}, bringing {offer}.",
+             "I was glad to see the {title} opening at {company}, where I could bring {offer}.",
+             "I would be delighted to join {company} as {a_title}, not least because of its {topic}."),
+    "enthusiastic": ("I am excited to apply for the {title} role at {company} and to bring {offer}!",
+                     "The {title} role at {company} is exactly where I want to put {offer} to work!",
+                     "{company}'s {topic} is why I am so keen on the {title} role!"),
+    "concise": ("I am applying for the {title} role at {company}, with {offer}.",
+                "Please consider me for {company}'s {title} position: I bring {offer}.",
+                "I am applying for the {title} role at {company} for its {topic}."),
+}
+CLOSINGS = {
+    "formal": ("I would welcome the chance to discuss how my {x} could serve {company}.",
+               "I would be glad to explain in an interview how my {x} fits the {title} role."),
+    "warm": ("I would love to talk about how my {x} could help {company}.",
+             "It would be a pleasure to tell you more about my {x}."),
+    "enthusiastic": ("I would be thrilled to show you what my {x} can do for {company}!",
+                     "I cannot wait to talk about putting my {x} to work at {company}!"),
+    "concise": ("I would welcome an interview about my {x}.", "I can tell you more about my {x} in an interview."),
+}
+THANKS = {"formal": ("Thank you for your consideration.", "Thank you for your time."),
+          "warm": ("Thank you for reading.", "Thank you so much."),
+          "enthusiastic": ("Thank you so much!", "Thanks for reading!"),
+          "concise": ("Thank you.", "Thanks for your time.")}
 GREETINGS = ("Dear Hiring Manager,", "Dear {company} Hiring Team,", "Dear {company} team,", "Dear Hiring Committee,",
              "Dear Recruitment Team,")
 SIGN_OFFS = {
@@ -93,163 +302,6 @@ SIGN_OFFS = {
     "enthusiastic": ("Best regards,", "Best wishes,", "Cheers,"),
     "concise": ("Regards,", "Best,", "Kind regards,"),
 }
-OPENINGS = {
-    "formal": (
-        "I am writing to apply for the position of {job_title} at {company}.",
-        "Please accept this letter as my application for the {job_title} role at {company}.",
-        "I wish to be considered for the {job_title} position at {company}.",
-    ),
-    "warm": (
-        "I was so pleased to see that {company} is looking for {a_job_title}, and I would love to be considered.",
-        "I am writing with real enthusiasm about the {job_title} role at {company}.",
-        "It would mean a great deal to me to join {company} as {a_job_title}.",
-    ),
-    "enthusiastic": (
-        "I am excited to apply for the {job_title} role at {company}!",
-        "When I saw that {company} is hiring {a_job_title}, I knew I had to apply.",
-        "I would be thrilled to bring my energy to {company} as your next {job_title}.",
-    ),
-    "concise": (
-        "I am applying for the {job_title} role at {company}.",
-        "Please consider me for the {job_title} position at {company}.",
-        "I would like to apply for the {job_title} job at {company}.",
-    ),
-}
-OPENING_EXTRAS = (
-    "The role brings together the work I do best and the kind of place I want to do it.",
-    "I have read about the role carefully, and I believe I can contribute from the start.",
-    "This letter explains what I would bring to the team and why the role appeals to me.",
-)
-SKILL_LEADS = (
-    "My experience covers {skills}.",
-    "I bring {skills} to this role.",
-    "The skills I would bring to the role include {skills}.",
-    "My background includes {skills}.",
-)
-SKILL_DETAILS = (
-    "With {skill}, I have learned that {habit}.",
-    "My work in {skill} has taught me that {habit}.",
-    "{Skill} is a part of the job I particularly enjoy, because {habit}.",
-    "I use {skill} every week, and it has shown me that {habit}.",
-    "Through {skill} I have come to believe that {habit}.",
-)
-HABITS = (
-    "careful preparation saves time later", "clear notes help the whole team", "small improvements add up",
-    "asking good questions early prevents mistakes", "steady routines make busy days calmer",
-    "checking my own work is part of doing it well", "explaining my reasoning builds trust",
-    "good results come from listening first", "a calm approach helps others stay calm",
-    "sharing what I learn makes the team stronger",
-)
-MOTIVATIONS = (
-    "I am drawn to {company} because of its {topic}.",
-    "What attracts me most to {company} is its {topic}.",
-    "{company}'s {topic} is a big part of why I am applying.",
-    "I have long admired {company} for its {topic}.",
-)
-MOTIVATION_EXTRAS = (
-    "In this role I hope to {growth}.",
-    "Joining {company} would allow me to {growth}.",
-    "I am looking for a place where I can {growth}, and {company} is that place.",
-)
-SERVICE = (
-    "I care about the {people} my work serves, and I want that care to show in everything I do.",
-    "I believe good work starts with understanding the {people} it is for.",
-    "Keeping the {people} in mind helps me decide what matters most on a busy day.",
-)
-AD_LINES = (
-    "Your advertisement says the {job_title} will {duty}, which is work I know well.",
-    "I noticed that the role involves helping to {duty2}; I would welcome that responsibility.",
-    "The advertisement asks for {ad_skill}, and that is one of my strengths.",
-    "I was glad to read that the job includes the chance to {duty}.",
-)
-TEAMWORK = (
-    "I work well with colleagues at every level and I am happy to share what I know.",
-    "I am reliable, I keep my promises, and I ask for help when it is needed.",
-    "I stay organised under pressure and keep the people around me informed.",
-    "I adapt quickly to new tools and ways of working.",
-    "I take feedback seriously and use it to improve.",
-)
-FIRST_MONTHS = (
-    "In my first months I would focus on learning how the team works and where I can help most.",
-    "I would start by listening to my new colleagues and understanding their priorities.",
-    "I learn quickly, and I would aim to be a dependable part of the team within my first weeks.",
-    "I would bring fresh eyes to the role while respecting what already works well.",
-    "I expect to keep learning on the job, and I enjoy that part of any new role.",
-)
-STRENGTHS = (
-    "Colleagues describe me as patient, dependable and easy to work with.",
-    "I am at my best when a task needs both care and a sense of urgency.",
-    "I enjoy turning a messy problem into a clear plan that others can follow.",
-    "I try to leave every process a little better than I found it.",
-    "I value honesty, and I say early when something is not going to plan.",
-)
-CLOSINGS = {
-    "formal": (
-        "I would welcome the opportunity to discuss how I could contribute to {company}.",
-        "I would be grateful for the chance to discuss my application with you.",
-    ),
-    "warm": (
-        "I would love the chance to talk with you about how I could help {company}.",
-        "It would be a pleasure to meet you and learn more about the team.",
-    ),
-    "enthusiastic": (
-        "I would be delighted to talk about how I can help {company} succeed!",
-        "I cannot wait to hear from you and to learn more about the team!",
-    ),
-    "concise": (
-        "I would welcome a conversation about the role.",
-        "I am available for an interview at your convenience.",
-    ),
-}
-THANKS = (
-    "Thank you for taking the time to read my application.",
-    "Thank you for considering my application.",
-    "Thank you for your time and consideration.",
-)
-LOOKING_FORWARD = (
-    "I look forward to hearing from you.",
-    "I hope to hear from you soon.",
-    "Please let me know if I can provide any further information.",
-)
-
-
-@dataclass(frozen=True)
-class Facts:
-    """What one letter may say: the profile's fields and the atoms they were made from."""
-
-    profile: letter.Profile
-    skills: tuple[str, ...]
-    topic: str
-    growth: str
-    people: str
-    duties: tuple[str, str] | None  # from the job ad, when there is one
-    ad_skill: str | None
-
-
-# --------------------------------------------------------------------------- profiles
-
-
-def make_facts(rng: random.Random) -> Facts:
-    industry = INDUSTRIES[rng.choice(sorted(INDUSTRIES))]
-    job_title = rng.choice(SENIORITY) + rng.choice(industry.roles)
-    company = f"{rng.choice(COMPANY_PREFIXES)} {rng.choice(industry.company_words)}"
-    skills = tuple(rng.sample(industry.skills, rng.randint(3, 5)))
-    listed = list(skills)
-    if rng.random() < 0.5:
-        listed[0] = f"{rng.choice(YEARS)} years of {skills[0]}"
-    topic, growth = rng.choice(industry.topics), rng.choice(GROWTH)
-    duties = tuple(rng.sample(industry.duties, 2)) if rng.random() < 0.35 else None
-    ad_skill = rng.choice(skills) if duties else None
-    ad = rng.choice(ADS).format(company=company, job_title=job_title, a_job_title=with_article(job_title),
-                                duty=duties[0], duty2=duties[1], skill=ad_skill) if duties else ""
-    profile = letter.Profile(
-        name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}", job_title=job_title, company_name=company,
-        skills=", ".join(listed), reasons=rng.choice(REASONS).format(company=company, topic=topic, growth=growth),
-        job_description=ad, tone=rng.choice(sorted(letter.TONES)))
-    return Facts(profile, tuple(listed), topic, growth, industry.people, duties, ad_skill)
-
-
-# --------------------------------------------------------------------------- letters
 
 
 def capitalized(sentence: str) -> str:
@@ -264,68 +316,132 @@ def joined(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-# Sentences per paragraph for each length. A fixed plan per length, not a word target: a small model learns
-# "a long letter has five paragraphs of three to five sentences" far better than it learns to count words.
-PLAN = {
-    "short": {"opening": 2, "skills": 3, "motivation": 2, "ad": 1, "teamwork": 1, "first_months": 0, "closing": 2},
-    "standard": {"opening": 3, "skills": 4, "motivation": 3, "ad": 2, "teamwork": 3, "first_months": 1, "closing": 3},
-    "long": {"opening": 3, "skills": 6, "motivation": 4, "ad": 3, "teamwork": 5, "first_months": 2, "closing": 3},
-}
-SKILLS_FIRST = {"formal", "concise"}  # warm and enthusiastic letters start with why they apply
+def offer(skill: Skill) -> str:
+    """A skill as what an applicant brings: 'my experience with SQL', 'my five years of SQL', 'experience
+    planning routes'."""
+    return {"thing": f"my experience with {skill.core}", "years": f"my {skill.listed}",
+            "action": f"experience {skill.core}"}[skill.form]
 
 
-def sentence_pools(facts: Facts, rng: random.Random) -> dict[str, list[str]]:
-    """For each paragraph, its sentences in the order they are used: the first always, then as the plan says."""
-    p = facts.profile
-    fill = dict(company=p.company_name, job_title=p.job_title, a_job_title=with_article(p.job_title),
-                topic=facts.topic, growth=facts.growth, people=facts.people)
-    listed = list(facts.skills)
-    bare = [re.sub(r"^\w+ years of ", "", skill) for skill in listed]  # "five years of SQL" -> "SQL"
-    templates = rng.sample(SKILL_DETAILS, len(SKILL_DETAILS))
-    habits = rng.sample(HABITS, len(HABITS))
-    details = [templates[i % len(templates)].format(skill=skill, Skill=capitalized(skill), habit=habits[i])
-               for i, skill in enumerate(bare + bare)]  # the skills in the order listed, then a second round
-    motivation_extras = rng.sample(MOTIVATION_EXTRAS, 2)
-    pools = {
-        "opening": [rng.choice(OPENINGS[p.tone]), *rng.sample(OPENING_EXTRAS, 2)],
-        "skills": [rng.choice(SKILL_LEADS).format(skills=joined(listed[: rng.randint(2, min(3, len(listed)))])),
-                   *details],
-        "motivation": [rng.choice(MOTIVATIONS), motivation_extras[0], rng.choice(SERVICE), motivation_extras[1]],
-        "ad": [],
-        "teamwork": [*rng.sample(TEAMWORK, 2), *rng.sample(STRENGTHS, 3)],
-        "first_months": rng.sample(FIRST_MONTHS, 3),
-        "closing": [rng.choice(CLOSINGS[p.tone]), rng.choice(THANKS), rng.choice(LOOKING_FORWARD)],
-    }
-    if facts.duties:
-        pools["ad"] = rng.sample(AD_LINES, 3)
-        fill.update(duty=facts.duties[0], duty2=facts.duties[1], ad_skill=facts.ad_skill)
-    return {name: [sentence.format(**fill) for sentence in pool] for name, pool in pools.items()}
+def say(template: str, fill: dict, skill: Skill | None = None) -> str:
+    if skill:
+        fill = fill | dict(x=skill.listed, X=capitalized(skill.listed), core=skill.core, n=skill.years)
+    return capitalized(template.format(**fill))
+
+
+class Writer:
+    """Chooses the wording of one applicant's letter once; `letter` then writes it at any length from the same
+    choices, so the three lengths differ only in how many of them they use."""
+
+    def __init__(self, facts: Facts, rng: random.Random):
+        p = facts.profile
+        self.facts, self.rng = facts, rng
+        self.fill = dict(company=p.company_name, title=p.job_title, a_title=with_article(p.job_title),
+                         topic=facts.topic, growth=facts.growth, people=facts.people)
+        self.greeting = rng.choice(GREETINGS).format(company=p.company_name)
+        self.sign_off = rng.choice(SIGN_OFFS[p.tone])
+        self.core, self.spare = self.sentences()
+
+    def pick(self, templates) -> str:
+        return self.rng.choice(templates)
+
+    def sentences(self) -> tuple[dict[str, list[str]], list[tuple[str, str]]]:
+        """Per paragraph the sentences every length uses, and the optional ones in the order they are added."""
+        facts, tone = self.facts, self.facts.profile.tone
+        skills = list(facts.skills)
+        use_topic = facts.topic and self.rng.random() < 0.35
+        opening_skill = None if use_topic else skills.pop(0)
+        openings = [t for t in OPENINGS[tone] if ("{topic}" in t) == bool(use_topic)]
+        core = {"opening": [say(self.pick(openings), self.fill | {"offer": offer(opening_skill) if opening_skill
+                                                                    else ""})],
+                "skills": [], "motivation": [], "ad": [], "closing": []}
+        spare = []
+        while len(skills) >= 2:  # two skills a sentence, the last alone
+            first, second = skills.pop(0), skills.pop(0)
+            clauses = [template.format(x=s.listed, core=s.core, n=s.years) for s, template in
+                       zip((first, second), self.two(CLAUSES[first.form], CLAUSES[second.form]))]
+            core["skills"].append(say(self.pick(JOINERS), {"a": clauses[0], "b": clauses[1]}))
+        for skill in skills:
+            core["skills"].append(say(self.pick(RESTATE[skill.form]), self.fill, skill))
+        shuffled = self.rng.sample(list(facts.skills), len(facts.skills))
+        for first, second in zip(shuffled[::2], shuffled[1::2]):
+            clauses = [template.format(x=s.listed, core=s.core) for s, template in
+                       zip((first, second), self.two(CONNECT[first.form], CONNECT[second.form]))]
+            spare.append(("skills", say(self.pick(CONNECT_STARTS) + "{a}, and {b}.", self.fill | {
+                "a": clauses[0], "b": clauses[1]})))
+        nouns = [s for s in facts.skills if s.form != "action"]  # what "my ..." can precede
+        if facts.topic:
+            if not use_topic:  # the opening has said it already
+                core["motivation"].append(say(self.pick(TOPIC), self.fill, self.rng.choice(nouns)))
+            spare.insert(1, ("motivation", say(self.pick(TOPIC_CONNECT), self.fill, self.rng.choice(nouns))))
+        if facts.growth:
+            core["motivation"].append(say(self.pick(GROWTH_LINES), self.fill, self.rng.choice(nouns)))
+        if facts.people:
+            core["motivation"].append(say(self.pick(PEOPLE), self.fill, self.rng.choice(nouns)))
+            spare.insert(2, ("motivation", say(self.pick(PEOPLE_CONNECT), self.fill, self.rng.choice(nouns))))
+        core["ad"], ad_spare = self.ad_answers()
+        spare[1:1] = [("ad", line) for line in ad_spare]
+        core["closing"] = [say(self.pick(CLOSINGS[tone]), self.fill | {"x": self.rng.choice(nouns).core}),
+                           self.pick(THANKS[tone])]
+        return core, spare
+
+    def two(self, first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, str]:
+        """A template from each, not the same one twice ("I would put X to good use, and I would put Y ...")."""
+        one = self.pick(first)
+        return one, self.pick([t for t in second if t != one])
+
+    def ad_answers(self) -> tuple[list[str], list[str]]:
+        """Answers to the ad: the asked-for skills the applicant lists, the duties (done before, or wanted), and
+        the years asked for when the applicant has as many. The first is in every letter; the rest are spare."""
+        facts = self.facts
+        if not facts.duties:
+            return [], []
+        answers = []
+        for asked in facts.asked:
+            skill = next((s for s in facts.skills if s.core == asked), None)
+            if skill:
+                answers.append(say(self.pick(ASKED), self.fill | {"x": asked}))
+        for duty in facts.duties:
+            done = next((s for s in facts.skills if s.duty == duty), None)
+            fill = self.fill | {"duty": duty.replace("our ", "your ")}
+            nouns = [s for s in facts.skills if s.form != "action"]
+            answers.append(say(self.pick(DUTY_DONE), fill | {"action": done.core}) if done
+                           else say(self.pick(DUTY_WANTED), fill, self.rng.choice(nouns)))
+        years = next((s for s in facts.skills if s.form == "years"), None)
+        if facts.ad_years and years and letter_number(years.years) >= facts.ad_years:
+            answers.append(say(self.pick(YEARS_ASKED), self.fill | {"n": facts.ad_years}, years))
+        return answers[:1], answers[1:]
+
+    def letter(self, length: str) -> str:
+        """The core sentences, then spare ones while the letter is short of its length; past its top, the last
+        added go first, then sentences from the longest paragraph. Out of spare sentences, it stays short: the
+        profile said no more."""
+        name = self.facts.profile.name
+        order = ["opening", "skills", "motivation", "ad", "closing"]
+        if self.facts.profile.tone in ("warm", "enthusiastic"):
+            order = ["opening", "motivation", "skills", "ad", "closing"]
+        paragraphs = {key: list(self.core[key]) for key in order}
+        low, high = letter.LENGTHS[length]
+
+        def text() -> str:
+            return render(self.greeting, [paragraphs[key] for key in order], self.sign_off, name)
+
+        spare = list(self.spare)
+        while letter.word_count(text()) < low and spare:
+            key, sentence = spare.pop(0)
+            paragraphs[key].append(sentence)
+        while letter.word_count(text()) > high:
+            max((paragraphs[key] for key in ("skills", "motivation", "ad")), key=len).pop()
+        return text()
+
+
+def letter_number(text: str) -> int:
+    return int(text) if text.isdigit() else rubric.NUMBER_WORDS[text]
 
 
 def render(greeting: str, paragraphs: list[list[str]], sign_off: str, name: str) -> str:
     body = "\n\n".join(" ".join(sentences) for sentences in paragraphs if sentences)
     return f"{greeting}\n\n{body}\n\n{sign_off}\n{name}"
-
-
-def write_letter(facts: Facts, rng: random.Random) -> str:
-    """The letter's plan for its length; then, while it is short of the length's range, one more sentence of a
-    paragraph that has more to say, or while it is over, one fewer in its longest paragraph."""
-    p = facts.profile
-    greeting = rng.choice(GREETINGS).format(company=p.company_name)
-    sign_off = rng.choice(SIGN_OFFS[p.tone])
-    pools = sentence_pools(facts, rng)
-    order = ["opening", "skills", "motivation"] if p.tone in SKILLS_FIRST else ["opening", "motivation", "skills"]
-    order += ["ad", "teamwork", "first_months", "closing"]
-    paragraphs = [pools[name][: PLAN[p.length][name]] for name in order]
-    low, high = letter.LENGTHS[p.length]
-    spare = [(order.index(name), sentence) for name in ("teamwork", "first_months", "skills")
-             for sentence in pools[name][PLAN[p.length][name]:]]
-    while letter.word_count(render(greeting, paragraphs, sign_off, p.name)) < low and spare:
-        index, sentence = spare.pop(0)
-        paragraphs[index].append(sentence)
-    while letter.word_count(render(greeting, paragraphs, sign_off, p.name)) > high:
-        max(paragraphs, key=len).pop()
-    return render(greeting, paragraphs, sign_off, p.name)
 
 
 SHAREGPT_ROLES = {"system": "system", "user": "human", "assistant": "gpt"}
@@ -344,14 +460,13 @@ def generate_pairs(count: int, seed: int = 0) -> list[tuple[letter.Profile, dict
         if key in seen:
             continue
         seen.add(key)
-        wording = rng.getrandbits(64)
+        writer = Writer(facts, random.Random(rng.getrandbits(64)))
         for length in letter.LENGTHS:
-            at_length = replace(facts, profile=replace(facts.profile, length=length))
-            answer = write_letter(at_length, random.Random(wording))
-            messages = letter.build_messages(at_length.profile) + [{"role": "assistant", "content": answer}]
+            profile = replace(facts.profile, length=length)
+            messages = letter.build_messages(profile) + [{"role": "assistant", "content": writer.letter(length)}]
             row = {"conversations": [{"from": SHAREGPT_ROLES[m["role"]], "value": m["content"]} for m in messages],
                    "source": f"coverletter-synthetic-seed{seed}", "score": None}
-            pairs.append((at_length.profile, row))
+            pairs.append((profile, row))
     return pairs[:count]
 
 
@@ -370,8 +485,7 @@ def corpus_stats(pairs: list[tuple[letter.Profile, dict]]) -> dict:
     for profile, row in pairs:
         text = row["conversations"][-1]["value"]
         tokenized.append(text.lower().split())
-        for value, mask in ((profile.name, "NAME"), (profile.company_name, "COMPANY"), (profile.job_title, "TITLE")):
-            text = text.replace(value, mask)
+        text = rubric.masked(text, profile)
         masked.add(text)
         openings.add(re.split(r"(?<=[.!?])\s", text.split("\n\n")[1])[0])
     stats = {"examples": len(pairs), "distinct_letters_masked": len(masked), "distinct_opening_sentences": len(openings)}
@@ -379,6 +493,8 @@ def corpus_stats(pairs: list[tuple[letter.Profile, dict]]) -> dict:
         grams = [tuple(words[i: i + n]) for words in tokenized for i in range(len(words) - n + 1)]
         stats[f"distinct_{n}"] = round(len(set(grams)) / max(1, len(grams)), 4)
     words = [letter.word_count(row["conversations"][-1]["value"]) for _, row in pairs]
+    stats["boilerplate_share"] = round(rubric.boilerplate([(row["conversations"][-1]["value"], profile)
+                                                           for profile, row in pairs])[0], 4)
     stats["words_min_mean_max"] = [min(words), round(sum(words) / len(words)), max(words)]
     return stats
 

@@ -1,0 +1,296 @@
+"""The rubric: what a recruiter checks in a letter, rule by rule, and how much of a set of letters is boilerplate.
+
+Structural rules (name, company, title, a skill, length, greeting, sign-off, no placeholder, no repeats) and the
+rules a reader notices next:
+- `faithful`: no invented fact. No number, degree, credential or proper name that the profile and the ad do not
+  hold; no job ad cited when none was given; the applicant's and the company's names spelled as given.
+- `uses_job_ad`: given an ad, the letter takes up at least one of its stated requirements.
+- `grammatical`: the phrases the user typed fit the sentences around them ("I use leading a line" fails).
+- `boilerplate_share` (of a set of letters): sentences that recur word for word, names masked, across applicants.
+
+`evaluate` scores generated letters with it; `synthetic` holds its own training letters to it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from difflib import SequenceMatcher
+from os.path import commonprefix
+
+from . import letter
+
+RULES = ("name", "company", "job_title", "skill", "no_placeholder", "length", "greeting", "sign_off", "no_repeats",
+         "faithful", "uses_job_ad", "grammatical")
+GREETING = re.compile(r"^(dear|hello|hi|greetings|to whom it may concern)\b", re.IGNORECASE)
+
+# --------------------------------------------------------------------------- words
+
+
+WORD = re.compile(r"[A-Za-z][\w'’&-]*")
+
+
+def bare(word: str) -> str:
+    """'Corrib's' -> 'corrib', 'APIs' -> 'apis': a word as compared with the profile's words."""
+    return re.sub(r"['’]s?$", "", word.rstrip("-")).lower()
+
+
+def word_set(text: str) -> set[str]:
+    """The text's words (possessives dropped), each also without a plural s: 'SLOs' matches 'SLO'."""
+    words = {bare(w) for w in WORD.findall(text)}
+    return words | {w[:-1] for w in words if w.endswith("s")}
+
+
+def source_text(profile: letter.Profile) -> str:
+    """Everything the letter may draw facts from."""
+    return "\n".join(str(value) for value in profile.as_dict().values())
+
+
+def listed_skills(skills: str) -> list[str]:
+    """'Go and Python, SQL; leading a line' -> ['go and python', 'sql', 'leading a line']."""
+    return [s.strip().lower() for s in re.split(r"[,;\n•]", skills) if len(s.strip()) >= 2]
+
+
+# --------------------------------------------------------------------------- faithful
+
+NUMBER_WORDS = dict(zip((
+    "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+    "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"), range(21)))
+NUMBER_WORDS |= {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+                 "hundred": 100, "thousand": 1000, "million": 1_000_000, "dozen": 12, "dozens": 12}
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*|\b(?:" + "|".join(NUMBER_WORDS) + r")(?:-(?:one|two|three|four|five|six|seven"
+                    r"|eight|nine))?\b", re.IGNORECASE)
+# "one" as a pronoun ("one of", "no one", "one another") is not a number
+NOT_A_NUMBER = re.compile(r"\b(?:no|each|any|every|this|that|which|the) one\b|\bone (?:of|another|who|that|which|"
+                          r"more|step|way|thing|day)\b", re.IGNORECASE)
+# Degrees, credentials and schools, by the stem the profile must also hold
+CREDENTIAL = re.compile(r"\b(?:bachelor|master|mba|ph\.?d|doctorate|b\.?sc|m\.?sc|degree|diploma|certif\w*|"
+                        r"licen[cs]\w*|accredit\w*|universit\w*|college|graduat\w*|alumn\w*)\b", re.IGNORECASE)
+AD_REFERENCE = re.compile(r"\b(?:advert(?:isement)?s?|(?:job|your|the|this) (?:ad|posting|listing|description)\b"
+                          r"|job (?:ads?|post)\b|vacancy (?:notice|announcement)|as (?:advertised|posted|listed)\b)",
+                          re.IGNORECASE)
+# Capitalized words a letter may use without the profile naming them
+COMMON_CAPITALS = {
+    "i", "dear", "hiring", "manager", "managers", "team", "committee", "recruitment", "recruiting", "recruiter",
+    "talent", "acquisition", "human", "resources", "hr", "sir", "madam", "regards", "wishes", "sincerely", "best",
+    "kind", "warm", "yours", "faithfully", "truly", "respectfully", "thank", "thanks", "cheers", "mr", "mrs", "ms",
+    "dr", "gratitude", "warmly", "to", "whom", "it", "may", "concern", "hello", "hi", "greetings",
+}
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers a text states, as values: '5 years' and 'five years' both give '5'."""
+    text = NOT_A_NUMBER.sub(" ", text)
+    found = set()
+    for match in NUMBER.finditer(text):
+        token = match.group(0).lower()
+        if token[0].isdigit():
+            found.add(token.replace(",", ""))
+        else:
+            found.add(str(sum(NUMBER_WORDS.get(part, 0) for part in token.split("-")) if "-" in token
+                          else NUMBER_WORDS[token]))
+    return found
+
+
+def sentence_starts(text: str) -> set[int]:
+    """Where each line and sentence of the text starts (a capital there says nothing about a name)."""
+    return {m.end() for m in re.finditer(r"(?:^|[.!?:;]\s+|\n\s*|[-•*]\s+|[\"“(]\s*)", text)}
+
+
+def capitalized_words(text: str) -> list[str]:
+    """Capitalized words that are not at the start of a sentence or a line, below the greeting."""
+    body = text.split("\n", 1)[1] if "\n" in text else text
+    starts = sentence_starts(body)
+    return [m.group(0) for m in WORD.finditer(body) if m.group(0)[0].isupper() and m.start() not in starts]
+
+
+def near_miss(word: str, names: set[str]) -> str | None:
+    """The given name that `word` misspells ('Corrab' for 'Corrib'), if any; not a word derived from it
+    ('logistical' from 'Logistics'), which shares all but its ending."""
+    for name in names:
+        derived = len(word) != len(name) and len(commonprefix([word, name])) >= len(name) - 1
+        if word != name and word[0] == name[0] and len(name) >= 4 and not derived and \
+                SequenceMatcher(None, word, name).ratio() >= 0.8:
+            return name
+    return None
+
+
+DEGREES = ("bache", "maste", "mba", "ph.d", "phd", "docto", "b.sc", "bsc", "m.sc", "msc")
+
+
+def credential_stems(text: str) -> set[str]:
+    """'Certified paralegal, BSc' -> {'certi', 'bsc', 'degre'}: any named degree makes 'degree' no invention."""
+    stems = {m.group(0)[:5].lower() for m in CREDENTIAL.finditer(text)}
+    return stems | ({"degre"} if stems & set(DEGREES) else set())
+
+
+def invented_facts(text: str, profile: letter.Profile) -> dict[str, list[str]]:
+    """What the letter says that the profile and the ad do not, by kind (empty lists: nothing invented)."""
+    source = source_text(profile)
+    known = word_set(source)
+    names = {bare(w) for w in WORD.findall(f"{profile.name} {profile.company_name}")}
+    found = {"number": sorted(numbers(text) - numbers(source)),
+             "credential": sorted({m.group(0) for m in CREDENTIAL.finditer(text)
+                                   if m.group(0)[:5].lower() not in credential_stems(source)}),
+             "ad_cited": [] if profile.job_description else sorted({m.group(0) for m in AD_REFERENCE.finditer(text)}),
+             "misspelled": [], "name": []}
+    for word in {w for w in WORD.findall(text) if w[0].isupper()}:  # names are written with a capital
+        key = bare(word)
+        miss = None if key in known or key.rstrip("s") in known else near_miss(key, names)
+        if miss:
+            found["misspelled"].append(f"{word} ({miss})")
+    for word in set(capitalized_words(text)) - set(found["credential"]):  # "University" is told once
+        key = bare(word)
+        if key not in known and key.rstrip("s") not in known and key not in COMMON_CAPITALS and \
+                not near_miss(key, names):
+            found["name"].append(word)
+    found["misspelled"].sort()
+    found["name"].sort()
+    return found
+
+
+# --------------------------------------------------------------------------- the job ad
+
+GENERIC = set("""a an the and or of to in on for with at by from as is are be will you your our we us they their
+this that these those it its into about who what which can could would should must may also plus etc using use
+experience experienced years year strong ability able skills skill someone love looking hiring hire join role team
+teams work working job position candidate ideal required requirements requirement preferred bonus including
+include includes knowledge understanding familiarity comfort comfortable excellent good great proven track record
+help helping bring based within new need needs want have has day days week weeks per well both other more than
+responsibilities responsible such like ll re ve""".split())
+
+
+LONE_VERB = re.compile(r"\b(?:will|to|can|must|should|also)\s+\w+\s*$", re.IGNORECASE)
+
+
+def stem(word: str) -> str:
+    word = bare(word).rstrip("s") if len(word) > 3 else bare(word)
+    return word[:7]
+
+
+def content_stems(text: str) -> set[str]:
+    return {stem(w) for w in WORD.findall(text) if bare(w) not in GENERIC and len(w) >= 2}
+
+
+def ad_requirements(profile: letter.Profile) -> list[set[str]]:
+    """The ad's stated requirements and duties, each as the stems of its content words, without the company's
+    and the title's own words (every letter names those). A lone verb is none: 'You will plan' is not a
+    requirement that 'plan' anywhere takes up."""
+    named = content_stems(f"{profile.company_name} {profile.job_title}")
+    requirements = []
+    for phrase in re.split(r"[.;:!?()\n]|,|\band\b|\bor\b", profile.job_description):
+        stems = content_stems(phrase)
+        if stems - named and not (len(stems) == 1 and LONE_VERB.search(phrase)):
+            requirements.append(stems - named)
+    return requirements
+
+
+def takes_up(text: str, requirement: set[str]) -> bool:
+    """Whether a letter answers a requirement: it names most of its content words (both of two)."""
+    return len(requirement & content_stems(text)) >= math.ceil((len(requirement) + 1) / 2)
+
+
+def uses_job_ad(text: str, profile: letter.Profile) -> bool:
+    """True when there is no ad to use, or the letter takes up one of its requirements."""
+    return not profile.job_description or any(takes_up(text, req) for req in ad_requirements(profile))
+
+
+# --------------------------------------------------------------------------- grammar of the user's phrases
+
+# -ing words that usually name a field ("marketing campaigns"), not an action with an object ("leading a line")
+NOMINAL_ING = set("""accounting advertising baking banking bookkeeping budgeting catering coaching consulting cooking
+costing debugging drawing editing engineering forecasting fundraising housekeeping landscaping lighting logging
+manufacturing marketing merchandising modeling modelling monitoring networking nursing onboarding packaging painting
+planning plumbing pricing printing profiling programming publishing purchasing recruiting scheduling sourcing
+staffing storytelling testing training tutoring welding wiring writing copywriting clothing building opening
+closing ordering cleaning handling reading""".split())
+NOUN_SLOT = re.compile(r"\b(?:a|an|the|my|our|your|their|this|that|use|uses|used|using)\s+$", re.IGNORECASE)
+VERB_SLOT = re.compile(r"\b(?:can|could|will|would|how to|able to|want to|like to|love to|learn to)\s+$",
+                       re.IGNORECASE)
+CLAUSE_SLOT = re.compile(r"\b(?:of|for|about|my|the|a|an|with|in|on|include|includes|including)\s+$", re.IGNORECASE)
+# a / an before a word, except where the sound is not the letter ("a university", "an hour")
+A_BEFORE_VOWEL = re.compile(r"\ba\s+(?!(?:uni|use|usu|usa|ure|uti|eu|one|once|ewe)\w*)[aeiou]\w*", re.IGNORECASE)
+AN_BEFORE_CONSONANT = re.compile(r"\ban\s+(?:(?!(?:hour|honest|honou?r|heir)\w*)[b-df-hj-np-tv-z][a-z]|"
+                                 r"(?:uni|use|usa|usu|ure|uti|eu)\w*|one\b)", re.IGNORECASE)
+
+
+def is_action(skill: str) -> bool:
+    """'leading a line of eight cooks' is an action (a verb with its object); 'menu costing' is a thing."""
+    words = skill.split()
+    return len(words) >= 2 and words[0].endswith("ing") and len(words[0]) > 4 and words[0] not in NOMINAL_ING
+
+
+def misplaced_phrases(text: str, profile: letter.Profile) -> list[str]:
+    """The user's phrases that the letter puts where they do not fit, and a/an before the wrong sound."""
+    lowered = text.lower()
+    problems = []
+    for skill in listed_skills(profile.skills):
+        for match in re.finditer(re.escape(skill), lowered):
+            before = lowered[max(0, match.start() - 20): match.start()]
+            slot = NOUN_SLOT if is_action(skill) else VERB_SLOT
+            if slot.search(before):
+                problems.append(f"{before.split()[-1]} + {skill}")
+    for reason in letter.sentences(profile.reasons):
+        start = " ".join(reason.lower().split()[:4])
+        if not start.startswith(("i ", "i'", "my ")):
+            continue  # only a clause in the first person breaks when it follows "because of" or "my"
+        for match in re.finditer(re.escape(start), lowered):
+            if CLAUSE_SLOT.search(lowered[max(0, match.start() - 20): match.start()]):
+                problems.append(f"clause after a preposition: {start}")
+    problems += [f"'{m.group(0)}'" for m in (*A_BEFORE_VOWEL.finditer(text), *AN_BEFORE_CONSONANT.finditer(text))
+                 if not m.group(0).split()[-1].isupper()]  # acronyms go by their letters' sounds
+    return problems
+
+
+# --------------------------------------------------------------------------- the letter and a set of letters
+
+
+def score_letter(text: str, profile: letter.Profile) -> dict[str, bool]:
+    """Each rule True when the letter meets it."""
+    lowered = text.lower()
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    low, high = letter.word_range(profile)
+    said = [key for key in map(letter.sentence_key, letter.sentences(text)) if key]
+    closing = lines[-4:]
+    return {
+        "name": profile.name.lower() in lowered,
+        "company": profile.company_name.lower() in lowered,
+        "job_title": profile.job_title.lower() in lowered,
+        "skill": any(skill in lowered for skill in listed_skills(profile.skills)),
+        "no_placeholder": not letter.PLACEHOLDER.search(text),
+        "length": low <= letter.word_count(text) <= high,
+        "greeting": bool(lines) and bool(GREETING.match(lines[0])),
+        "sign_off": any(letter.is_sign_off(line) for line in closing)
+                    and any(profile.name.lower() in line.lower() for line in closing),
+        "no_repeats": len(said) == len(set(said)),
+        "faithful": not any(invented_facts(text, profile).values()),
+        "uses_job_ad": uses_job_ad(text, profile),
+        "grammatical": not misplaced_phrases(text, profile),
+    }
+
+
+BOILERPLATE_LETTERS = 5  # a sentence in this many letters for different applicants is boilerplate
+BOILERPLATE_WORDS = 6  # shorter sentences ("Thank you for your time.") are the letter's form, not its content
+
+
+def masked(text: str, profile: letter.Profile) -> str:
+    for value, mask in ((profile.company_name, "COMPANY"), (profile.job_title, "TITLE"), (profile.name, "NAME"),
+                        *((part, "NAME") for part in profile.name.split())):
+        text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", mask, text, flags=re.IGNORECASE)
+    return text
+
+
+def boilerplate(letters: list[tuple[str, letter.Profile]]) -> tuple[float, list[str]]:
+    """The share of sentences (6+ words; name, company and title masked) found in 5 or more letters for
+    different applicants, and those sentences, most frequent first."""
+    applicants, keys = defaultdict(set), []
+    for text, profile in letters:
+        for sentence in letter.sentences(masked(text, profile)):
+            key = letter.said_key(sentence)
+            if len(key.split()) >= BOILERPLATE_WORDS:
+                applicants[key].add(profile.name)
+                keys.append(key)
+    common = {key for key, names in applicants.items() if len(names) >= BOILERPLATE_LETTERS}
+    share = sum(key in common for key in keys) / max(1, len(keys))
+    return share, sorted(common, key=lambda key: -len(applicants[key]))

@@ -1,0 +1,177 @@
+"""The rubric: each rule fails alone on a hand-written letter; invented facts are found by kind, and what the
+profile says in other words is not taken for one; boilerplate is measured across applicants."""
+
+import pytest
+
+from coverletter import letter, rubric
+
+AD = ("Quillstone Analytics is hiring a UX Researcher to plan accessibility audits and present findings to product "
+      "teams. Requirements: accessibility research and remote interviewing.")
+PROFILE = letter.make_profile(name="Aiko Tanaka", job_title="UX Researcher", company_name="Quillstone Analytics",
+                              skills="4 years of usability testing, survey design, Figma, leading diary studies with "
+                                     "older adults",
+                              reasons="I admire Quillstone's research culture and want to work where decisions start "
+                                      "from evidence.", job_description=AD, length="short")
+AD_LINE = ("Your advertisement asks for accessibility research, and my diary studies with older adults have "
+           "prepared me for it.")
+GOOD = f"""Dear Hiring Manager,
+
+I am writing to apply for the UX Researcher position at Quillstone Analytics. I bring four years of usability
+testing, and survey design is one of my strengths. I am also used to leading diary studies with older adults, and I
+work in Figma.
+
+{AD_LINE} I would be glad to present findings to product teams at Quillstone Analytics.
+
+I admire Quillstone's research culture, and I want to work where decisions start from evidence. My usability
+testing would serve that culture well, and my survey design would help me plan accessibility audits with your team.
+
+Thank you for considering my application.
+
+Sincerely,
+Aiko Tanaka"""
+
+
+def test_a_good_letter_passes_every_rule():
+    assert letter.word_range(PROFILE) == (120, 200) and 120 <= letter.word_count(GOOD) <= 200
+    assert rubric.score_letter(GOOD, PROFILE) == {rule: True for rule in rubric.RULES}
+
+
+BAD = {
+    "name": GOOD.replace("Aiko Tanaka", "A. T."),
+    "company": GOOD.replace("Quillstone Analytics", "your company"),
+    "job_title": GOOD.replace("UX Researcher", "research"),
+    "skill": GOOD.replace("usability\ntesting", "studies").replace("usability\ntesting", "studies")
+                 .replace("survey design", "planning").replace("Figma", "a design tool")
+                 .replace("leading diary studies with older adults", "running qualitative studies of many kinds").replace("My usability\ntesting",
+                                                                                        "My work"),
+    "no_placeholder": GOOD.replace("Dear Hiring Manager", "Dear [Hiring Manager Name]"),
+    "length": GOOD.replace("Thank you for considering", "Product teams act on findings" + ", and they act" * 40
+                           + ". Thank you for considering"),  # one long sentence: no repeats
+    "greeting": GOOD.replace("Dear Hiring Manager,\n\n", ""),
+    "sign_off": GOOD.replace("Sincerely,\n", ""),
+    "no_repeats": GOOD.replace("Thank you for considering my application.",
+                               "Thank you for considering my application. Thank you for considering my application."),
+    "faithful": GOOD.replace("four years", "six years"),
+    "uses_job_ad": GOOD.replace(AD_LINE, "I have followed Quillstone's research culture for some time, and it is "
+                                         "the reason I am writing.").replace(
+        " I would be glad to present findings to product teams at Quillstone Analytics.",
+        " I would be glad to bring my usability testing to Quillstone Analytics.").replace(
+        "help me plan accessibility audits with your team", "help me settle in with your team"),
+    "grammatical": GOOD.replace("I am also used to leading diary studies", "I also use leading diary studies"),
+}
+
+
+@pytest.mark.parametrize("rule", rubric.RULES)
+def test_each_rule_can_fail_alone(rule):
+    scores = rubric.score_letter(BAD[rule], PROFILE)
+    assert scores[rule] is False
+    also = ["sign_off"] if rule == "name" else []  # the sign-off must carry the name too
+    assert [r for r, ok in scores.items() if not ok] == [rule, *also]
+
+
+def test_too_short_fails_length():
+    assert not rubric.score_letter("Dear team,\n\nI want the UX Researcher job.\n\nSincerely,\nAiko Tanaka",
+                                   PROFILE)["length"]
+
+
+# --------------------------------------------------------------------------- faithful
+
+NO_AD = letter.make_profile(**{**PROFILE.as_dict(), "job_description": ""})
+
+
+@pytest.mark.parametrize("kind, sentence, profile", [
+    ("number", "I have run 40 studies.", PROFILE),
+    ("number", "I have twelve years of usability testing.", PROFILE),
+    ("number", "In 2019 I moved into research.", PROFILE),
+    ("credential", "My master's degree in psychology helps.", PROFILE),
+    ("credential", "I am a certified accessibility specialist.", PROFILE),
+    ("name", "At Google I ran usability testing.", PROFILE),
+    ("credential", "I hold a diploma in design.", PROFILE),
+    ("name", "I studied in Leeds.", PROFILE),
+    ("ad_cited", "Your advertisement asks for survey design.", NO_AD),
+    ("ad_cited", "As the job posting says, Figma matters.", NO_AD),
+    ("misspelled", "I would be proud to join Quilstone Analytics.", PROFILE),
+    ("misspelled", "Aiko Tanka would be proud to join.", PROFILE),
+])
+def test_each_kind_of_invented_fact_is_found_alone(kind, sentence, profile):
+    text = GOOD.replace("Thank you for considering my application.", sentence)
+    found = rubric.invented_facts(text, profile)
+    assert found[kind] and [k for k, v in found.items() if v] == [kind], found
+    assert rubric.score_letter(text, profile)["faithful"] is False
+
+
+def test_a_misspelled_company_and_an_invented_university_are_found():
+    corrib = letter.make_profile(name="Sean Burke", job_title="Engineer", company_name="Corrib Power Services",
+                                 skills="turbines", reasons="Wind power.")
+    found = rubric.invented_facts("Dear team,\n\nI want to join Corrab Power Services, as I studied at the University "
+                                  "of Leeds.\n\nBest,\nSean Burke", corrib)
+    assert found["misspelled"] == ["Corrab (corrib)"] and found["credential"] == ["University"]
+    assert found["name"] == ["Leeds"]
+
+
+@pytest.mark.parametrize("sentence, extra_skill", [
+    ("For four years I have done usability testing.", None),
+    ("My degree gave me the basics.", "BSc in Psychology"),
+    ("My certification is current.", "Certified paralegal"),
+    ("One of my strengths is listening, and no one rushes me.", None),
+    ("Your advertisement asks for accessibility research.", None),  # there is an ad
+    ("Quillstone Analytics' team and Quillstone's culture appeal to me.", None),
+    ("Logistical work suits me.", "logistics"),
+])
+def test_what_the_profile_says_in_other_words_is_not_an_invention(sentence, extra_skill):
+    skills = PROFILE.skills + (f", {extra_skill}" if extra_skill else "")
+    profile = letter.make_profile(**{**PROFILE.as_dict(), "skills": skills})
+    text = GOOD.replace("Thank you for considering my application.", sentence)
+    assert not any(rubric.invented_facts(text, profile).values()), rubric.invented_facts(text, profile)
+
+
+# --------------------------------------------------------------------------- the ad and the grammar
+
+
+def test_an_ad_is_taken_up_by_its_requirements_not_by_a_stray_word():
+    requirements = rubric.ad_requirements(letter.make_profile(**{**PROFILE.as_dict(), "job_description": (
+        "You will plan our roadmap. Requirements: SLOs, incident response and automation of deploys. Kafka.")}))
+    assert {"slo"} in requirements and {"kafka"} in requirements and {"inciden", "respons"} in requirements
+    assert {"plan"} not in requirements  # a lone lower-case verb is not a requirement
+    assert rubric.takes_up("I define SLOs for every service.", {"slo"})
+    assert not rubric.takes_up("I know incident management.", {"inciden", "respons"})  # both words of two
+    assert rubric.uses_job_ad("Dear team, I like it.", NO_AD)  # no ad: nothing to take up
+
+
+@pytest.mark.parametrize("sentence", [
+    "I use leading diary studies with older adults every week.",
+    "My leading diary studies with older adults taught me patience.",
+    "I can survey design for any team.",
+    "I am applying because of i admire quillstone's research culture.",
+    "I would be a excellent fit.",
+    "I bring an usability lens.",
+])
+def test_a_phrase_put_where_it_does_not_fit_is_found(sentence):
+    text = GOOD.replace("Thank you for considering my application.", sentence)
+    assert rubric.misplaced_phrases(text, PROFILE) and not rubric.score_letter(text, PROFILE)["grammatical"]
+
+
+def test_skills_are_told_apart_by_their_form():
+    assert rubric.is_action("leading a line of eight cooks")
+    assert not rubric.is_action("marketing campaigns") and not rubric.is_action("seafood butchery")
+    assert not rubric.is_action("testing")  # one word: a field, not an action
+
+
+# --------------------------------------------------------------------------- boilerplate
+
+
+def applicant(i: int) -> letter.Profile:
+    return letter.make_profile(name=f"Person{i} Surname{i}", job_title=f"Role{i}", company_name=f"Company{i}",
+                               skills=f"skill{i}", reasons="x")
+
+
+def test_boilerplate_is_a_sentence_in_five_letters_for_different_applicants():
+    same = "I am writing to apply for the {title} role at {company} today."
+    letters = [(f"Dear team,\n\n{same.format(title=f'Role{i}', company=f'Company{i}')} My skill{i} is "
+                f"something only person {i} has done in this way.\n\nBest,\nPerson{i} Surname{i}", applicant(i))
+               for i in range(5)]
+    share, common = rubric.boilerplate(letters)
+    assert share == 0.5 and common == ["i am writing to apply for the title role at company today"]
+    assert rubric.boilerplate(letters[:4])[0] == 0  # in four letters: not yet
+    repeated = [(text, applicant(0)) for text, _ in letters]  # one applicant five times is not boilerplate
+    assert rubric.boilerplate(repeated)[0] == 0
