@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from coverletter import data, letter, synthetic
+from coverletter import data, letter, rubric, synthetic
 from coverletter.data import cover_letters
 from coverletter.config import DataArguments, UserError
 
@@ -366,7 +366,8 @@ def cover_rows():
 
 
 def test_shipped_cover_letters_load_with_the_default_mapping():
-    examples, report = data.load_cover_letters(str(COVER_SAMPLE), data.DEFAULT_COVER_LETTER_COLUMNS)
+    examples, report = data.load_cover_letters(str(COVER_SAMPLE), data.DEFAULT_COVER_LETTER_COLUMNS,
+                                               faithful_only=False)
     rows = cover_rows()
     assert report.kept == report.read == len(rows) >= 12, report.line()
     assert all(set(r) == {"Job Title", "Preferred Qualifications", "Hiring Company", "Applicant Name",
@@ -383,6 +384,32 @@ def test_shipped_cover_letters_load_with_the_default_mapping():
         "source": str(COVER_SAMPLE), "score": None}
     assert {cover_letters.length_of(e["messages"][-1]["content"]) for e in examples} == set(letter.LENGTHS)
     assert not any(letter.PLACEHOLDER.search(r["Cover Letter"]) for r in rows)
+
+
+def test_rows_whose_letter_invents_facts_are_dropped_and_counted():
+    """The sample's letters are like the Hub's: most add up years ("five years" for 2 + 3) or name a degree the
+    row does not; each one the rubric finds is dropped, and only those."""
+    examples, report = data.load_cover_letters(str(COVER_SAMPLE), data.DEFAULT_COVER_LETTER_COLUMNS)
+    faithful = [row["Cover Letter"] for row in cover_rows() if rubric.score_letter(row["Cover Letter"], row_profile(row))
+                ["faithful"]]
+    assert [e["messages"][-1]["content"] for e in examples] == faithful and 0 < len(faithful) < len(cover_rows())
+    assert report.dropped == {"letter states facts its row lacks": len(cover_rows()) - len(faithful)}
+
+
+def row_profile(row: dict) -> letter.Profile:
+    """A sample row's facts, as the default mapping reads them."""
+    return letter.make_profile(
+        name=row["Applicant Name"], job_title=row["Job Title"], company_name=row["Hiring Company"],
+        skills="\n".join(row[c] for c in ("Skillsets", "Qualifications", "Current Working Experience",
+                                          "Past Working Experience")),
+        reasons=row["Preferred Qualifications"], length=cover_letters.length_of(row["Cover Letter"]))
+
+
+def test_synthetic_and_a_table_mix_as_one_source_list():
+    table = str(COVER_SAMPLE)
+    examples, report = mixed(cover_letters=f"synthetic+{table}", cover_letter_samples=30, cover_letter_fraction=1.0)
+    assert {e["source"] for e in examples} == {"coverletter-synthetic-seed0", table}
+    assert sum(is_letter(e) for e in examples) == 30 and report.dropped["letter states facts its row lacks"] > 0
 
 
 def test_shipped_cover_letters_do_not_reuse_evaluation_names():
@@ -418,7 +445,7 @@ def test_unusable_cover_letter_rows_are_skipped_and_counted(tmp_path):
     ]
     path = tmp_path / "letters.jsonl"
     path.write_text("\n".join([json.dumps(good), *map(json.dumps, bad), "{broken"]) + "\n")
-    examples, report = data.load_cover_letters(str(path), data.DEFAULT_COVER_LETTER_COLUMNS)
+    examples, report = data.load_cover_letters(str(path), data.DEFAULT_COVER_LETTER_COLUMNS, faithful_only=False)
     assert len(examples) == report.kept == 2 and report.read == 9
     assert report.malformed == {
         "empty 'Cover Letter'": 1, "empty 'Applicant Name'": 1, "row is not an object": 1, "invalid JSON": 1,
@@ -505,7 +532,8 @@ def test_a_cover_letter_table_is_mixed_through_its_column_mapping():
               "reasons=Preferred Qualifications,letter=Cover Letter"
     table = str(ROOT / "data/cover-letters-sample.jsonl")
     for options in ({"cover_letter_columns": columns}, {}):  # a mapping given, or the default layout
-        examples, report = mixed(cover_letters=table, cover_letter_fraction=0.1, **options)
+        examples, report = mixed(cover_letters=table, cover_letter_fraction=0.1, cover_letters_faithful_only=False,
+                                 **options)
         tabled = [e for e in examples if "cover-letters-sample" in e["source"]]
         assert tabled and tabled[0]["messages"][1]["content"].startswith("Write a cover letter")
         assert report.malformed == {}

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import letter
 from .generate import InputTooLong, LetterWriter, ModelNotFound, load_model
+from .resume import KINDS, MAX_BYTES, ResumeError, resume_text
 
 logger = logging.getLogger(__name__)
 
@@ -23,7 +24,8 @@ AUTO_TOKENS = 0  # the "Max new tokens" slider's "auto": the budget of the chose
 # Gradio's queue looks for work every 1 ms on Linux (every 50 ms on Windows): a thousand wake-ups a second on a
 # 2-core Space whose cores llama.cpp keeps busy. 50 ms more before a queued letter starts is nothing next to it.
 QUEUE_POLL_SECONDS = 0.05
-PROFILE_FIELDS = ("name", "job_title", "company_name", "skills", "reasons", "job_description", "tone", "length")
+PROFILE_FIELDS = ("name", "job_title", "company_name", "skills", "reasons", "job_description", "tone", "length",
+                  "resume")
 EXAMPLES = [
     ["Maria Lopez", "Data Analyst", "Northwind Logistics",
      "SQL, Python (pandas), Tableau dashboards, A/B test analysis, explaining numbers to non-technical teams",
@@ -56,6 +58,12 @@ def write_downloads(text: str, company_name: str) -> list[str]:
     return [str(txt), str(docx)]
 
 
+def draft_choices(drafts: list[dict]) -> list[tuple[str, int]]:
+    """The drafts dropdown's entries, 'Draft 1 — 187 words', each standing for its place in the list."""
+    return [(f"Draft {number} — {letter.word_count(draft['text'])} words", number - 1)
+            for number, draft in enumerate(drafts, 1)]
+
+
 # --------------------------------------------------------------------------- the UI
 
 
@@ -64,10 +72,11 @@ def build_app(writer: LetterWriter, queue_max_size: int = QUEUE_MAX_SIZE):
 
     def generate(name, job_title, company_name, skills, reasons, job_description="", tone="formal",
                  length="standard", system_message=letter.DEFAULT_SYSTEM_MESSAGE, temperature=0.7,
-                 max_new_tokens=AUTO_TOKENS):
+                 max_new_tokens=AUTO_TOKENS, resume=""):
         try:
             profile = letter.make_profile(name=name, job_title=job_title, company_name=company_name, skills=skills,
-                                          reasons=reasons, job_description=job_description, tone=tone, length=length)
+                                          reasons=reasons, job_description=job_description, tone=tone, length=length,
+                                          resume=resume)
         except letter.InvalidProfile as problems:
             raise gr.Error(str(problems), title="Please check the form", print_exception=False) from None
         try:
@@ -78,13 +87,35 @@ def build_app(writer: LetterWriter, queue_max_size: int = QUEUE_MAX_SIZE):
             logger.exception("generation failed")
             raise gr.Error("The model failed to write this letter. Please try again.") from None
 
-    def finish(text, *fields):
+    def finish(text, drafts, *fields):
         if not text.strip():
-            return "", None
+            return "", None, drafts, gr.skip()
+        # a letter that is a draft already: nothing new was written (an error before the first word, or the same
+        # letter at temperature 0), and the page still shows that draft
+        if any(draft["text"] == text for draft in drafts):
+            return gr.skip(), gr.skip(), drafts, gr.skip()
         profile = letter.make_profile(**dict(zip(PROFILE_FIELDS, fields)))  # checked already: it made this letter
         note = letter.length_note(text, profile)
-        return (f"{letter.word_count(text)} words" + (f". {note}" if note else ""),
-                write_downloads(text, profile.company_name))
+        words = f"{letter.word_count(text)} words" + (f". {note}" if note else "")
+        files = write_downloads(text, profile.company_name)
+        drafts = [*drafts, {"text": text, "words": words, "files": files}]
+        return words, files, drafts, gr.Dropdown(choices=draft_choices(drafts), value=len(drafts) - 1)
+
+    def show_draft(number, drafts):
+        draft = drafts[number]
+        return draft["text"], draft["words"], draft["files"]
+
+    def read_resume(path):
+        """The uploaded résumé's text into its field. A file that cannot be read leaves every field as it was and
+        is taken off the upload box, ready for another."""
+        try:
+            text = resume_text(path)
+        except ResumeError as err:
+            return gr.skip(), str(err), None
+        limit = letter.FIELD_LIMITS["resume"]
+        cut = (f"Your résumé has {len(text):,} characters; only its first {limit:,} are kept: edit them to keep "
+               "what matters most." if len(text) > limit else "")
+        return text[:limit], cut, gr.skip()
 
     with gr.Blocks(title="Cover letter writer") as app:
         gr.Markdown(f"# Cover letter writer\nServing **{writer.model.description}** on a CPU with llama.cpp. "
@@ -98,6 +129,11 @@ def build_app(writer: LetterWriter, queue_max_size: int = QUEUE_MAX_SIZE):
                 reasons = gr.Textbox(label="Why this job", lines=3, max_length=letter.FIELD_LIMITS["reasons"])
                 job_description = gr.Textbox("", label="Job description (optional: paste the ad)", lines=4,
                                              max_length=letter.FIELD_LIMITS["job_description"])
+                resume_file = gr.File(label=f"Résumé (PDF, DOCX or TXT, at most {MAX_BYTES // 2**20} MB)",
+                                      file_types=list(KINDS), elem_id="resume-file")
+                resume_message = gr.Markdown(elem_id="resume-message")
+                resume = gr.Textbox("", label="Résumé text", lines=6, max_length=letter.FIELD_LIMITS["resume"],
+                                    elem_id="resume")
                 with gr.Row():
                     tone = gr.Dropdown(list(letter.TONES), value="formal", label="Tone")
                     length = gr.Radio(list(letter.LENGTHS), value="standard", label="Length")
@@ -113,16 +149,24 @@ def build_app(writer: LetterWriter, queue_max_size: int = QUEUE_MAX_SIZE):
             with gr.Column():
                 output = gr.Textbox(label="Your cover letter", lines=22, buttons=["copy"], elem_id="letter")
                 words = gr.Markdown(elem_id="word-count")
+                draft_list = gr.Dropdown(label="Drafts", choices=[], elem_id="drafts",
+                                         info="Every letter of this session: pick one to see it again")
                 downloads = gr.File(label="Download (.txt, .docx)", file_count="multiple", elem_id="downloads")
-        form = [name, job_title, company_name, skills, reasons, job_description, tone, length,
-                system_message, temperature, max_new_tokens]
+        drafts = gr.State([])
+        # in PROFILE_FIELDS' order: finish makes the letter's profile from them
+        profile_form = [name, job_title, company_name, skills, reasons, job_description, tone, length, resume]
+        # generate's parameters: the résumé came last, so that callers of the API from before it keep working
+        form = [*profile_form[:-1], system_message, temperature, max_new_tokens, resume]
         gr.Examples(EXAMPLES, inputs=form[:8])
+        resume_file.upload(read_resume, resume_file, [resume, resume_message, resume_file], api_visibility="private")
         runs = []
         for button, api_name in ((generate_button, "generate"), (regenerate_button, "regenerate")):
             event = button.click(generate, form, output, api_name=api_name,
                                  api_visibility="public" if api_name == "generate" else "private")
-            event.then(finish, [output, *form[:len(PROFILE_FIELDS)]], [words, downloads], api_visibility="private")
+            event.then(finish, [output, drafts, *profile_form], [words, downloads, drafts, draft_list],
+                       api_visibility="private")
             runs.append(event)
+        draft_list.input(show_draft, [draft_list, drafts], [output, words, downloads], api_visibility="private")
         stop_button.click(None, None, None, cancels=runs, api_visibility="private")
     app.queue(default_concurrency_limit=1, max_size=queue_max_size)
     poll_queue_less_often(app)

@@ -67,9 +67,16 @@ class DataArguments:
     cover_letters: str | None = field(
         default=None,
         metadata={"help": "Cover letters to mix in: 'synthetic' (coverletter.synthetic), a Hub dataset id or a local "
-                          "file (FineTome schema, or any layout with cover_letter_columns); unset: none."},
+                          "file (FineTome schema, or any layout with cover_letter_columns), or several joined by '+' "
+                          "('synthetic+ShashiVish/cover-letter-dataset'); unset: none."},
     )
-    cover_letter_samples: int = field(default=2000, metadata={"help": "How many cover letters to generate or take."})
+    cover_letter_samples: int = field(default=2000,
+                                      metadata={"help": "How many cover letters to generate or take, per source."})
+    cover_letters_faithful_only: bool = field(
+        default=True,
+        metadata={"help": "Drop table rows whose letter states a number, credential or name its row lacks "
+                          "(coverletter.rubric): they teach a model to invent facts."},
+    )
     cover_letter_fraction: float = field(
         default=0.5,
         metadata={"help": "Share of cover letters in the training mixture (0.75 = 3 letters per FineTome "

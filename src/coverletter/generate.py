@@ -15,11 +15,14 @@ import logging
 import math
 import os
 import queue
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import letter, runs
+import numpy
+
+from . import letter, rubric, runs
 from .config import UserError, first_line
 from .model import embedded_gguf
 
@@ -123,7 +126,25 @@ def load_local() -> LoadedModel:
     return open_gguf(path, f"{path.name} (embedded base model, not fine-tuned)")
 
 
-# --------------------------------------------------------------------------- length steering
+# --------------------------------------------------------------------------- steering
+
+
+def processors(llm, profile: letter.Profile, steer_length: bool = True) -> list:
+    """What every letter is decoded with: the fact guard, and the length steering unless it is left out."""
+    return [FactGuard(llm, profile), *([LengthSteering(llm, profile)] if steer_length else [])]
+
+
+class AnswerReader:
+    """The letter's text so far, from the token ids a llama.cpp logits processor is given at each step."""
+
+    def __init__(self, llm):
+        self.llm, self.read, self.answer = llm, None, b""  # tokens read (the prompt on the first call); bytes
+
+    def text(self, input_ids) -> str:
+        if self.read is not None:
+            self.answer += self.llm.detokenize(list(input_ids[self.read:]))
+        self.read = len(input_ids)
+        return self.answer.decode("utf-8", errors="ignore")
 
 
 class LengthSteering:
@@ -139,13 +160,10 @@ class LengthSteering:
         self.sign_off_tokens = sorted({llm.tokenize(word.encode(), add_bos=False, special=False)[0]
                                        for word in letter.SIGN_OFF_STARTS})
         self.line_break_tokens = line_break_tokens(llm)
-        self.read, self.answer = None, b""  # tokens read so far (the prompt on the first call); the letter's bytes
+        self.reader = AnswerReader(llm)
 
     def __call__(self, input_ids, scores):
-        if self.read is not None:
-            self.answer += self.llm.detokenize(list(input_ids[self.read:]))
-        self.read = len(input_ids)
-        raw = self.answer.decode("utf-8", errors="ignore")
+        raw = self.reader.text(input_ids)
         text = letter.clean_letter(raw, finished=False) + raw[len(raw.rstrip()):]  # as shown: repeats do not count
         if letter.needs_more_words(text, self.profile):
             scores[self.line_break_tokens] -= LINE_BREAK_PENALTY
@@ -156,6 +174,70 @@ class LengthSteering:
             scores[:] = -math.inf
             scores[self.sign_off_tokens] = allowed
         return scores
+
+
+class FactGuard:
+    """A llama.cpp logits processor that keeps numbers and job ads the profile does not hold off the page: a
+    token may start or extend a number only toward one that the profile or the ad states ("5 years" allows "5",
+    never "50" or "12"), a number word only for such a number, and without an ad the words that cite one
+    ("advertisement", "posting", ...) are out. The model still chooses every word; the rubric's `faithful` rule
+    counts what the guard cannot see (names, degrees, misspellings)."""
+
+    def __init__(self, llm, profile: letter.Profile):
+        source = rubric.source_text(profile)
+        self.allowed = sorted(rubric.numbers(source))
+        tables = vocabulary_tables(llm)
+        known = rubric.word_set(source)
+        words = {word: ids for word, ids in tables.words.items() if word not in known}
+        banned = [ids for word, ids in words.items() if word in rubric.NUMBER_WORDS and word != "one"  # a pronoun too
+                  and str(rubric.NUMBER_WORDS[word]) not in self.allowed]
+        if not profile.job_description:
+            banned += [ids for word, ids in words.items() if word in AD_WORDS]
+        self.banned = [token for ids in banned for token in ids]
+        self.digit_ids, self.digits, self.joins = tables.digit_ids, tables.digits, tables.joins
+        self.starts = self.leading_to(self.allowed)  # a new number: the start of one the profile states
+        self.reader = AnswerReader(llm)
+
+    def leading_to(self, numbers: list[str]) -> numpy.ndarray:
+        """Which digit tokens begin one of these numbers."""
+        return numpy.array([any(n.startswith(d) for n in numbers) for d in self.digits], dtype=bool)
+
+    def __call__(self, input_ids, scores):
+        scores[self.banned] = -math.inf
+        run = re.search(r"\d[\d,.]*$", self.reader.text(input_ids))
+        allowed = self.starts
+        if run:  # a token starting with a digit goes on this number: toward the rest of one the profile states
+            written = run.group(0).replace(",", "")
+            rest = [n[len(written):] for n in self.allowed if n.startswith(written)]
+            allowed = numpy.where(self.joins, self.leading_to(rest), self.starts)
+        scores[self.digit_ids[~allowed]] = -math.inf
+        return scores
+
+
+AD_WORDS = {"advertisement", "advertisements", "advert", "adverts", "posting", "postings", "listing"}
+
+
+@dataclass(frozen=True)
+class VocabularyTables:
+    digit_ids: numpy.ndarray  # tokens with a digit in them
+    digits: list[str]  # each one's digits, in order ("1,2" -> "12")
+    joins: numpy.ndarray  # whether it starts with a digit, so it goes on a number just written
+    words: dict[str, list[int]]  # lower-case whole words -> the tokens that are that word (" Five", "five", ...)
+
+
+@functools.cache
+def vocabulary_tables(llm) -> VocabularyTables:
+    """The guard's view of the vocabulary, built once per model."""
+    digit_ids, digits, joins, words = [], [], [], {}
+    for token in range(llm.n_vocab()):
+        text = llm.detokenize([token]).decode("utf-8", errors="ignore")
+        if any(ch.isdigit() for ch in text):
+            digit_ids.append(token)
+            digits.append("".join(ch for ch in text if ch.isdigit() or ch == "."))
+            joins.append(text[:1].isdigit())
+        elif text.strip().isalpha():
+            words.setdefault(text.strip().lower(), []).append(token)
+    return VocabularyTables(numpy.array(digit_ids, dtype=int), digits, numpy.array(joins, dtype=bool), words)
 
 
 @functools.cache
@@ -257,11 +339,11 @@ class Decoding:
     would pause llama.cpp for every hand-off. Here the page reads `text` when it likes and decoding goes on."""
 
     def __init__(self, llm, prefix: SharedPrefix, messages: list[dict], temperature: float, max_new_tokens: int,
-                 steering: LengthSteering | None, thread: LlamaThread):
+                 processors: list, thread: LlamaThread):
         self.text, self.error = "", None
         self.started, self.finished, self.stopping = threading.Event(), threading.Event(), threading.Event()
         settings = dict(stream=True, temperature=temperature, max_tokens=max_new_tokens, repeat_penalty=REPEAT_PENALTY,
-                        logits_processor=[steering] if steering else None)
+                        logits_processor=processors)
         thread.submit(lambda: self.run(llm, prefix, messages, settings))
 
     def run(self, llm, prefix: SharedPrefix, messages: list[dict], settings: dict) -> None:
@@ -327,9 +409,8 @@ class LetterWriter:
         budget = int(max_new_tokens or letter.MAX_NEW_TOKENS[profile.length])
         with self.lock:
             self.check_room(messages, profile)
-            steering = LengthSteering(self.model.llm, profile) if steer_length else None
-            decoding = Decoding(self.model.llm, self.prefix, messages, float(temperature), budget, steering,
-                                self.thread)
+            decoding = Decoding(self.model.llm, self.prefix, messages, float(temperature), budget,
+                                processors(self.model.llm, profile, steer_length), self.thread)
             try:
                 decoding.started.wait()
                 shown = ""
@@ -362,4 +443,4 @@ class LetterWriter:
             raise InputTooLong(
                 f"The form's text is too long for this model: about {prompt:,} tokens, leaving no room in its "
                 f"{llm.n_ctx():,}-token context for a {profile.length} letter (about {needed} tokens). Shorten the "
-                "job description, the skills or the reasons, or choose a shorter length.")
+                "job description, the résumé, the skills or the reasons, or choose a shorter length.")

@@ -21,10 +21,12 @@ LENGTHS = {"short": (120, 200), "standard": (200, 320), "long": (320, 450)}  # w
 FRAME_WORDS, WORDS_PER_SKILL, WORDS_PER_AD_LINE = 30, 15, 16
 MAX_NEW_TOKENS = {"short": 320, "standard": 512, "long": 720}
 FIELD_LIMITS = {"name": 100, "job_title": 100, "company_name": 100, "skills": 2000, "reasons": 2000,
-                "job_description": 6000}
+                "job_description": 6000, "resume": 6000}
 REQUIRED = ("name", "job_title", "company_name", "skills", "reasons")
 LABELS = {"name": "Applicant name", "job_title": "Job title", "company_name": "Company name",
-          "skills": "Skills", "reasons": "Reasons for applying", "job_description": "Job description"}
+          "skills": "Skills", "reasons": "Reasons for applying", "job_description": "Job description",
+          "resume": "Résumé"}
+SKILLS_IN_RESUME = "(see the résumé)"  # the Skills line of a prompt whose skills are left to the résumé
 
 DEFAULT_SYSTEM_MESSAGE = (
     "You are an experienced career coach who writes honest, specific cover letters. Write only the letter: "
@@ -41,6 +43,7 @@ class Profile:
     skills: str
     reasons: str
     job_description: str = ""
+    resume: str = ""
     tone: str = "formal"
     length: str = "standard"
 
@@ -67,7 +70,7 @@ def make_profile(**fields) -> Profile:
     values = {key: clean_field(fields.get(key)) for key in FIELD_LIMITS}
     tone = clean_field(fields.get("tone") or "formal").lower()
     length = clean_field(fields.get("length") or "standard").lower()
-    problems = [f"{LABELS[key]} is required." for key in REQUIRED if not values[key]]
+    problems = missing_fields(values)
     problems += [f"{LABELS[key]} is too long ({len(values[key]):,} characters; at most {limit:,})."
                  for key, limit in FIELD_LIMITS.items() if len(values[key]) > limit]
     if tone not in TONES:
@@ -77,6 +80,12 @@ def make_profile(**fields) -> Profile:
     if problems:
         raise InvalidProfile(" ".join(problems))
     return Profile(**values, tone=tone, length=length)
+
+
+def missing_fields(values: dict) -> list[str]:
+    """A message per required field left empty; a résumé lists the skills, so with one they may be left out."""
+    missing = [key for key in REQUIRED if not values[key] and not (key == "skills" and values["resume"])]
+    return [f"{LABELS[key]} is required{' (or upload a résumé)' if key == 'skills' else ''}." for key in missing]
 
 
 # --------------------------------------------------------------------------- prompt
@@ -89,11 +98,13 @@ PROMPT_START = ("Write a cover letter for this application. The details between 
 
 def fact_words(profile: Profile) -> int:
     """About how many words a letter can fill from the profile's facts alone, without padding: the greeting,
-    opening, closing and sign-off, some per listed skill, the reasons restated, an answer per sentence of the ad.
-    Fitted as the most each synthetic letter could honestly fill (docs/experiments.md)."""
+    opening, closing and sign-off, some per listed skill, the reasons restated, an answer per sentence of the ad,
+    and a quarter of the résumé's words, whose facts a letter can restate (a guess: no synthetic letter has a
+    résumé). The rest is fitted as the most each synthetic letter could honestly fill (docs/experiments.md)."""
     skills = [s for s in re.split(r"[,;\n•]", profile.skills) if s.strip()]
     ad = sentences(profile.job_description)
-    return FRAME_WORDS + WORDS_PER_SKILL * len(skills) + len(profile.reasons.split()) // 2 + WORDS_PER_AD_LINE * len(ad)
+    return (FRAME_WORDS + WORDS_PER_SKILL * len(skills) + len(profile.reasons.split()) // 2
+            + WORDS_PER_AD_LINE * len(ad) + len(profile.resume.split()) // 4)
 
 
 def word_range(profile: Profile) -> tuple[int, int]:
@@ -113,13 +124,24 @@ def length_note(text: str, profile: Profile) -> str:
 
 def user_message(profile: Profile) -> str:
     low, high = word_range(profile)
-    facts = "\n".join(f"{LABELS[key]}: {getattr(profile, key)}" for key in REQUIRED)
-    ad = f"\n\nThe job advertisement:\n<<<\n{profile.job_description}\n>>>" if profile.job_description else ""
+    facts = "\n".join(f"{LABELS[key]}: {fact(profile, key)}" for key in REQUIRED)
+    ad = fenced("The job advertisement", profile.job_description)
+    resume = fenced("The applicant's résumé", profile.resume)
     return (
-        f"{PROMPT_START}{facts}\n>>>{ad}\n\n"
+        f"{PROMPT_START}{facts}\n>>>{ad}{resume}\n\n"
         f"Tone: {TONES[profile.tone]}. Length: {profile.length}, {low} to {high} words. Mention the job title and the "
         f"company by name, draw on the listed skills, and sign with the applicant's name."
     )
+
+
+def fact(profile: Profile, key: str) -> str:
+    """A required field's value for the prompt: skills left to the résumé say so instead of dangling empty."""
+    return getattr(profile, key) or (SKILLS_IN_RESUME if key == "skills" else "")
+
+
+def fenced(heading: str, text: str) -> str:
+    """Optional field text as a labelled block of data after the applicant's details; nothing when empty."""
+    return f"\n\n{heading}:\n<<<\n{text}\n>>>" if text else ""
 
 
 def build_messages(profile: Profile, system_message: str | None = None) -> list[dict]:

@@ -266,19 +266,22 @@ DUTY_WANTED = ("I would welcome the chance to {duty}, as the advertisement descr
                "I was glad to read that the job includes the chance to {duty}, where my {x} would count.",
                "You want someone to {duty}; I would bring my {x} to that work.")
 YEARS_ASKED = ("You ask for {n} years of experience, and I have {x}.", "Against the {n} years you ask for, I have {x}.")
+# Openings: the application and one fact, the first skill as listed ({x}, in a slot that takes any form) or the
+# company's topic
 OPENINGS = {
-    "formal": ("I am writing to apply for the {title} position at {company}, bringing {offer}.",
-               "Please accept my application for the {title} role at {company}; I offer {offer}.",
-               "I wish to apply for the post of {title} at {company}, where I would contribute {offer}.",
+    "formal": ("I am writing to apply for the {title} position at {company}, and my experience includes {x}.",
+               "Please accept my application for the {title} role at {company}; my background includes {x}.",
+               "I wish to apply for the post of {title} at {company}, where my skills, including {x}, would be of "
+               "use.",
                "I am applying for the {title} position at {company} because of its {topic}."),
-    "warm": ("I would love to join {company} as {a_title}, bringing {offer}.",
-             "I was glad to see the {title} opening at {company}, where I could bring {offer}.",
+    "warm": ("I would love to join {company} as {a_title}; my experience includes {x}.",
+             "I was glad to see the {title} opening at {company}, as my background includes {x}.",
              "I would be delighted to join {company} as {a_title}, not least because of its {topic}."),
-    "enthusiastic": ("I am excited to apply for the {title} role at {company} and to bring {offer}!",
-                     "The {title} role at {company} is exactly where I want to put {offer} to work!",
+    "enthusiastic": ("I am excited to apply for the {title} role at {company}: my experience includes {x}!",
+                     "The {title} role at {company} is exactly right for me, as my skills include {x}!",
                      "{company}'s {topic} is why I am so keen on the {title} role!"),
-    "concise": ("I am applying for the {title} role at {company}, with {offer}.",
-                "Please consider me for {company}'s {title} position: I bring {offer}.",
+    "concise": ("I am applying for the {title} role at {company}; my skills include {x}.",
+                "Please consider me for {company}'s {title} position: my experience includes {x}.",
                 "I am applying for the {title} role at {company} for its {topic}."),
 }
 CLOSINGS = {
@@ -316,13 +319,6 @@ def joined(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def offer(skill: Skill) -> str:
-    """A skill as what an applicant brings: 'my experience with SQL', 'my five years of SQL', 'experience
-    planning routes'."""
-    return {"thing": f"my experience with {skill.core}", "years": f"my {skill.listed}",
-            "action": f"experience {skill.core}"}[skill.form]
-
-
 def say(template: str, fill: dict, skill: Skill | None = None) -> str:
     if skill:
         fill = fill | dict(x=skill.listed, X=capitalized(skill.listed), core=skill.core, n=skill.years)
@@ -352,8 +348,7 @@ class Writer:
         use_topic = facts.topic and self.rng.random() < 0.35
         opening_skill = None if use_topic else skills.pop(0)
         openings = [t for t in OPENINGS[tone] if ("{topic}" in t) == bool(use_topic)]
-        core = {"opening": [say(self.pick(openings), self.fill | {"offer": offer(opening_skill) if opening_skill
-                                                                    else ""})],
+        core = {"opening": [say(self.pick(openings), self.fill, opening_skill)],
                 "skills": [], "motivation": [], "ad": [], "closing": []}
         spare = []
         while len(skills) >= 2:  # two skills a sentence, the last alone

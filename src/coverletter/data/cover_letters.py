@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from .. import letter
+from .. import letter, rubric
 from ..config import UserError
 from .cleaning import CleaningReport, ConversationStats
 from .sharegpt import InvalidJson, Malformed, load_rows
@@ -49,28 +49,34 @@ def parse_columns(text: str) -> dict[str, str | list[str]]:
 
 
 def load_cover_letters(source: str, columns: dict[str, str | list[str]], split: str = "train",
-                       limit: int | None = None) -> tuple[list[dict], CleaningReport]:
+                       limit: int | None = None, faithful_only: bool = True) -> tuple[list[dict], CleaningReport]:
     """Rows of a cover-letter table (Hub id or local file) as chat examples: the app's own prompt for the row's
-    facts, and the row's letter as the answer. Rows with an empty field, facts the form would refuse, or a
-    placeholder in the letter are skipped and counted. `limit` keeps only the first N usable rows."""
-    return table_examples(load_rows(source, split), columns, source, limit)
+    facts, and the row's letter as the answer. Rows with an empty field, facts the form would refuse, a
+    placeholder in the letter or a letter that invents facts are skipped and counted. `limit` keeps only the first N usable rows."""
+    return table_examples(load_rows(source, split), columns, source, limit, faithful_only)
 
 
 def table_examples(rows: list, columns: dict[str, str | list[str]], source: str,
-                   limit: int | None = None) -> tuple[list[dict], CleaningReport]:
+                   limit: int | None = None, faithful_only: bool = True) -> tuple[list[dict], CleaningReport]:
+    """The usable rows as chat examples; with `faithful_only`, not those whose letter states a number, a
+    credential or a name that its own row lacks (`rubric.invented_facts`): they would teach a model to invent."""
     columns = {key: [names] if isinstance(names, str) else list(names) for key, names in columns.items()}
     check_columns(columns, dataset_columns(rows), source)
     report = CleaningReport(read=len(rows))
     examples = []
     for row in rows:
         try:
-            example = cover_letter_example(row, columns, source)
+            example, profile = cover_letter_example(row, columns, source)
         except Malformed as why:
             report.malformed[str(why)] += 1
             continue
         report.before.add(example)
-        if letter.PLACEHOLDER.search(example["messages"][-1]["content"]):
+        text = example["messages"][-1]["content"]
+        if letter.PLACEHOLDER.search(text):
             report.dropped["letter has a placeholder"] += 1
+            continue
+        if faithful_only and any(rubric.invented_facts(text, profile).values()):
+            report.dropped["letter states facts its row lacks"] += 1
             continue
         examples.append(example)
         if limit is not None and len(examples) >= limit:
@@ -101,8 +107,9 @@ def check_columns(columns: dict[str, list[str]], known: list[str], source: str) 
                         "(cover_letter_columns)")
 
 
-def cover_letter_example(row, columns: dict[str, list[str]], source: str) -> dict:
-    """One table row -> {"messages": [system, user, assistant], "source", "score": None}, or raise Malformed."""
+def cover_letter_example(row, columns: dict[str, list[str]], source: str) -> tuple[dict, letter.Profile]:
+    """One table row -> ({"messages": [system, user, assistant], "source", "score": None}, its profile), or raise
+    Malformed."""
     if isinstance(row, InvalidJson):
         raise Malformed("invalid JSON")
     if not isinstance(row, dict):
@@ -117,7 +124,7 @@ def cover_letter_example(row, columns: dict[str, list[str]], source: str) -> dic
     except letter.InvalidProfile as why:  # the sizes in the message would make every row a reason of its own
         raise Malformed("invalid profile: " + re.sub(r"\s*\([^)]*\)", "", str(why))) from None
     messages = letter.build_messages(profile) + [{"role": "assistant", "content": text}]
-    return {"messages": messages, "source": source, "score": None}
+    return {"messages": messages, "source": source, "score": None}, profile
 
 
 def column_text(row: dict, names: list[str]) -> str:

@@ -28,18 +28,34 @@ def load_clean(args: DataArguments) -> tuple[list[dict], CleaningReport]:
 
 
 def load_cover_letter_examples(args: DataArguments) -> tuple[list[dict], CleaningReport]:
+    """Each source in `cover_letters` ('synthetic+ShashiVish/cover-letter-dataset' mixes two), up to
+    cover_letter_samples from each, with one report."""
+    examples, report = [], CleaningReport()
+    for source in args.cover_letters.split("+"):
+        more, more_report = load_cover_letter_source(source.strip(), args)
+        examples += more
+        report.read += more_report.read
+        report.malformed.update(more_report.malformed)
+        report.dropped.update(more_report.dropped)
+        report.before.extend(more_report.before)
+    report.kept = len(examples)
+    report.after = ConversationStats.of(examples)
+    return examples, report
+
+
+def load_cover_letter_source(source: str, args: DataArguments) -> tuple[list[dict], CleaningReport]:
     """'synthetic' -> the generator; rows in the FineTome schema -> as they are; any other table -> through
     cover_letter_columns (default: the ShashiVish/cover-letter-dataset layout). Cover letters are not scored:
     generated and FineTome-schema ones go through the cleaning options but min_score; tables are checked by
-    `table_examples` (empty fields, invalid profiles, placeholders) and not deduplicated."""
+    `table_examples` (empty fields, invalid profiles, placeholders, invented facts) and not deduplicated."""
     letter_args = replace(args, min_score=None, max_samples=args.cover_letter_samples)
-    if args.cover_letters == "synthetic":
+    if source == "synthetic":
         return clean(synthetic.generate(args.cover_letter_samples, args.cover_letter_seed), letter_args)
-    rows = load_rows(args.cover_letters, args.dataset_split)
+    rows = load_rows(source, args.dataset_split)
     if not args.cover_letter_columns and rows and isinstance(rows[0], dict) and "conversations" in rows[0]:
         return clean(rows, letter_args)
     columns = parse_columns(args.cover_letter_columns) if args.cover_letter_columns else DEFAULT_COVER_LETTER_COLUMNS
-    return table_examples(rows, columns, args.cover_letters, args.cover_letter_samples)
+    return table_examples(rows, columns, source, args.cover_letter_samples, args.cover_letters_faithful_only)
 
 
 def mix(finetome: list[dict], report: CleaningReport, letters: list[dict], letters_report: CleaningReport,
