@@ -187,8 +187,8 @@ class FactGuard:
         source = rubric.source_text(profile)
         self.allowed = sorted(rubric.numbers(source))
         tables = vocabulary_tables(llm)
-        known = rubric.word_set(source)
-        words = {word: ids for word, ids in tables.words.items() if word not in known}
+        known = rubric.word_set(source)  # a token may also start a longer word: not one the profile uses
+        words = {word: ids for word, ids in tables.words.items() if not any(k.startswith(word) for k in known)}
         banned = [ids for word, ids in words.items() if word in rubric.NUMBER_WORDS and word != "one"  # a pronoun too
                   and str(rubric.NUMBER_WORDS[word]) not in self.allowed]
         if not profile.job_description:
@@ -214,6 +214,7 @@ class FactGuard:
         return scores
 
 
+# not "ad": as a token it also starts names ("Adaeze") and words, and banning it changed them (docs/experiments.md)
 AD_WORDS = {"advertisement", "advertisements", "advert", "adverts", "posting", "postings", "listing"}
 
 
