@@ -187,13 +187,13 @@ class FactGuard:
         source = rubric.source_text(profile)
         self.allowed = sorted(rubric.numbers(source))
         tables = vocabulary_tables(llm)
-        known = rubric.word_set(source)  # a token may also start a longer word: not one the profile uses
-        words = {word: ids for word, ids in tables.words.items() if not any(k.startswith(word) for k in known)}
-        banned = [ids for word, ids in words.items() if word in rubric.NUMBER_WORDS and word != "one"  # a pronoun too
-                  and str(rubric.NUMBER_WORDS[word]) not in self.allowed]
+        out = {word for word in rubric.NUMBER_WORDS if word != "one"  # a pronoun as often as a number
+               and str(rubric.NUMBER_WORDS[word]) not in self.allowed}
         if not profile.job_description:
-            banned += [ids for word, ids in words.items() if word in AD_WORDS]
-        self.banned = [token for ids in banned for token in ids]
+            out |= AD_WORDS
+        known = rubric.word_set(source)  # a token may also start a longer word: not one the profile uses
+        self.banned = [token for word in out if word in tables.words and not any(k.startswith(word) for k in known)
+                       for token in tables.words[word]]
         self.digit_ids, self.digits, self.joins = tables.digit_ids, tables.digits, tables.joins
         self.starts = self.leading_to(self.allowed)  # a new number: the start of one the profile states
         self.reader = AnswerReader(llm)

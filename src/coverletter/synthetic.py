@@ -158,8 +158,8 @@ def make_skills(industry: Industry, rng: random.Random) -> list[Skill]:
     skills += [Skill(core, "action" if rubric.is_action(core.lower()) else "thing", core) for core in things]
     first = next((i for i, s in enumerate(skills) if s.form == "thing"), None)
     if first is None:  # a letter needs something to say "my ..." about
-        skills.append(Skill(*[next(x for x in industry.skills if not rubric.is_action(x.lower()))] * 1, "thing",
-                            next(x for x in industry.skills if not rubric.is_action(x.lower()))))
+        core = next(x for x in industry.skills if not rubric.is_action(x.lower()))
+        skills.append(Skill(core, "thing", core))
         first = len(skills) - 1
     if rng.random() < 0.45:
         years = rng.choice(YEARS)
