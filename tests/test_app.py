@@ -147,13 +147,21 @@ def test_length_steering_lengthens_short_paragraphs_and_signs_off_a_full_letter(
         steering(prompt, scores.copy())  # the first call sees the prompt alone
         return steering(prompt + llm.tokenize(text.encode(), add_bos=False), scores.copy())
 
-    allowed = generate.LengthSteering(llm, rich_profile("short")).sign_off_tokens
+    allowed = generate.LengthSteering(llm, rich_profile("short")).sign_off_next[""]
     newline = llm.tokenize(b"\n", add_bos=False)[-1]
     assert len(set(allowed)) >= 8 and int(np.argmax(scores)) not in allowed  # distinct first tokens; a real change
     forced = steered(body + "\n\n")
     assert int(np.argmax(forced)) in allowed and np.isinf(np.delete(forced, allowed)).all()
-    assert (steered("Dear team,\n\n" + paragraph(0)) == scores).all()  # a full paragraph, room left: free
-    assert steered(body)[newline] == pytest.approx(scores[newline] + generate.LINE_BREAK_PENALTY)  # only a closing fits
+    text = lambda tokens: {llm.detokenize([int(t)]).decode(errors="ignore") for t in tokens}  # noqa: E731
+    assert text(np.flatnonzero(np.isfinite(steered(body + "\n\nY")))) == {"ours"}  # "Y" goes on to "Yours" only
+    after_warm = steered(body + "\n\nWarm")  # a whole first word: it ends, or goes on to "Warmly"
+    assert np.isfinite(after_warm[llm.tokenize(b"ly", add_bos=False)]).all()
+    assert np.isinf(after_warm[llm.tokenize(b"th", add_bos=False)]).all()  # never "Warmth"
+    regards = llm.tokenize(b" regards", add_bos=False)[0]
+    assert after_warm[regards] == scores[regards]
+    paragraphs = "Dear team,\n\n" + "\n\n".join(map(paragraph, range(2)))  # 116 words
+    assert (steered(paragraphs + " I would welcome a call.") == scores).all()  # a closing alone reaches 120: free
+    assert steered(body)[newline] == pytest.approx(scores[newline] + generate.LINE_END_BONUS)  # only a closing fits
     assert (steered(body + "\n\nBest regards,\n") == scores).all()  # signed off: the name may follow
     started = steered("Dear team,\n\nI have led data projects")  # a short letter's paragraph at 5 words
     assert started[newline] == pytest.approx(scores[newline] - generate.LINE_BREAK_PENALTY)

@@ -33,3 +33,75 @@ def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the
         assert token(word) not in allowed("As your") and token(word) in allowed(
             "As your", letter.make_profile(**{**profile.as_dict(), "job_description": "We need SQL."}))
 
+
+
+def test_the_name_guard_keeps_names_the_profile_lacks_off_the_page():
+    llm = Llama(str(embedded_gguf("smollm2-135m-instruct")), vocab_only=True, verbose=False)
+    prompt = llm.tokenize(b"<|im_start|>user\nWrite a letter.<|im_end|>\n<|im_start|>assistant\n", special=True)
+    profile = letter.make_profile(name="Dmitri Volkov", job_title="Intern", company_name="Tessellate Energy",
+                                  skills="Git, Moderated usability testing, fine-tuning models", reasons="Climate.")
+    scores = np.zeros(llm.n_vocab(), dtype=np.single)
+
+    def allowed(text: str) -> np.ndarray:
+        guard = generate.NameGuard(llm, profile)
+        guard(prompt, scores.copy())
+        return np.isfinite(guard(prompt + llm.tokenize(text.encode(), add_bos=False), scores.copy()))
+
+    def ids(text: str) -> list[int]:
+        return llm.tokenize(text.encode(), add_bos=False)
+
+    body = "Dear team,\n\nI would rely on my"
+    assert allowed(body)[ids(" Git")].all() and allowed(body)[ids(" Tuning")[0]]  # profile words, any case
+    assert not allowed(body + " Git")[ids("Hub")].any()  # "Git" may not grow into "GitHub"
+    assert allowed(body + " Git")[ids(",")].all()  # but ends where it likes
+    moder = allowed(body + " Moder")
+    assert not moder[ids("ed")].any() and not moder[ids(",")].any()  # "Moder" is no word: "Modered" is out ...
+    assert moder[ids("ated")].all()  # ... and it goes on toward "Moderated"
+    assert not allowed(body)[ids(" Kafka")[0]]  # mid-sentence: no name the profile lacks
+    assert allowed("Dear team,\n\nThanks.")[ids(" Kafka")[0]]  # a sentence's first word is free
+    assert allowed("Dear")[ids(" Kafka")[0]]  # and so is the greeting line
+    assert allowed(body)[ids(" Hiring")].all()  # words any letter may capitalize
+
+
+def test_the_signature_is_the_applicants_name_as_given_and_ends_the_letter():
+    llm = Llama(str(embedded_gguf("smollm2-135m-instruct")), vocab_only=True, verbose=False)
+    prompt = llm.tokenize(b"<|im_start|>user\nWrite a letter.<|im_end|>\n<|im_start|>assistant\n", special=True)
+    profile = letter.make_profile(name="Zoë Ní Bhriain", job_title="Nurse", company_name="Acme", skills="Triage",
+                                  reasons="Care.")
+    name = llm.tokenize(profile.name.encode(), add_bos=False)
+    scores = np.random.default_rng(0).normal(size=llm.n_vocab()).astype(np.single)
+
+    def chosen(text: bytes) -> int | None:
+        signature = generate.Signature(llm, profile)
+        signature(prompt, scores.copy())
+        after = signature(prompt + llm.tokenize(text, add_bos=False), scores.copy())
+        finite = np.flatnonzero(np.isfinite(after))
+        return int(finite[0]) if len(finite) == 1 else None
+
+    body = b"Dear team,\n\nI apply.\n\nKind regards,\n"
+    written = b""
+    for token in name:  # token by token, through the bytes of a character split across tokens
+        assert chosen(body + written) == token
+        written += llm.detokenize([token])
+    assert chosen(body + written) == llm.token_eos()  # the name is whole: the letter ends
+    assert chosen(b"Dear team,\n\nI apply.\n\nThank you for your time and for reading this.\n") is None  # no sign-off
+    assert chosen(b"Dear team,\n\nI apply.\n\nSincerely, Zo\xc3\xab N\xc3\xad Bhriain\n") is None  # already signed
+
+
+def test_without_an_ad_the_guard_lets_no_sentence_cite_one():
+    llm = Llama(str(embedded_gguf("smollm2-135m-instruct")), vocab_only=True, verbose=False)
+    prompt = llm.tokenize(b"<|im_start|>user\nWrite a letter.<|im_end|>\n<|im_start|>assistant\n", special=True)
+    no_ad = letter.make_profile(name="James O'Connor", job_title="Nurse", company_name="Acme", skills="BSN",
+                                reasons="Care.")
+    with_ad = letter.make_profile(**{**no_ad.as_dict(), "job_description": "We need a BSN."})
+    scores = np.zeros(llm.n_vocab(), dtype=np.single)
+
+    def allowed(text: str, profile: letter.Profile) -> np.ndarray:
+        guard = generate.FactGuard(llm, profile)
+        guard(prompt, scores.copy())
+        return np.isfinite(guard(prompt + llm.tokenize(text.encode(), add_bos=False), scores.copy()))
+
+    ad, description = (llm.tokenize(word, add_bos=False)[0] for word in (b" ad", b" description"))
+    assert not allowed("The job", no_ad)[[ad, description]].any()  # "The job ad mentions BSN": out
+    assert allowed("The job", with_ad)[[ad, description]].all()
+    assert allowed("I would like to", no_ad)[ad]  # elsewhere " ad" starts words and names ("Adaeze")

@@ -117,6 +117,9 @@ def test_a_misspelled_company_and_an_invented_university_are_found():
     ("Your advertisement asks for accessibility research.", None),  # there is an ad
     ("Quillstone Analytics' team and Quillstone's culture appeal to me.", None),
     ("Logistical work suits me.", "logistics"),
+    ("I would rely on my Tuning of models.", "fine-tuning"),  # a capitalized part of a hyphenated profile word
+    ("Accessibility is one reason I apply.", None),
+    ("Quillstone Analytics' Positioning and Messaging appeal to me.", "positioning and messaging"),
 ])
 def test_what_the_profile_says_in_other_words_is_not_an_invention(sentence, extra_skill):
     skills = PROFILE.skills + (f", {extra_skill}" if extra_skill else "")
@@ -153,6 +156,7 @@ def test_a_phrase_put_where_it_does_not_fit_is_found(sentence):
 
 def test_skills_are_told_apart_by_their_form():
     assert rubric.is_action("leading a line of eight cooks")
+    assert not rubric.is_action("positioning and messaging")  # marketing's nouns
     assert not rubric.is_action("marketing campaigns") and not rubric.is_action("seafood butchery")
     assert not rubric.is_action("testing")  # one word: a field, not an action
 

@@ -170,7 +170,9 @@ SIGN_OFF_STARTS = sorted({phrase.split()[0].capitalize() for phrase in SIGN_OFFS
 # Words a body paragraph should reach while its letter is short of its length: a tuned model closes after a set
 # number of paragraphs whatever the length, so their size carries it (values chosen in docs/experiments.md)
 PARAGRAPH_WORDS = {"short": 30, "standard": 45, "long": 90}
-CLOSING_WORDS = 25  # "Thank you for ... I look forward to hearing from you." and the sign-off
+THANKS = re.compile(r"\bthanks?\b", re.IGNORECASE)
+CLOSING_WORDS = 25  # "Thank you for ... I look forward to hearing from you." and the sign-off: the most it takes
+SHORTEST_CLOSING = 12  # "I would love to talk about my SQL. Thank you!", the sign-off and the name: the least
 
 
 def clean_letter(text: str, profile: Profile | None = None, finished: bool = True) -> str:
@@ -267,14 +269,17 @@ def signed_off(text: str) -> bool:
 
 
 def needs_more_words(text: str, profile: Profile) -> bool:
-    """Whether the paragraph being written should go on with another sentence: the letter is past its greeting,
-    short of its length's range (`word_range`: a thin profile's floor is lower), and the paragraph short of the
-    length's usual size. Small models do not count
-    words (docs/experiments.md), so the app steers the way the synthetic letters vary their length: by the
-    sentences in each paragraph."""
+    """Whether the paragraph being written should go on with another sentence: the letter is past its greeting and
+    short of its length's range (`word_range`: a thin profile's floor is lower), and either the paragraph is short of
+    the length's usual size or the letter could not reach its floor with only a closing after it.
+    A paragraph that thanks the reader is the closing, and ends when it likes. Small models do not count words
+    (docs/experiments.md), so the app steers the way the synthetic letters vary their length: by the sentences in
+    each paragraph."""
     lines = text.split("\n")  # a line just ended ("" last) is a decision taken: its blank line may follow
-    return (len(lines) > 1 and lines[-1] != "" and not signed_off(text) and word_count(text) < word_range(profile)[0]
-            and word_count(lines[-1]) < PARAGRAPH_WORDS[profile.length])
+    if len(lines) < 2 or lines[-1] == "" or signed_off(text) or THANKS.search(lines[-1]):
+        return False
+    words, low = word_count(text), word_range(profile)[0]
+    return words + SHORTEST_CLOSING < low or (words < low and word_count(lines[-1]) < PARAGRAPH_WORDS[profile.length])
 
 
 def needs_line_end(text: str, profile: Profile) -> bool:

@@ -63,7 +63,7 @@ NUMBER = re.compile(r"\d+(?:[.,]\d+)*|\b(?:" + "|".join(NUMBER_WORDS) + r")(?:-(
                     r"|eight|nine))?\b", re.IGNORECASE)
 # "one" as a pronoun ("one of", "no one", "one another") is not a number
 NOT_A_NUMBER = re.compile(r"\b(?:no|each|any|every|this|that|which|the) one\b|\bone (?:of|another|who|that|which|"
-                          r"more|step|way|thing|day)\b", re.IGNORECASE)
+                          r"more|step|way|thing|day|reason)\b", re.IGNORECASE)
 # Degrees, credentials and schools, by the stem the profile must also hold
 CREDENTIAL = re.compile(r"\b(?:bachelor|master|mba|ph\.?d|doctorate|b\.?sc|m\.?sc|degree|diploma|certif\w*|"
                         r"licen[cs]\w*|accredit\w*|universit\w*|college|graduat\w*|alumn\w*)\b", re.IGNORECASE)
@@ -93,9 +93,17 @@ def numbers(text: str) -> set[str]:
     return found
 
 
+SENTENCE_START = r"(?:^|[.!?:;]\s+|\n\s*|[-•*]\s+|[\"“(]\s*)"  # what comes before a sentence or a line
+
+
 def sentence_starts(text: str) -> set[int]:
     """Where each line and sentence of the text starts (a capital there says nothing about a name)."""
-    return {m.end() for m in re.finditer(r"(?:^|[.!?:;]\s+|\n\s*|[-•*]\s+|[\"“(]\s*)", text)}
+    return {m.end() for m in re.finditer(SENTENCE_START, text)}
+
+
+def starts_sentence(text: str) -> bool:
+    """Whether a word written right after `text` starts a sentence or a line."""
+    return re.search(SENTENCE_START + r"\Z", text) is not None
 
 
 def capitalized_words(text: str) -> list[str]:
@@ -103,6 +111,14 @@ def capitalized_words(text: str) -> list[str]:
     body = text.split("\n", 1)[1] if "\n" in text else text
     starts = sentence_starts(body)
     return [m.group(0) for m in WORD.finditer(body) if m.group(0)[0].isupper() and m.start() not in starts]
+
+
+def name_words(profile: letter.Profile) -> set[str]:
+    """The lower-case words that a capitalized word inside a sentence may spell without naming something the profile
+    does not: its and the ad's words, whole and by their hyphenated parts, with a plural s, and COMMON_CAPITALS."""
+    known = word_set(source_text(profile))
+    parts = {part for word in known for part in re.split(r"\W+", word) if part}
+    return known | parts | {word + "s" for word in known | parts} | COMMON_CAPITALS
 
 
 def near_miss(word: str, names: set[str]) -> str | None:
@@ -130,6 +146,7 @@ def invented_facts(text: str, profile: letter.Profile) -> dict[str, list[str]]:
     source = source_text(profile)
     known = word_set(source)
     names = {bare(w) for w in WORD.findall(f"{profile.name} {profile.company_name}")}
+    may_capitalize = name_words(profile)
     found = {"number": sorted(numbers(text) - numbers(source)),
              "credential": sorted({m.group(0) for m in CREDENTIAL.finditer(text)
                                    if m.group(0)[:5].lower() not in credential_stems(source)}),
@@ -142,8 +159,7 @@ def invented_facts(text: str, profile: letter.Profile) -> dict[str, list[str]]:
             found["misspelled"].append(f"{word} ({miss})")
     for word in set(capitalized_words(text)) - set(found["credential"]):  # "University" is told once
         key = bare(word)
-        if key not in known and key.rstrip("s") not in known and key not in COMMON_CAPITALS and \
-                not near_miss(key, names):
+        if not set(re.split(r"\W+", key)) - {""} <= may_capitalize and not near_miss(key, names):
             found["name"].append(word)
     found["misspelled"].sort()
     found["name"].sort()
@@ -204,7 +220,7 @@ costing debugging drawing editing engineering forecasting fundraising housekeepi
 manufacturing marketing merchandising modeling modelling monitoring networking nursing onboarding packaging painting
 planning plumbing pricing printing profiling programming publishing purchasing recruiting scheduling sourcing
 staffing storytelling testing training tutoring welding wiring writing copywriting clothing building opening
-closing ordering cleaning handling reading""".split())
+closing ordering cleaning handling reading positioning messaging""".split())
 NOUN_SLOT = re.compile(r"\b(?:a|an|the|my|our|your|their|this|that|use|uses|used|using)\s+$", re.IGNORECASE)
 VERB_SLOT = re.compile(r"\b(?:can|could|will|would|how to|able to|want to|like to|love to|learn to)\s+$",
                        re.IGNORECASE)
