@@ -184,6 +184,9 @@ class StandInModel:
     def detokenize(self, tokens):
         return b""
 
+    def token_eos(self):
+        return 0
+
     chat_format = None  # no template to render: every letter is decoded from an empty cache
 
     def reset(self):
@@ -592,6 +595,26 @@ def test_drafts_keep_every_letter_of_the_session_and_a_failed_one_adds_none():
     assert len(model.prompts) == 2
     assert f"The applicant's résumé:\n<<<\n{RESUME}\n>>>" in model.prompts[0]
     assert "\nSkills: (see the résumé)\n" in model.prompts[0]
+
+
+@pytest.mark.slow
+def test_drafts_through_the_api_belong_to_the_callers_session():
+    from gradio_client import Client
+
+    with served(NumberedLetterModel()) as url:
+        client = Client(url, verbose=False)
+        letters = [client.predict(**FORM, api_name="/generate") for _ in range(2)]
+        assert [number in text for number, text in zip(("number 1 ", "number 2 "), letters)] == [True, True]
+        first, words, files = client.predict(0, api_name="/draft")  # the first draft, after a second letter
+        assert first == letters[0] and words.startswith("14 words")
+        names = [f"Cover letter - {FORM['company_name']}{ext}" for ext in (".txt", ".docx")]
+        assert [os.path.basename(f) for f in files] == names
+        assert open(files[0], encoding="utf-8").read() == letters[0] + "\n"
+        assert client.predict(1, api_name="/draft")[0] == letters[1]
+        with pytest.raises(Exception, match="There is no draft 2: this session has 2"):
+            client.predict(2, api_name="/draft")
+        with pytest.raises(Exception, match="There is no draft 0: this session has 0"):
+            Client(url, verbose=False).predict(0, api_name="/draft")  # another session has drafts of its own
 
 
 def encrypted_pdf(path):

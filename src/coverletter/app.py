@@ -58,6 +58,16 @@ def write_downloads(text: str, company_name: str) -> list[str]:
     return [str(txt), str(docx)]
 
 
+def add_draft(drafts: list[dict], text: str, profile: letter.Profile) -> list[dict]:
+    """The session's drafts with this letter last, its word count (and why it is short) and its downloads; the same
+    letter twice is one draft (temperature 0, or an error before the first word left the page as it was)."""
+    if not text.strip() or any(draft["text"] == text for draft in drafts):
+        return drafts
+    note = letter.length_note(text, profile)
+    words = f"{letter.word_count(text)} words" + (f". {note}" if note else "")
+    return [*drafts, {"text": text, "words": words, "files": write_downloads(text, profile.company_name)}]
+
+
 def draft_choices(drafts: list[dict]) -> list[tuple[str, int]]:
     """The drafts dropdown's entries, 'Draft 1 — 187 words', each standing for its place in the list."""
     return [(f"Draft {number} — {letter.word_count(draft['text'])} words", number - 1)
@@ -72,7 +82,8 @@ def build_app(writer: LetterWriter, queue_max_size: int = QUEUE_MAX_SIZE):
 
     def generate(name, job_title, company_name, skills, reasons, job_description="", tone="formal",
                  length="standard", system_message=letter.DEFAULT_SYSTEM_MESSAGE, temperature=0.7,
-                 max_new_tokens=AUTO_TOKENS, resume=""):
+                 max_new_tokens=AUTO_TOKENS, resume="", drafts=()):
+        """Streams the letter; the whole letter is also a draft of the session (for API callers too)."""
         try:
             profile = letter.make_profile(name=name, job_title=job_title, company_name=company_name, skills=skills,
                                           reasons=reasons, job_description=job_description, tone=tone, length=length,
@@ -80,7 +91,10 @@ def build_app(writer: LetterWriter, queue_max_size: int = QUEUE_MAX_SIZE):
         except letter.InvalidProfile as problems:
             raise gr.Error(str(problems), title="Please check the form", print_exception=False) from None
         try:
-            yield from writer.stream(profile, system_message, temperature, max_new_tokens)
+            text = ""
+            for text in writer.stream(profile, system_message, temperature, max_new_tokens):
+                yield text, drafts
+            yield text, add_draft(drafts, text, profile)
         except InputTooLong as err:
             raise gr.Error(str(err), title="Please shorten the form", print_exception=False) from None
         except Exception:  # one bad request must not take the app down, nor show a traceback
@@ -88,21 +102,19 @@ def build_app(writer: LetterWriter, queue_max_size: int = QUEUE_MAX_SIZE):
             raise gr.Error("The model failed to write this letter. Please try again.") from None
 
     def finish(text, drafts, *fields):
+        """Shows the letter's words, downloads and place among the drafts; a stopped letter becomes a draft here."""
         if not text.strip():
             return "", None, drafts, gr.skip()
-        # a letter that is a draft already: nothing new was written (an error before the first word, or the same
-        # letter at temperature 0), and the page still shows that draft
-        if any(draft["text"] == text for draft in drafts):
-            return gr.skip(), gr.skip(), drafts, gr.skip()
-        profile = letter.make_profile(**dict(zip(PROFILE_FIELDS, fields)))  # checked already: it made this letter
-        note = letter.length_note(text, profile)
-        words = f"{letter.word_count(text)} words" + (f". {note}" if note else "")
-        files = write_downloads(text, profile.company_name)
-        drafts = [*drafts, {"text": text, "words": words, "files": files}]
-        return words, files, drafts, gr.Dropdown(choices=draft_choices(drafts), value=len(drafts) - 1)
+        drafts = add_draft(drafts, text, letter.make_profile(**dict(zip(PROFILE_FIELDS, fields))))
+        number = next(number for number, draft in enumerate(drafts) if draft["text"] == text)
+        draft = drafts[number]
+        return draft["words"], draft["files"], drafts, gr.Dropdown(choices=draft_choices(drafts), value=number)
 
     def show_draft(number, drafts):
-        draft = drafts[number]
+        if number is None or not 0 <= int(number) < len(drafts):
+            raise gr.Error(f"There is no draft {number}: this session has {len(drafts)} (numbered from 0).",
+                           print_exception=False)
+        draft = drafts[int(number)]
         return draft["text"], draft["words"], draft["files"]
 
     def read_resume(path):
@@ -157,16 +169,18 @@ def build_app(writer: LetterWriter, queue_max_size: int = QUEUE_MAX_SIZE):
         profile_form = [name, job_title, company_name, skills, reasons, job_description, tone, length, resume]
         # generate's parameters: the résumé came last, so that callers of the API from before it keep working
         form = [*profile_form[:-1], system_message, temperature, max_new_tokens, resume]
+        draft_number = gr.Number(visible=False, precision=0)  # the /draft endpoint's input: API callers' dropdown
         gr.Examples(EXAMPLES, inputs=form[:8])
         resume_file.upload(read_resume, resume_file, [resume, resume_message, resume_file], api_visibility="private")
         runs = []
         for button, api_name in ((generate_button, "generate"), (regenerate_button, "regenerate")):
-            event = button.click(generate, form, output, api_name=api_name,
+            event = button.click(generate, [*form, drafts], [output, drafts], api_name=api_name,
                                  api_visibility="public" if api_name == "generate" else "private")
             event.then(finish, [output, drafts, *profile_form], [words, downloads, drafts, draft_list],
                        api_visibility="private")
             runs.append(event)
         draft_list.input(show_draft, [draft_list, drafts], [output, words, downloads], api_visibility="private")
+        draft_number.change(show_draft, [draft_number, drafts], [output, words, downloads], api_name="draft")
         stop_button.click(None, None, None, cancels=runs, api_visibility="private")
     app.queue(default_concurrency_limit=1, max_size=queue_max_size)
     poll_queue_less_often(app)
