@@ -63,11 +63,9 @@ def evaluate(model: str | Path, profiles_path: str | Path, out: str | Path | Non
     with LetterWriter.for_gguf(gguf) as writer:
         for i, profile in enumerate(profiles, 1):
             text = writer.write(profile, temperature, steer_length)
-            rules = rubric.score_letter(text, profile)
-            invented = {kind: found for kind, found in rubric.invented_facts(text, profile).items() if found}
-            letters.append({"profile": profile.as_dict(), "letter": text, "passed": all(rules.values()),
-                            "rules": rules, "invented": invented,
-                            "misplaced": rubric.misplaced_phrases(text, profile)})
+            judged = rubric.judge(text, profile)
+            rules = judged["rules"]
+            letters.append({"profile": profile.as_dict(), "letter": text, "passed": all(rules.values()), **judged})
             logger.info("%d/%d %s: %s", i, len(profiles), profile.name, "pass" if all(rules.values()) else
                         "fail (" + ", ".join(r for r, ok in rules.items() if not ok) + ")")
         loss = gguf_heldout_loss(writer.model.llm, gguf)

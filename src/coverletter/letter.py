@@ -101,10 +101,14 @@ def fact_words(profile: Profile) -> int:
     opening, closing and sign-off, some per listed skill, the reasons restated, an answer per sentence of the ad,
     and a quarter of the résumé's words, whose facts a letter can restate (a guess: no synthetic letter has a
     résumé). The rest is fitted as the most each synthetic letter could honestly fill (docs/experiments.md)."""
-    skills = [s for s in re.split(r"[,;\n•]", profile.skills) if s.strip()]
     ad = sentences(profile.job_description)
-    return (FRAME_WORDS + WORDS_PER_SKILL * len(skills) + len(profile.reasons.split()) // 2
+    return (FRAME_WORDS + WORDS_PER_SKILL * len(skill_list(profile.skills)) + len(profile.reasons.split()) // 2
             + WORDS_PER_AD_LINE * len(ad) + len(profile.resume.split()) // 4)
+
+
+def skill_list(skills: str) -> list[str]:
+    """'Go and Python, SQL; leading a line' -> ['Go and Python', 'SQL', 'leading a line']."""
+    return [skill.strip() for skill in re.split(r"[,;\n•]", skills) if skill.strip()]
 
 
 def word_range(profile: Profile) -> tuple[int, int]:

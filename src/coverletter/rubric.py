@@ -49,7 +49,7 @@ def source_text(profile: letter.Profile) -> str:
 
 def listed_skills(skills: str) -> list[str]:
     """'Go and Python, SQL; leading a line' -> ['go and python', 'sql', 'leading a line']."""
-    return [s.strip().lower() for s in re.split(r"[,;\n•]", skills) if len(s.strip()) >= 2]
+    return [skill.lower() for skill in letter.skill_list(skills) if len(skill) >= 2]
 
 
 # --------------------------------------------------------------------------- faithful
@@ -264,12 +264,20 @@ def misplaced_phrases(text: str, profile: letter.Profile) -> list[str]:
 
 def score_letter(text: str, profile: letter.Profile) -> dict[str, bool]:
     """Each rule True when the letter meets it."""
+    return judge(text, profile)["rules"]
+
+
+def judge(text: str, profile: letter.Profile) -> dict:
+    """The rules ("rules": each True when met), and what broke `faithful` and `grammatical`: the invented facts by
+    kind ("invented") and the phrases put where they do not fit ("misplaced")."""
+    invented = {kind: found for kind, found in invented_facts(text, profile).items() if found}
+    misplaced = misplaced_phrases(text, profile)
     lowered = text.lower()
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     low, high = letter.word_range(profile)
     said = [key for key in map(letter.sentence_key, letter.sentences(text)) if key]
     closing = lines[-4:]
-    return {
+    rules = {
         "name": profile.name.lower() in lowered,
         "company": profile.company_name.lower() in lowered,
         "job_title": profile.job_title.lower() in lowered,
@@ -280,10 +288,11 @@ def score_letter(text: str, profile: letter.Profile) -> dict[str, bool]:
         "sign_off": any(letter.is_sign_off(line) for line in closing)
                     and any(profile.name.lower() in line.lower() for line in closing),
         "no_repeats": len(said) == len(set(said)),
-        "faithful": not any(invented_facts(text, profile).values()),
+        "faithful": not invented,
         "uses_job_ad": uses_job_ad(text, profile),
-        "grammatical": not misplaced_phrases(text, profile),
+        "grammatical": not misplaced,
     }
+    return {"rules": rules, "invented": invented, "misplaced": misplaced}
 
 
 BOILERPLATE_LETTERS = 5  # a sentence in this many letters for different applicants is boilerplate
