@@ -1,11 +1,12 @@
-"""What the fact guard does and costs: the same letters decoded with and without `generate.FactGuard`.
+"""What the guards do and cost: the same letters decoded with the app's processors (`generate.processors`: the fact
+guard, the name guard, the length steering and the signature) and with the length steering alone.
 
-    python benchmarks/fact_guard.py --gguf runs/demo/gguf/X.Q8_0.gguf [--profiles 32] [--out result.json]
+    python benchmarks/guards.py --gguf runs/demo/gguf/X.Q8_0.gguf [--profiles 32] [--out result.json]
 
-For each profile of data/eval-profiles.jsonl, the letter at temperature 0 with the app's length steering, once
-with the guard and once without, one after the other: decode tokens/s (after the first token), and what the
-rubric finds invented in each (numbers, credentials, names, an absent ad cited). llama.cpp alone, with the app's
-settings; the page adds nothing to decoding (docs/benchmarks.md).
+For each profile of data/eval-profiles.jsonl, the letter at temperature 0, once with the guards and once without,
+one after the other: decode tokens/s (after the first token), the time to build the letter's processors, and
+what the rubric finds in each (numbers, names, an absent ad cited; signed with the applicant's name). llama.cpp
+alone, with the app's settings; the page adds nothing to decoding (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from coverletter import evaluate, generate, letter, rubric
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def decode(llm, profile: letter.Profile, guard: bool) -> tuple[float, str]:
-    """Decode tokens/s and the cleaned letter."""
+def decode(llm, profile: letter.Profile, guard: bool) -> tuple[float, float, str]:
+    """Decode tokens/s, the seconds its processors took to build, and the cleaned letter."""
+    started = time.perf_counter()
     processors = generate.processors(llm, profile) if guard else [generate.LengthSteering(llm, profile)]
+    setup = time.perf_counter() - started
     llm.reset()
     stamps, text = [], ""
     for chunk in llm.create_chat_completion(letter.build_messages(profile), stream=True, temperature=0.0,
@@ -34,7 +37,7 @@ def decode(llm, profile: letter.Profile, guard: bool) -> tuple[float, str]:
             stamps.append(time.perf_counter())
             text += piece
     speed = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0.0
-    return speed, letter.clean_letter(text, profile)
+    return speed, setup, letter.clean_letter(text, profile)
 
 
 def main() -> None:
@@ -51,16 +54,21 @@ def main() -> None:
     rows = {True: [], False: []}
     for profile in profiles:
         for guard in (True, False):
-            speed, text = decode(llm, profile, guard)
-            invented = rubric.invented_facts(text, profile)
-            rows[guard].append({"speed": speed, "number": bool(invented["number"]),
-                                "ad_cited": bool(invented["ad_cited"]), "faithful": not any(invented.values())})
+            speed, setup, text = decode(llm, profile, guard)
+            judged = rubric.judge(text, profile)
+            rows[guard].append({"speed": speed, "setup": setup, "faithful": judged["rules"]["faithful"],
+                                "signed": judged["rules"]["sign_off"], "passed": all(judged["rules"].values()),
+                                **{kind: kind in judged["invented"] for kind in ("number", "name", "ad_cited")}})
     result = {"gguf": args.gguf, "profiles": len(profiles), "vocabulary_tables_seconds": round(tables_seconds, 3)}
-    for guard, label in ((True, "guard"), (False, "no_guard")):
+    for guard, label in ((True, "guards"), (False, "steering_only")):
         result[label] = {"decode_tok_s_median": round(statistics.median(r["speed"] for r in rows[guard]), 1),
+                         "processors_seconds_median": round(statistics.median(r["setup"] for r in rows[guard]), 4),
                          "letters_with_invented_number": sum(r["number"] for r in rows[guard]),
+                         "letters_with_invented_name": sum(r["name"] for r in rows[guard]),
                          "letters_citing_absent_ad": sum(r["ad_cited"] for r in rows[guard]),
-                         "faithful": sum(r["faithful"] for r in rows[guard])}
+                         "faithful": sum(r["faithful"] for r in rows[guard]),
+                         "signed_with_the_name": sum(r["signed"] for r in rows[guard]),
+                         "pass": sum(r["passed"] for r in rows[guard])}
     text = json.dumps(result, indent=1)
     if args.out:
         args.out.write_text(text)
