@@ -159,14 +159,21 @@ def test_length_steering_lengthens_short_paragraphs_and_signs_off_a_full_letter(
     assert np.isinf(after_warm[llm.tokenize(b"th", add_bos=False)]).all()  # never "Warmth"
     regards = llm.tokenize(b" regards", add_bos=False)[0]
     assert after_warm[regards] == scores[regards]
-    paragraphs = "Dear team,\n\n" + "\n\n".join(map(paragraph, range(2)))  # 116 words
-    assert (steered(paragraphs + " I would welcome a call.") == scores).all()  # a closing alone reaches 120: free
+    early = "Dear team,\n\n" + paragraph(0) + "\n\n"  # 59 words: a closing now would leave a short letter short
+    first = lambda text: llm.tokenize(text.encode(), add_bos=False)[0]  # noqa: E731
+    assert np.isinf(steered(early)[[first("Thank"), first("Best")]]).all()  # no closing, no sign-off yet
+    assert steered(early)[first("I")] == scores[first("I")]  # another paragraph
+    assert np.isinf(steered(early + "I would")[first(" welcome")])  # "I would welcome a chance to talk"
+    assert steered(early + "I would")[first(" bring")] == scores[first(" bring")]
+    assert np.isinf(steered(early + "I have led teams, and")[first(" thank")])  # no thanks anywhere yet
+    late = "Dear team,\n\n" + "\n\n".join(map(paragraph, range(2))) + "\n\n"  # 116 words: a closing reaches 120
+    assert steered(late)[first("Thank")] == scores[first("Thank")]
     assert steered(body)[newline] == pytest.approx(scores[newline] + generate.LINE_END_BONUS)  # only a closing fits
     assert (steered(body + "\n\nBest regards,\n") == scores).all()  # signed off: the name may follow
     started = steered("Dear team,\n\nI have led data projects")  # a short letter's paragraph at 5 words
     assert started[newline] == pytest.approx(scores[newline] - generate.LINE_BREAK_PENALTY)
-    breaks = generate.line_break_tokens(llm)
-    assert (np.delete(started, breaks) == np.delete(scores, breaks)).all()  # only line breaks move
+    moved = [*generate.line_break_tokens(llm), *generate.LengthSteering(llm, rich_profile("short")).thanks]
+    assert (np.delete(started, moved) == np.delete(scores, moved)).all()  # only line breaks (and thanks) move
 
 
 class StandInModel:

@@ -224,15 +224,19 @@ def test_a_paragraph_goes_on_while_its_letter_is_short_of_its_length():
     assert letter.needs_more_words(opening, RICH["short"])
     assert not letter.needs_more_words(opening + "\n", RICH["short"])  # the line has ended: the blank line may follow
     assert not letter.needs_more_words("Dear team,", RICH["short"])  # the greeting's line ends when it likes
-    low = letter.word_range(RICH["short"])[0]
-    body = "Dear team,\n\n" + " ".join(["word"] * 60) + "\n\n"  # a first paragraph of 60 words
-    usual = body + " ".join(["word"] * letter.PARAGRAPH_WORDS["short"])  # then one of the usual size
-    assert letter.word_count(usual) + letter.SHORTEST_CLOSING < low  # a closing alone would leave it short ...
-    assert letter.needs_more_words(usual, RICH["short"])  # ... so this paragraph goes on past the usual size
-    nearly = body + " ".join(["word"] * (low - 62 - letter.SHORTEST_CLOSING))  # a closing would reach the floor
-    assert not letter.needs_more_words(nearly, RICH["short"])  # and it is past the usual size: it may end
-    assert letter.needs_more_words(nearly, RICH["long"])  # but not for a long letter's
+    long_paragraph = opening + " word" * letter.PARAGRAPH_WORDS["short"]
+    assert not letter.needs_more_words(long_paragraph, RICH["short"])  # this paragraph is long enough
+    assert letter.needs_more_words(long_paragraph, RICH["long"])  # but not for a long letter's
     full = "Dear team,\n\n" + "\n\n".join([" ".join(["word"] * 40)] * 3) + "\n\nOne more"
     assert not letter.needs_more_words(full, RICH["short"])  # 124 words: within the short range already
     assert not letter.needs_more_words(opening + "\n\nBest regards,\nMaria", RICH["long"])  # signed off
     assert not letter.needs_more_words(opening + "\n\nI would welcome a call. Thank you!", RICH["long"])  # closing
+
+
+def test_a_letter_may_close_once_a_closing_would_reach_its_floor():
+    low = letter.word_range(RICH["short"])[0]
+    body = "Dear team,\n\n" + " ".join(["word"] * (low - letter.SHORTEST_CLOSING - 3)) + "\n\n"
+    assert letter.closing_too_soon(body, RICH["short"])  # a closing now would leave the letter short
+    assert not letter.closing_too_soon(body + "One more word.", RICH["short"])
+    assert not letter.closing_too_soon(body + "Kind regards,\n", RICH["long"])  # signed off: too late to ask
+    assert not letter.closing_too_soon("Dear", RICH["short"])  # the greeting is not a letter's body yet

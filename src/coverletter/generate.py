@@ -169,12 +169,21 @@ class LengthSteering:
             for k, token in enumerate(tokens):
                 self.sign_off_next.setdefault(llm.detokenize(tokens[:k]).decode(errors="ignore"), []).append(token)
         self.line_break_tokens = line_break_tokens(llm)
+        tables = vocabulary_tables(llm)
+        self.closing_words = {start: [token for word in words for token in tables.words.get(word, [])]
+                              for start, words in letter.CLOSING_STARTS.items()}  # "I would" -> " welcome", ...
+        self.thanks = self.closing_words[""]
+        self.closing_words[""] = self.thanks + [token for word in letter.SIGN_OFF_STARTS  # nor sign off at once
+                                   for token in tables.words.get(word.lower(), [])]
         self.reader = reader or AnswerReader(llm)
 
     def __call__(self, input_ids, scores):
         raw = self.reader.text(input_ids)
         text = letter.clean_letter(raw, finished=False) + raw[len(raw.rstrip()):]  # as shown: repeats do not count
         line = text.split("\n")[-1]
+        if letter.closing_too_soon(text, self.profile):  # no closing words, no thanks anywhere yet
+            scores[self.closing_words.get(line.strip(), self.thanks)] = -math.inf
+            scores[self.thanks] = -math.inf
         if letter.needs_more_words(text, self.profile):
             scores[self.line_break_tokens] -= LINE_BREAK_PENALTY
         elif (line in self.sign_off_next or line in letter.SIGN_OFF_STARTS) and letter.sign_off_due(text, self.profile):

@@ -176,6 +176,11 @@ SIGN_OFF_STARTS = sorted({phrase.split()[0].capitalize() for phrase in SIGN_OFFS
 PARAGRAPH_WORDS = {"short": 30, "standard": 45, "long": 90}
 THANKS = re.compile(r"\bthanks?\b", re.IGNORECASE)
 CLOSING_WORDS = 25  # "Thank you for ... I look forward to hearing from you." and the sign-off: the most it takes
+# How a closing paragraph begins (the synthetic letters' closings, `synthetic.CLOSINGS`, their thanks, and the
+# tuned model's own variants of them), by the words before the one that makes it a closing: "I would" + "welcome"
+CLOSING_STARTS = {"": ("thank", "thanks"), "I": ("cannot", "look"), "I can": ("tell",), "I would": ("welcome",),
+                  "I would be": ("glad", "thrilled", "delighted", "happy", "pleased", "excited", "grateful"),
+                  "I would love to": ("talk", "tell"), "It would be a": ("pleasure",), "It is a": ("pleasure",)}
 SHORTEST_CLOSING = 12  # "I would love to talk about my SQL. Thank you!", the sign-off and the name: the least
 
 
@@ -274,16 +279,20 @@ def signed_off(text: str) -> bool:
 
 def needs_more_words(text: str, profile: Profile) -> bool:
     """Whether the paragraph being written should go on with another sentence: the letter is past its greeting and
-    short of its length's range (`word_range`: a thin profile's floor is lower), and either the paragraph is short of
-    the length's usual size or the letter could not reach its floor with only a closing after it.
-    A paragraph that thanks the reader is the closing, and ends when it likes. Small models do not count words
-    (docs/experiments.md), so the app steers the way the synthetic letters vary their length: by the sentences in
-    each paragraph."""
+    short of its length's range (`word_range`: a thin profile's floor is lower), and the paragraph is short of the
+    length's usual size. A paragraph that thanks the reader is the closing, and ends when it likes. Small models do
+    not count words (docs/experiments.md), so the app steers the way the synthetic letters vary their length: by the
+    sentences in each paragraph."""
     lines = text.split("\n")  # a line just ended ("" last) is a decision taken: its blank line may follow
     if len(lines) < 2 or lines[-1] == "" or signed_off(text) or THANKS.search(lines[-1]):
         return False
-    words, low = word_count(text), word_range(profile)[0]
-    return words + SHORTEST_CLOSING < low or (words < low and word_count(lines[-1]) < PARAGRAPH_WORDS[profile.length])
+    return word_count(text) < word_range(profile)[0] and word_count(lines[-1]) < PARAGRAPH_WORDS[profile.length]
+
+
+def closing_too_soon(text: str, profile: Profile) -> bool:
+    """Whether the letter is too short to close yet: a closing paragraph and a sign-off, begun now, would leave it
+    short of its floor. Small models close after a set number of paragraphs, whatever their size."""
+    return not signed_off(text) and "\n" in text and word_count(text) + SHORTEST_CLOSING < word_range(profile)[0]
 
 
 def needs_line_end(text: str, profile: Profile) -> bool:
