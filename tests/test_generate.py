@@ -1,24 +1,36 @@
-"""The fact guard: a llama.cpp logits processor that keeps numbers and ads the profile lacks off the page."""
+"""The guards: llama.cpp logits processors that keep numbers, names and ads the profile lacks off the page, and
+sign the letter with the applicant's name."""
 
 import numpy as np
+import pytest
 from llama_cpp import Llama
 
 from coverletter import generate, letter
 from coverletter.model import embedded_gguf
 
+PROMPT = b"<|im_start|>user\nWrite a letter.<|im_end|>\n<|im_start|>assistant\n"
 
-def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the_page():
-    llm = Llama(str(embedded_gguf("smollm2-135m-instruct")), vocab_only=True, verbose=False)
-    prompt = llm.tokenize(b"<|im_start|>user\nWrite a letter.<|im_end|>\n<|im_start|>assistant\n", special=True)
+
+@pytest.fixture(scope="module")
+def llm():
+    return Llama(str(embedded_gguf("smollm2-135m-instruct")), vocab_only=True, verbose=False)
+
+
+def after(llm, processor, text: bytes, scores: np.ndarray) -> np.ndarray:
+    """The scores the processor leaves for the token after `text`, written as the letter's start."""
+    prompt = llm.tokenize(PROMPT, special=True)
+    processor(prompt, scores.copy())  # the first call sees the prompt alone
+    return processor(prompt + llm.tokenize(text, add_bos=False), scores.copy())
+
+
+def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the_page(llm):
     profile = letter.make_profile(name="Maria Lopez", job_title="Analyst", company_name="Acme",
                                   skills="5 years of SQL, budgets of 1,250 pounds", reasons="Data.")
     scores = np.zeros(llm.n_vocab(), dtype=np.single)
 
     def allowed(text: str, guarded: letter.Profile = profile) -> set[str]:
-        guard = generate.FactGuard(llm, guarded)
-        guard(prompt, scores.copy())
-        after = guard(prompt + llm.tokenize(text.encode(), add_bos=False), scores.copy())
-        return {llm.detokenize([t]).decode(errors="ignore") for t in np.flatnonzero(np.isfinite(after))}
+        left = after(llm, generate.FactGuard(llm, guarded), text.encode(), scores)
+        return {llm.detokenize([t]).decode(errors="ignore") for t in np.flatnonzero(np.isfinite(left))}
 
     def token(text: str) -> str:
         return llm.detokenize(llm.tokenize(text.encode(), add_bos=False)[-1:]).decode()
@@ -34,18 +46,13 @@ def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the
             "As your", letter.make_profile(**{**profile.as_dict(), "job_description": "We need SQL."}))
 
 
-
-def test_the_name_guard_keeps_names_the_profile_lacks_off_the_page():
-    llm = Llama(str(embedded_gguf("smollm2-135m-instruct")), vocab_only=True, verbose=False)
-    prompt = llm.tokenize(b"<|im_start|>user\nWrite a letter.<|im_end|>\n<|im_start|>assistant\n", special=True)
+def test_the_name_guard_keeps_names_the_profile_lacks_off_the_page(llm):
     profile = letter.make_profile(name="Dmitri Volkov", job_title="Intern", company_name="Tessellate Energy",
                                   skills="Git, Moderated usability testing, fine-tuning models", reasons="Climate.")
     scores = np.zeros(llm.n_vocab(), dtype=np.single)
 
     def allowed(text: str) -> np.ndarray:
-        guard = generate.NameGuard(llm, profile)
-        guard(prompt, scores.copy())
-        return np.isfinite(guard(prompt + llm.tokenize(text.encode(), add_bos=False), scores.copy()))
+        return np.isfinite(after(llm, generate.NameGuard(llm, profile), text.encode(), scores))
 
     def ids(text: str) -> list[int]:
         return llm.tokenize(text.encode(), add_bos=False)
@@ -63,19 +70,14 @@ def test_the_name_guard_keeps_names_the_profile_lacks_off_the_page():
     assert allowed(body)[ids(" Hiring")].all()  # words any letter may capitalize
 
 
-def test_the_signature_is_the_applicants_name_as_given_and_ends_the_letter():
-    llm = Llama(str(embedded_gguf("smollm2-135m-instruct")), vocab_only=True, verbose=False)
-    prompt = llm.tokenize(b"<|im_start|>user\nWrite a letter.<|im_end|>\n<|im_start|>assistant\n", special=True)
+def test_the_signature_is_the_applicants_name_as_given_and_ends_the_letter(llm):
     profile = letter.make_profile(name="Zoë Ní Bhriain", job_title="Nurse", company_name="Acme", skills="Triage",
                                   reasons="Care.")
     name = llm.tokenize(profile.name.encode(), add_bos=False)
     scores = np.random.default_rng(0).normal(size=llm.n_vocab()).astype(np.single)
 
     def chosen(text: bytes) -> int | None:
-        signature = generate.Signature(llm, profile)
-        signature(prompt, scores.copy())
-        after = signature(prompt + llm.tokenize(text, add_bos=False), scores.copy())
-        finite = np.flatnonzero(np.isfinite(after))
+        finite = np.flatnonzero(np.isfinite(after(llm, generate.Signature(llm, profile), text, scores)))
         return int(finite[0]) if len(finite) == 1 else None
 
     body = b"Dear team,\n\nI apply.\n\nKind regards,\n"
@@ -88,18 +90,14 @@ def test_the_signature_is_the_applicants_name_as_given_and_ends_the_letter():
     assert chosen(b"Dear team,\n\nI apply.\n\nSincerely, Zo\xc3\xab N\xc3\xad Bhriain\n") is None  # already signed
 
 
-def test_without_an_ad_the_guard_lets_no_sentence_cite_one():
-    llm = Llama(str(embedded_gguf("smollm2-135m-instruct")), vocab_only=True, verbose=False)
-    prompt = llm.tokenize(b"<|im_start|>user\nWrite a letter.<|im_end|>\n<|im_start|>assistant\n", special=True)
+def test_without_an_ad_the_guard_lets_no_sentence_cite_one(llm):
     no_ad = letter.make_profile(name="James O'Connor", job_title="Nurse", company_name="Acme", skills="BSN",
                                 reasons="Care.")
     with_ad = letter.make_profile(**{**no_ad.as_dict(), "job_description": "We need a BSN."})
     scores = np.zeros(llm.n_vocab(), dtype=np.single)
 
     def allowed(text: str, profile: letter.Profile) -> np.ndarray:
-        guard = generate.FactGuard(llm, profile)
-        guard(prompt, scores.copy())
-        return np.isfinite(guard(prompt + llm.tokenize(text.encode(), add_bos=False), scores.copy()))
+        return np.isfinite(after(llm, generate.FactGuard(llm, profile), text.encode(), scores))
 
     ad, description = (llm.tokenize(word, add_bos=False)[0] for word in (b" ad", b" description"))
     assert not allowed("The job", no_ad)[[ad, description]].any()  # "The job ad mentions BSN": out

@@ -155,10 +155,11 @@ class AnswerReader:
 class LengthSteering:
     """A llama.cpp logits processor that holds a letter to its requested length, the way the synthetic letters vary
     theirs, by the sentences in each paragraph: while a paragraph should go on (`letter.needs_more_words`), line
-    breaks cost LINE_BREAK_PENALTY, so it gets one more sentence; when only a closing still fits, or a sign-off
-    line is whole (`letter.needs_line_end`), they gain LINE_END_BONUS; once one more paragraph would pass the range
-    (`letter.sign_off_due`), the next line can only be a sign-off, its first word spelled out ("Sincerely", "Yours",
-    "Thank", ...)."""
+    breaks cost LINE_BREAK_PENALTY, so it gets one more sentence; while a closing begun now would leave the letter
+    short (`letter.closing_too_soon`), no paragraph opens as a closing (`letter.CLOSING_STARTS`), thanks the reader
+    or signs off; when only a closing still fits, or a sign-off line is whole (`letter.needs_line_end`), line breaks
+    gain LINE_END_BONUS; once one more paragraph would pass the range (`letter.sign_off_due`), the next line can
+    only be a sign-off, its first word spelled out ("Sincerely", "Yours", "Thank", ...)."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader | None = None):
         self.llm, self.profile = llm, profile
