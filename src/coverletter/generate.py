@@ -163,19 +163,18 @@ class LengthSteering:
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader | None = None):
         self.llm, self.profile = llm, profile
-        self.letters = vocabulary_tables(llm).letters
+        tables = vocabulary_tables(llm)
+        self.letters = tables.letters
         self.sign_off_next = {}  # a sign-off's first word so far -> the tokens that go on with it
         for word in letter.SIGN_OFF_STARTS:
             tokens = llm.tokenize(word.encode(), add_bos=False, special=False)
             for k, token in enumerate(tokens):
                 self.sign_off_next.setdefault(llm.detokenize(tokens[:k]).decode(errors="ignore"), []).append(token)
         self.line_break_tokens = line_break_tokens(llm)
-        tables = vocabulary_tables(llm)
-        self.closing_words = {start: [token for word in words for token in tables.words.get(word, [])]
-                              for start, words in letter.CLOSING_STARTS.items()}  # "I would" -> " welcome", ...
-        self.thanks = self.closing_words[""]
-        self.closing_words[""] = self.thanks + [token for word in letter.SIGN_OFF_STARTS  # nor sign off at once
-                                   for token in tables.words.get(word.lower(), [])]
+        self.closing_words = {start: tables.tokens_of(words)  # "I would" -> " welcome", ...
+                              for start, words in letter.CLOSING_STARTS.items()}
+        self.closing_words[""] += tables.tokens_of(word.lower() for word in letter.SIGN_OFF_STARTS)  # nor sign off
+        self.thanks = tables.tokens_of(letter.CLOSING_STARTS[""])
         self.reader = reader or AnswerReader(llm)
 
     def __call__(self, input_ids, scores):
@@ -183,8 +182,8 @@ class LengthSteering:
         text = letter.clean_letter(raw, finished=False) + raw[len(raw.rstrip()):]  # as shown: repeats do not count
         line = text.split("\n")[-1]
         if letter.closing_too_soon(text, self.profile):  # no closing words, no thanks anywhere yet
-            scores[self.closing_words.get(line.strip(), self.thanks)] = -math.inf
             scores[self.thanks] = -math.inf
+            scores[self.closing_words.get(line.strip(), [])] = -math.inf
         if letter.needs_more_words(text, self.profile):
             scores[self.line_break_tokens] -= LINE_BREAK_PENALTY
         elif (line in self.sign_off_next or line in letter.SIGN_OFF_STARTS) and letter.sign_off_due(text, self.profile):
@@ -217,10 +216,8 @@ class FactGuard:
         if not profile.job_description:
             out |= AD_WORDS
         known = rubric.word_set(source)  # a token may also start a longer word: not one the profile uses
-        self.banned = [token for word in out if word in tables.words and not any(k.startswith(word) for k in known)
-                       for token in tables.words[word]]
-        self.ad_nouns = [] if profile.job_description else [
-            token for word in AD_NOUNS for token in tables.words.get(word, [])]
+        self.banned = tables.tokens_of(word for word in out if not any(k.startswith(word) for k in known))
+        self.ad_nouns = [] if profile.job_description else tables.tokens_of(AD_NOUNS)
         self.digit_ids, self.digits, self.joins = tables.digit_ids, tables.digits, tables.joins
         self.starts = self.leading_to(self.allowed)  # a new number: the start of one the profile states
         self.reader = reader or AnswerReader(llm)
@@ -337,6 +334,10 @@ class VocabularyTables:
     capital_spaced: numpy.ndarray  # whether a space comes first, so it starts a new word wherever it goes
     letters: numpy.ndarray  # tokens that start with a letter or digit: they go on a word just written
     pieces: dict[str, tuple[list[int], list[int]]]  # letter tokens by word part: (those all word, those that end it)
+
+    def tokens_of(self, words) -> list[int]:
+        """The tokens that are one of these lower-case whole words, with or without a space or a capital."""
+        return [token for word in words for token in self.words.get(word, [])]
 
 
 @functools.cache
