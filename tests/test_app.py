@@ -89,7 +89,7 @@ def test_api_validation_error_comes_back_as_a_message(server):
 @pytest.mark.slow
 @needs_chromium
 def test_browser_fills_the_form_and_gets_a_letter(server, tmp_path):
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     with sync_playwright() as p:
         browser = open_browser(p)
@@ -106,10 +106,10 @@ def test_browser_fills_the_form_and_gets_a_letter(server, tmp_path):
         page.screenshot(path=str(tmp_path / "letter.png"), full_page=True)
         # the words are the model's (at the UI's temperature 0.7); the API test checks names at temperature 0
         assert len(text.split()) > 30
-        shown = page.locator("#word-count").inner_text().strip()
         profile = letter.make_profile(**{**FORM, "reasons": FORM["reasons"] + ' <img src="x" onerror="window.pwned=1">'})
         note = letter.length_note(text, profile)
-        assert shown == f"{letter.word_count(text)} words" + (f". {note}" if note else "")
+        shown = f"{letter.word_count(text)} words" + (f". {note}" if note else "")
+        expect(page.locator("#word-count")).to_have_text(shown)
         assert page.evaluate("window.pwned") is None
         assert page.locator("#downloads").get_by_text(".docx").count() >= 1
         browser.close()
@@ -543,7 +543,8 @@ def test_browser_a_resume_upload_fills_its_field_and_every_letter_is_a_draft(ser
         assert names == [f"Draft {n} — {letter.word_count(text)} words" for n, text in ((1, first), (2, second))]
         pick_draft(page, names[0])
         expect(page.locator("#letter textarea")).to_have_value(first)
-        assert page.locator("#word-count").inner_text().startswith(f"{letter.word_count(first)} words")
+        # the count settles after gradio's "processing" overlay goes, so wait for it rather than read it once
+        expect(page.locator("#word-count")).to_have_text(re.compile(rf"^\s*{letter.word_count(first)} words"))
         assert download_names(page) == [f"Cover letter - {FORM['company_name']}{ext}" for ext in (".txt", ".docx")]
         page.screenshot(path=str(tmp_path / "drafts.png"), full_page=True)
         browser.close()
@@ -596,7 +597,7 @@ def test_drafts_keep_every_letter_of_the_session_and_a_failed_one_adds_none():
         assert draft_names(page) == ["Draft 1 — 14 words", "Draft 2 — 14 words"]  # the failed letter added none
         pick_draft(page, "Draft 1 — 14 words")
         expect(page.locator("#letter textarea")).to_have_value(re.compile("letter number 1 "))
-        assert page.locator("#word-count").inner_text().startswith("14 words. Shorter than a standard letter")
+        expect(page.locator("#word-count")).to_have_text(re.compile(r"^\s*14 words. Shorter than a standard letter"))
         assert download_names(page) == [f"Cover letter - {FORM['company_name']}{ext}" for ext in (".txt", ".docx")]
         browser.close()
     assert len(model.prompts) == 2
