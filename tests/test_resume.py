@@ -7,8 +7,9 @@ import zipfile
 import docx
 import pypdf
 import pytest
+from docx.oxml import parse_xml
 
-from coverletter.resume import MAX_BYTES, ResumeError, resume_text
+from coverletter.resume import MAX_BYTES, MAX_UNPACKED_BYTES, ResumeError, resume_text
 
 TEXT_LINE = "Jane Doe - Python, SQL"
 
@@ -95,6 +96,30 @@ def test_docx_merged_cells_come_once(tmp_path):
     assert resume_text(path) == "Experience"
 
 
+# A text box as Word writes it: a drawing, and the same box again as VML for readers without drawings
+TEXT_BOX_RUN = """<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"
+    xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" xmlns:v="urn:schemas-microsoft-com:vml">
+  <mc:AlternateContent>
+    <mc:Choice Requires="wps"><w:drawing><wps:wsp><wps:txbx><w:txbxContent>
+      <w:p><w:r><w:t>Experience: five years of Go</w:t></w:r></w:p><w:p><w:r><w:t>Kafka</w:t></w:r></w:p>
+    </w:txbxContent></wps:txbx></wps:wsp></w:drawing></mc:Choice>
+    <mc:Fallback><w:pict><v:shape><v:textbox><w:txbxContent>
+      <w:p><w:r><w:t>Experience: five years of Go</w:t></w:r></w:p><w:p><w:r><w:t>Kafka</w:t></w:r></w:p>
+    </w:txbxContent></v:textbox></v:shape></w:pict></mc:Fallback>
+  </mc:AlternateContent>
+</w:r>"""
+
+
+def test_docx_text_boxes_come_once_in_place(tmp_path):
+    document = docx.Document()
+    document.add_paragraph("Jane Doe")._p.append(parse_xml(TEXT_BOX_RUN))
+    document.add_paragraph("References on request")
+    path = tmp_path / "boxes.docx"
+    document.save(path)
+    assert resume_text(path) == "Jane Doe\nExperience: five years of Go\nKafka\nReferences on request"
+
+
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16"])
 def test_txt_encodings(tmp_path, encoding):
     path = tmp_path / "resume.txt"
@@ -148,6 +173,15 @@ def docx_named(name: str):
     return make
 
 
+def docx_bomb(tmp_path):
+    """A small .docx that would inflate past the limit: zeros compress about a thousandfold."""
+    path = docx_named("resume.docx")(tmp_path)
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("word/media/padding.bin", bytes(MAX_UNPACKED_BYTES))
+    assert path.stat().st_size < MAX_BYTES
+    return path
+
+
 BAD_INPUTS = {
     "over the limit": (file_with("resume.txt", b"a" * (MAX_BYTES + 1)), "limit"),
     "wrong extension": (file_with("resume.png", b"\x89PNG\r\n\x1a\n"), r"\.pdf, \.docx or \.txt"),
@@ -157,6 +191,7 @@ BAD_INPUTS = {
     "txt that is a pdf": (file_with("resume.txt", text_pdf()), "not really a plain-text"),
     "txt that is binary": (file_with("resume.txt", b"\x89PNG\r\n\x1a\n\x00\x00"), "not really a plain-text"),
     "zip that is not word": (zip_with_text, "not a Word document"),
+    "docx that unpacks too far": (docx_bomb, r"unpacks to \d+ MB, over the 50 MB limit"),
     "encrypted pdf": (encrypted_pdf, "password-protected"),
     "scanned pdf": (scanned_pdf, "scanned"),
     "latin-1 txt": (file_with("resume.txt", b"caf\xe9"), "UTF-8"),

@@ -12,11 +12,14 @@ from pathlib import Path
 import docx
 import pypdf
 from docx.table import Table
+from docx.text.paragraph import Paragraph
 from pypdf.errors import DependencyError, FileNotDecryptedError
 
 from .config import UserError
 
 MAX_BYTES = 5 * 1024 * 1024
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # a .docx is a zip: 5 MB of it can inflate to gigabytes of XML
+TEXT_BOX_PARAGRAPHS = ".//w:txbxContent[not(ancestor::*[local-name()='Fallback'])]/w:p"
 ACCEPTED = ".pdf, .docx or .txt"
 KINDS = {".pdf": "PDF", ".docx": "Word (.docx)", ".txt": "plain-text"}
 PDF_MAGIC = b"%PDF-"
@@ -102,12 +105,19 @@ def docx_text(name: str, data: bytes) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             is_word = "word/document.xml" in archive.namelist()
+            # zipfile never inflates a member past its declared size, so the declared sizes bound the memory
+            unpacked = sum(member.file_size for member in archive.infolist())
     except zipfile.BadZipFile as err:
         raise ResumeError(damaged(name, "Word (.docx)")) from err
     if not is_word:
         raise ResumeError(
             f"{name} is a zip archive but not a Word document: "
             "save your résumé as .docx (or .pdf, .txt) and upload that."
+        )
+    if unpacked > MAX_UNPACKED_BYTES:
+        raise ResumeError(
+            f"{name} unpacks to {unpacked / 2**20:.0f} MB, over the {MAX_UNPACKED_BYTES / 2**20:.0f} MB limit: "
+            "save it again without embedded files or images, or paste your résumé's text instead."
         )
     try:
         document = docx.Document(io.BytesIO(data))
@@ -118,12 +128,21 @@ def docx_text(name: str, data: bytes) -> str:
 
 
 def block_texts(container, seen_cells: set) -> Iterator[str]:
-    """The texts of a document's (or a table cell's) paragraphs and tables' cells, in document order."""
+    """The texts of a document's (or a table cell's) paragraphs, their text boxes and tables' cells, in document
+    order."""
     for block in container.iter_inner_content():
         if isinstance(block, Table):
             yield from table_texts(block, seen_cells)
         else:
             yield block.text
+            yield from text_box_texts(block)
+
+
+def text_box_texts(paragraph) -> Iterator[str]:
+    """Résumé templates put whole sections in text boxes, which python-docx's paragraph text leaves out. Word
+    stores each box twice, as a drawing and as a VML fallback for old readers: only the first is read."""
+    for box_paragraph in paragraph._p.xpath(TEXT_BOX_PARAGRAPHS):
+        yield Paragraph(box_paragraph, paragraph).text
 
 
 def table_texts(table: Table, seen_cells: set) -> Iterator[str]:
