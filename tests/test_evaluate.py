@@ -41,6 +41,16 @@ def test_shipped_profiles_are_varied_and_apart_from_the_app_examples():
     assert not {p.company_name for p in profiles} & {e[2] for e in EXAMPLES}
 
 
+def test_the_resume_profiles_are_the_shipped_ones_with_their_skills_in_a_resume():
+    profiles, _ = evaluate.load_profiles(ROOT / "data" / "eval-profiles.jsonl")
+    with_resume, skipped = evaluate.load_profiles(ROOT / "data" / "eval-profiles-resume.jsonl")
+    assert not skipped and len(with_resume) == len(profiles)
+    for typed, uploaded in zip(profiles, with_resume):
+        assert uploaded.skills == "" and uploaded.resume.startswith(typed.name + "\n")
+        assert {**uploaded.as_dict(), "skills": typed.skills, "resume": ""} == typed.as_dict()
+        assert rubric.profile_skills(uploaded) == rubric.profile_skills(typed)
+
+
 @pytest.mark.slow
 def test_evaluate_three_profiles_with_the_embedded_gguf_writes_its_report(tmp_path):
     out = tmp_path / "eval"

@@ -69,6 +69,19 @@ def test_each_rule_can_fail_alone(rule):
     assert [r for r, ok in scores.items() if not ok] == [rule, *also]
 
 
+def test_with_the_skills_left_to_a_resume_its_items_are_the_skills():
+    resume = "Aiko Tanaka\nKey skills\n- survey design\n• Figma\nUX Researcher, Quillstone Analytics"
+    profile = letter.make_profile(**{**PROFILE.as_dict(), "skills": "", "resume": resume})
+    assert rubric.profile_skills(profile) == ["survey design", "figma"]  # not the name, heading, title, company
+    assert rubric.score_letter(GOOD, profile)["skill"]
+    vague = GOOD.replace("survey design", "planning").replace("Figma", "a design tool")
+    assert not rubric.score_letter(vague, profile)["skill"]
+    one_line = letter.make_profile(**{**profile.as_dict(), "resume": "Aiko Tanaka\nSkills: survey design, Figma"})
+    assert rubric.profile_skills(one_line) == ["survey design", "figma"]
+    copied = GOOD.replace("in Figma.", f"in {letter.SKILLS_IN_RESUME}.")
+    assert rubric.score_letter(GOOD, profile)["no_placeholder"] and not rubric.score_letter(copied, profile)["no_placeholder"]
+
+
 def test_too_short_fails_length():
     assert not rubric.score_letter("Dear team,\n\nI want the UX Researcher job.\n\nSincerely,\nAiko Tanaka",
                                    PROFILE)["length"]

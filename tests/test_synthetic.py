@@ -43,6 +43,18 @@ def test_every_tone_length_and_some_job_ads_are_covered(pairs):
     assert 0.2 < sum(bool(p.job_description) for p in profiles) / len(profiles) < 0.5
 
 
+def test_some_applicants_give_a_resume_and_most_leave_the_skills_to_it(pairs):
+    """The app takes a résumé instead of typed skills; the corpus teaches letters for both (each passes the whole
+    rubric, above), and never the prompt's stand-in for the skills."""
+    given = [(p, row) for p, row in pairs if p.resume]
+    assert 0.1 < len(given) / len(pairs) < 0.3
+    assert 0.5 < sum(not p.skills for p, _ in given) / len(given) < 0.95
+    for profile, row in given:
+        assert profile.resume.startswith(profile.name + "\n")
+        assert letter.SKILLS_IN_RESUME not in row["conversations"][-1]["value"]
+        assert f"Skills: {letter.SKILLS_IN_RESUME}" in row["conversations"][1]["value"] or profile.skills
+
+
 def test_each_applicant_comes_at_every_length_and_only_the_length_differs(pairs):
     for first in range(0, 30, 3):
         triple = pairs[first: first + 3]

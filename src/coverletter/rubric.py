@@ -47,9 +47,24 @@ def source_text(profile: letter.Profile) -> str:
     return "\n".join(str(value) for value in profile.as_dict().values())
 
 
+RESUME_HEADINGS = ("skills", "experience", "skills and experience", "key skills", "profile", "core strengths",
+                   "work experience", "summary", "education", "certifications")
+
+
 def listed_skills(skills: str) -> list[str]:
-    """'Go and Python, SQL; leading a line' -> ['go and python', 'sql', 'leading a line']."""
-    return [skill.lower() for skill in letter.skill_list(skills) if len(skill) >= 2]
+    """'Go and Python, SQL; leading a line' -> ['go and python', 'sql', 'leading a line']; list bullets dropped."""
+    return [skill for skill in (s.lstrip("-*• ").lower() for s in letter.skill_list(skills)) if len(skill) >= 2]
+
+
+def profile_skills(profile: letter.Profile) -> list[str]:
+    """The skills typed in; when that field is left to the résumé, the résumé's lines and list items without
+    their headings, and not its name, the company or the title (every letter says those: the skill rule would
+    pass for free)."""
+    if profile.skills.strip():
+        return listed_skills(profile.skills)
+    given = {profile.name.lower(), profile.company_name.lower(), profile.job_title.lower(), *RESUME_HEADINGS}
+    items = (item.rpartition(": ")[2] for item in listed_skills(profile.resume))  # "skills: sql" -> "sql"
+    return [item for item in items if item not in given]
 
 
 # --------------------------------------------------------------------------- faithful
@@ -241,7 +256,7 @@ def misplaced_phrases(text: str, profile: letter.Profile) -> list[str]:
     """The user's phrases that the letter puts where they do not fit, and a/an before the wrong sound."""
     lowered = text.lower()
     problems = []
-    for skill in listed_skills(profile.skills):
+    for skill in profile_skills(profile):
         for match in re.finditer(re.escape(skill), lowered):
             before = lowered[max(0, match.start() - 20): match.start()]
             slot = NOUN_SLOT if is_action(skill) else VERB_SLOT
@@ -281,8 +296,9 @@ def judge(text: str, profile: letter.Profile) -> dict:
         "name": profile.name.lower() in lowered,
         "company": profile.company_name.lower() in lowered,
         "job_title": profile.job_title.lower() in lowered,
-        "skill": any(skill in lowered for skill in listed_skills(profile.skills)),
-        "no_placeholder": not letter.PLACEHOLDER.search(text),
+        "skill": any(skill in lowered for skill in profile_skills(profile)),
+        # the prompt's stand-in for skills left to the résumé, copied as if it were one
+        "no_placeholder": not letter.PLACEHOLDER.search(text) and letter.SKILLS_IN_RESUME not in text,
         "length": low <= letter.word_count(text) <= high,
         "greeting": bool(lines) and bool(GREETING.match(lines[0])),
         "sign_off": any(letter.is_sign_off(line) for line in closing)

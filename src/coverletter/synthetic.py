@@ -5,7 +5,8 @@
 Each example is a FineTome-schema conversation whose system and user turns are exactly what the app sends
 (`letter.build_messages`) and whose answer is a complete letter that uses only the profile's facts: a greeting,
 the job title and company, listed skills quoted as written, the applicant's reasons, the job advertisement when
-there is one, a sign-off and the name, within the requested length, without placeholders.
+there is one, a sign-off and the name, within the requested length, without placeholders. A fifth of the
+applicants upload a résumé that lists their skills, and most of them leave the skills field to it.
 
 Variety comes from the parts, not from swapped names: industries × roles × seniority × skill subsets × company
 names × reasons × optional advertisements, and per letter a greeting, an order of paragraphs, a template for
@@ -110,6 +111,8 @@ ADS = (
 ASKS = ("Requirements: {asked}.", "We value {asked}.", "Must have: {asked}.", "Experience with {asked} is essential.",
         "You bring {asked}.")
 AD_YEARS = ("At least {n} years of experience.", "{n}+ years in a similar role.")
+RESUME_SHARE = 0.2  # applicants who upload a résumé; most of them then leave the skills field empty
+BULLETS = ("- ", "• ", "* ", "")
 VERBS_DOUBLING = {"ship", "plan", "hit", "run", "cut", "set"}
 
 
@@ -183,6 +186,19 @@ def make_facts(rng: random.Random) -> Facts:
                                  reasons=capitalized(reasons), tone=rng.choice(sorted(letter.TONES))),
                   tuple(skills), topic, growth, people)
     return with_job_ad(facts, industry, rng) if rng.random() < 0.45 else facts
+
+
+def with_resume(facts: Facts, rng: random.Random) -> Facts:
+    """The applicant's skills as a résumé lists them, under their name and a heading; the skills field then left
+    empty (the prompt says "see the résumé") or, less often, filled in as well. The letter is the same."""
+    p = facts.profile
+    listed = [s.listed for s in facts.skills]
+    one_line = rng.random() < 0.3
+    bullet = "" if one_line else rng.choice(BULLETS)
+    heading = rng.choice(rubric.RESUME_HEADINGS[:6]).capitalize()  # the first six: headings a skill list goes under
+    items = [f"{heading}: {', '.join(listed)}"] if one_line else [heading] + [bullet + skill for skill in listed]
+    skills = p.skills if rng.random() < 0.25 else ""
+    return replace(facts, profile=replace(p, resume="\n".join([p.name, *items]), skills=skills))
 
 
 def with_job_ad(facts: Facts, industry: Industry, rng: random.Random) -> Facts:
@@ -455,6 +471,10 @@ def generate_pairs(count: int, seed: int = 0) -> list[tuple[letter.Profile, dict
         if key in seen:
             continue
         seen.add(key)
+        # its own random stream: the letters and every other profile stay those of the corpus without résumés
+        resume_rng = random.Random(f"resume:{seed}:{len(seen)}")
+        if resume_rng.random() < RESUME_SHARE:
+            facts = with_resume(facts, resume_rng)
         writer = Writer(facts, random.Random(rng.getrandbits(64)))
         for length in letter.LENGTHS:
             profile = replace(facts.profile, length=length)
