@@ -1,18 +1,23 @@
-"""Check the GPU path of the reference recipe on a CUDA machine (not part of the CPU test suite).
+"""Check the reference recipe's GPU path on a CUDA machine (not part of the CPU test suite).
 
-    python benchmarks/gpu_path_check.py --tokenizer DIR [--out DIR]
+    python benchmarks/gpu_path_check.py [--model embedded:llama-3.2-1b-shape] [--backend transformers|unsloth]
 
-Builds a small random Llama with the given tokenizer (no Hub access needed), then trains it with
-recipes/llama-3.2-1b-colab.yaml through the CLI: 4-bit bitsandbytes weights, adamw_8bit, automatic bf16/fp16,
-checkpoints; kills a second run with SIGKILL after a checkpoint and resumes it; compares the losses.
-Prints one JSON report. Exits non-zero if a check fails.
+Trains the Llama-3.2-1B stand-in (coverletter.standin: the real architecture and tokenizer, random weights; no
+Hub access needed) with recipes/llama-3.2-1b-colab.yaml through the CLI: 4-bit weights, adamw_8bit, automatic
+bf16/fp16, a checkpoint every 4 steps. Then kills a second run with SIGKILL once checkpoint-4 is complete,
+resumes it, and compares the losses. Reports seconds per step and peak GPU memory as training logs them. Prints
+one JSON report; exits non-zero if a check fails. On a CPU (`--model embedded:llama-3-tiny`) the flow runs and
+the GPU checks fail, which is how the script itself is tried without a GPU. benchmarks/gpu_session.sh runs it on
+the device machine.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,99 +25,129 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from coverletter import runs  # noqa: E402
+
+RECIPE = "llama-3.2-1b-colab"
+CHECKPOINT_EVERY = 4
+SPEED = re.compile(r"trained (\d+) steps in ([0-9.]+) s \(([0-9.]+) s/step\)(?:; peak GPU memory ([0-9.]+) GiB)?")
+VERSIONS = ("torch", "transformers", "trl", "peft", "datasets", "bitsandbytes", "unsloth", "unsloth_zoo")
 
 
-def build_small_llama(tokenizer_dir: Path, target: Path) -> None:
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=256, intermediate_size=512, num_hidden_layers=4,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=2048,
-                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id)
-    LlamaForCausalLM(config).save_pretrained(target)
-    tokenizer.save_pretrained(target)
-
-
-def train_args(model: Path, out: Path, steps: int) -> list[str]:
-    return [sys.executable, "-m", "coverletter", "train", "--recipe", "llama-3.2-1b-colab",
-            "--model_name_or_path", str(model), "--dataset_name", "data/finetome-sample.jsonl",
-            "--output_dir", str(out), "--max_steps", str(steps), "--save_steps", "4", "--max_length", "512"]
+def train_args(model: str, backend: str, out: Path, steps: int) -> list[str]:
+    return [sys.executable, "-m", "coverletter", "train", "--recipe", RECIPE, "--model_name_or_path", model,
+            "--backend", backend, "--dataset_name", "data/finetome-sample.jsonl", "--cover_letter_samples", "400",  # a quick start
+            "--output_dir", str(out),
+            "--max_steps", str(steps), "--save_steps", str(CHECKPOINT_EVERY)]
 
 
 def losses(out: Path) -> dict[int, float]:
     return {e["step"]: e["loss"] for e in map(json.loads, (out / "loss_log.jsonl").read_text().splitlines())}
 
 
-def loaded_model_facts(model: Path) -> dict:
-    """Load the model the way training does and report what the recipe turned into on this GPU."""
+def speed(log: str) -> dict:
+    found = SPEED.search(log)
+    if not found:
+        return {}
+    steps, seconds, per_step, peak = found.groups()
+    return {"steps": int(steps), "seconds": float(seconds), "seconds_per_step": float(per_step),
+            "peak_gpu_memory_gib": float(peak) if peak else None}
+
+
+def installed_versions() -> dict:
+    versions = {}
+    for name in VERSIONS:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def loaded_model_facts(model: str, backend_wanted: str) -> dict:
+    """Load the model the way training does and report what the recipe turned into on this machine."""
+    from coverletter import model as model_lib
+
+    model_lib.import_unsloth_if_usable()  # before transformers, as the CLI does
     import torch
 
-    from coverletter import model as model_lib
     from coverletter.config import parse_train_args
 
     _, run_args, model_args, training_args = parse_train_args(
-        ["--recipe", "llama-3.2-1b-colab", "--model_name_or_path", str(model), "--output_dir", "/tmp/unused"])
+        ["--recipe", RECIPE, "--model_name_or_path", model, "--backend", backend_wanted, "--output_dir", "/tmp/unused"])
     backend = model_lib.choose_backend(run_args.backend)
     changes = model_lib.adapt_to_device(model_args, training_args)
     lm, _, peft_config = model_lib.load_for_training(model_args, training_args, backend)
     kinds = {type(m).__name__ for m in lm.modules()}
-    return {"backend": backend, "cpu_replacements": changes, "bf16": training_args.bf16, "fp16": training_args.fp16,
-            "optim": str(getattr(training_args.optim, "value", training_args.optim)),
-            "linear_4bit": "Linear4bit" in kinds, "device": str(next(lm.parameters()).device),
-            "gpu": torch.cuda.get_device_name(0), "lora_r": peft_config.r if peft_config else None}
+    facts = {"backend": backend, "cpu_replacements": changes, "bf16": training_args.bf16, "fp16": training_args.fp16,
+             "optim": str(getattr(training_args.optim, "value", training_args.optim)),
+             "linear_4bit": "Linear4bit" in kinds, "parameters": sum(p.numel() for p in lm.parameters()),
+             "device": str(next(lm.parameters()).device),
+             "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+             "lora_r": peft_config.r if peft_config else getattr(lm, "peft_config", {}).get("default").r}
+    del lm
+    return facts
+
+
+def run(args: list[str], env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True)
+
+
+def killed_after_first_checkpoint(args: list[str], env: dict, out: Path) -> bool:
+    """Start the run and SIGKILL it once checkpoint-4 is complete; True if it was still running then."""
+    victim = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 600
+    first = out / f"checkpoint-{CHECKPOINT_EVERY}"
+    while not runs.is_complete_checkpoint(first) and victim.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    alive = victim.poll() is None
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    return alive and not (out / "final").exists()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--tokenizer", type=Path, required=True)
+    parser.add_argument("--model", default="embedded:llama-3.2-1b-shape")
+    parser.add_argument("--backend", default="transformers", choices=["transformers", "unsloth"])
+    parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--out", type=Path, default=Path("/tmp/gpu-check"))
     args = parser.parse_args()
-    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'src'}:{os.environ.get('PYTHONPATH', '')}"}
-    model = args.out / "small-llama"
-    build_small_llama(args.tokenizer, model)
-    report = {"facts": loaded_model_facts(model)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]),
+           "HF_HUB_OFFLINE": "1"}
+    report = {"model": args.model, "recipe": RECIPE, "versions": installed_versions(),
+              "facts": loaded_model_facts(args.model, args.backend)}
 
-    started = time.time()
     reference = args.out / "reference"
-    done = subprocess.run(train_args(model, reference, 8), cwd=ROOT, env=env, capture_output=True, text=True)
-    report["reference_seconds"] = round(time.time() - started, 1)
-    report["reference_rc"] = done.returncode
-    report["reference_log_tail"] = done.stderr[-1500:]
-    if done.returncode == 0:
-        report["reference_losses"] = losses(reference)
+    done = run(train_args(args.model, args.backend, reference, args.steps), env)
+    report["reference"] = {"rc": done.returncode, **speed(done.stderr)}
+    if done.returncode:
+        report["reference"]["log_tail"] = done.stderr[-2000:]
+    else:
+        report["reference"]["losses"] = losses(reference)
 
     resumed = args.out / "resumed"
-    victim = subprocess.Popen(train_args(model, resumed, 8), cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 240
-    while not (resumed / "checkpoint-4" / "trainer_state.json").is_file() and time.time() < deadline:
-        if victim.poll() is not None:
-            break
-        time.sleep(0.05)
-    time.sleep(0.5)  # let trainer_state.json be written completely
-    killed = victim.poll() is None
-    victim.send_signal(signal.SIGKILL)
-    victim.wait()
-    again = subprocess.run(train_args(model, resumed, 8), cwd=ROOT, env=env, capture_output=True, text=True)
-    report["killed_mid_run"] = killed
-    report["resume_rc"] = again.returncode
-    report["resumed_from_log"] = [l for l in again.stderr.splitlines() if "resuming from" in l]
+    command = train_args(args.model, args.backend, resumed, args.steps)
+    report["killed_mid_run"] = killed_after_first_checkpoint(command, env, resumed)
+    again = run(command, env)
+    report["resumed"] = {"rc": again.returncode, **speed(again.stderr),
+                         "from": [line for line in again.stderr.splitlines() if "resuming from" in line]}
     if again.returncode == 0 and done.returncode == 0:
-        got, expected = losses(resumed), report["reference_losses"]
+        got, expected = losses(resumed), report["reference"]["losses"]
         report["max_loss_difference"] = max(abs(got[s] - expected[s]) for s in expected)
     facts = report["facts"]
-    checks = {
+    report["checks"] = checks = {
         "4-bit weights": facts["linear_4bit"],
         "adamw_8bit kept": facts["optim"] == "adamw_8bit",
         "mixed precision on": facts["bf16"] or facts["fp16"],
         "no CPU replacements": not facts["cpu_replacements"],
+        f"backend {args.backend}": facts["backend"] == args.backend,
         "reference run ok": done.returncode == 0,
-        "resume ok": again.returncode == 0 and bool(report["resumed_from_log"]),
+        "killed after a checkpoint": report["killed_mid_run"],
+        "resume ok": again.returncode == 0 and bool(report["resumed"]["from"]),
         "losses match after resume (<=1e-2)": report.get("max_loss_difference", 1.0) <= 1e-2,
     }
-    report["checks"] = checks
     print(json.dumps(report, indent=1, default=str))
     sys.exit(0 if all(checks.values()) else 1)
 

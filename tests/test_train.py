@@ -2,6 +2,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -104,6 +105,7 @@ def test_sigkill_then_resume_gives_the_losses_of_an_uninterrupted_run(resumable,
     reference, resumed = tmp_path / "reference", tmp_path / "resumed"
     done = run_cli(*train_command(model, reference, steps))
     assert done.returncode == 0, done.stderr[-3000:]
+    assert re.search(rf"trained {steps} steps in [0-9.]+ s \([0-9.]+ s/step\)$", done.stderr, re.M)
 
     # Start the same run, and kill -9 it as soon as its second checkpoint is complete.
     args = [sys.executable, "-m", "coverletter", *train_command(model, resumed, steps)]
@@ -124,7 +126,8 @@ def test_sigkill_then_resume_gives_the_losses_of_an_uninterrupted_run(resumable,
     again = run_cli(*train_command(model, resumed, steps))
     assert again.returncode == 0, again.stderr[-3000:]
     assert "ignoring" in again.stderr and "checkpoint-8" in again.stderr
-    assert "resuming from" in again.stderr
+    resumed_from = int(re.search(r"resuming from .*checkpoint-(\d+)", again.stderr).group(1))
+    assert f"trained {steps - resumed_from} steps in" in again.stderr  # the speed counts this session's steps only
     expected, got = losses(reference), losses(resumed)
     assert sorted(got) == list(range(1, steps + 1)) == sorted(expected)
     for step in expected:

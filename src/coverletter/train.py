@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+import time
 import zipfile
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def train(data_args, run_args, model_args, training_args) -> Path:
     ###############
     # Trainer
     ###############
-    callbacks = [SyncCheckpoints(run_args.sync_dir)] if run_args.sync_dir else []
+    callbacks = [ReportSpeed()] + ([SyncCheckpoints(run_args.sync_dir)] if run_args.sync_dir else [])
     trainer = SFTTrainer(
         model=model,
         args=training_args,
@@ -131,6 +132,28 @@ class SyncCheckpoints(TrainerCallback):
         shutil.rmtree(target, ignore_errors=True)
         scratch.rename(target)
         logger.info("checkpoint copied to %s", target)
+
+
+class ReportSpeed(TrainerCallback):
+    """Log seconds per step of this session (a resumed run counts only its own steps) and, on a GPU, the peak
+    memory: what a user needs to size batch and sequence length for their card."""
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.started, self.first_step = time.perf_counter(), state.global_step  # after a resume's state is loaded
+
+    def on_train_end(self, args, state, control, **kwargs):
+        steps, seconds = state.global_step - self.first_step, time.perf_counter() - self.started
+        if state.is_world_process_zero and steps:
+            logger.info("trained %d steps in %.1f s (%.2f s/step)%s", steps, seconds, seconds / steps,
+                        peak_gpu_memory())
+
+
+def peak_gpu_memory() -> str:
+    import torch
+
+    if not torch.cuda.is_available():
+        return ""
+    return "; peak GPU memory %.2f GiB reserved" % (torch.cuda.max_memory_reserved() / 2**30)
 
 
 def pack_checkpoint(run_dir: Path, step: int | None = None, out: Path | None = None) -> Path:
