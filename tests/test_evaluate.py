@@ -41,13 +41,15 @@ def test_shipped_profiles_are_varied_and_apart_from_the_app_examples():
     assert not {p.company_name for p in profiles} & {e[2] for e in EXAMPLES}
 
 
-def test_the_resume_profiles_are_the_shipped_ones_with_their_skills_in_a_resume():
+@pytest.mark.parametrize("resumes", ["eval-profiles-resume.jsonl", "eval-profiles-resume-full.jsonl"])
+def test_the_resume_profiles_are_the_shipped_ones_with_their_skills_in_a_resume(resumes):
     profiles, _ = evaluate.load_profiles(ROOT / "data" / "eval-profiles.jsonl")
-    with_resume, skipped = evaluate.load_profiles(ROOT / "data" / "eval-profiles-resume.jsonl")
+    with_resume, skipped = evaluate.load_profiles(ROOT / "data" / resumes)
     assert not skipped and len(with_resume) == len(profiles)
     for typed, uploaded in zip(profiles, with_resume):
         assert uploaded.skills == "" and uploaded.resume.startswith(typed.name + "\n")
         assert {**uploaded.as_dict(), "skills": typed.skills, "resume": ""} == typed.as_dict()
+        # the full résumés' contact details, jobs and degrees are not read as skills
         assert rubric.profile_skills(uploaded) == rubric.profile_skills(typed)
 
 

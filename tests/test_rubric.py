@@ -82,6 +82,22 @@ def test_with_the_skills_left_to_a_resume_its_items_are_the_skills():
     assert rubric.score_letter(GOOD, profile)["no_placeholder"] and not rubric.score_letter(copied, profile)["no_placeholder"]
 
 
+def test_a_full_resumes_jobs_dates_and_contact_details_are_facts_not_skills():
+    resume = ("Aiko Tanaka\naiko@example.com · +44 7700 900504\n\nKey skills\n- 4 years of usability testing\n- survey design\n- Figma\n\n"
+              "Experience\nResearch Lead | Brightwater Group | Sep 2019 – Present\n\nEducation\n"
+              "BSc (Hons), University of Leeds, 2016")
+    profile = letter.make_profile(**{**PROFILE.as_dict(), "skills": "", "resume": resume})
+    assert rubric.profile_skills(profile) == ["4 years of usability testing", "survey design", "figma"]
+    assert rubric.resume_role_parts(resume) == ["research lead", "brightwater group", "bsc", "hons",
+                                                "university of leeds"]
+    said = GOOD.replace("Thank you for considering my application.",
+                        "I have led research at Brightwater Group since 2019, after a BSc at the University of Leeds.")
+    assert rubric.judge(said, profile)["rules"]["grammatical"] and rubric.judge(said, profile)["rules"]["faithful"]
+    for copied in ("My experience includes Sep 2019 – Present.", "I have 4 years of Brightwater Group."):
+        text = GOOD.replace("Thank you for considering my application.", copied)
+        assert not rubric.score_letter(text, profile)["grammatical"], copied
+
+
 def test_too_short_fails_length():
     assert not rubric.score_letter("Dear team,\n\nI want the UX Researcher job.\n\nSincerely,\nAiko Tanaka",
                                    PROFILE)["length"]

@@ -203,7 +203,7 @@ class LengthSteering:
 class FactGuard:
     """A llama.cpp logits processor that keeps numbers and job ads the profile does not hold off the page: a
     token may start or extend a number only toward one that the profile or the ad states ("5 years" allows "5",
-    never "50" or "12"), a number word only for such a number, and without an ad the words that cite one
+    never "50" or "12"), and a number begun must be finished ("2017" allows "2017", never "20 years"), a number word only for such a number, and without an ad the words that cite one
     ("advertisement", "posting", ...) are out. The model still chooses every word; the rubric's `faithful` rule
     counts what the guards cannot see (degrees, names at the start of a sentence)."""
 
@@ -237,6 +237,12 @@ class FactGuard:
             written = run.group(0).replace(",", "")
             rest = [n[len(written):] for n in self.allowed if n.startswith(written)]
             allowed = numpy.where(self.joins, self.leading_to(rest), self.starts)
+            going_on = self.digit_ids[self.joins & allowed]
+            if written.rstrip(".") not in self.allowed and len(going_on):  # "20" of "2017" must become 2017,
+                kept = scores[going_on].copy()  # not "20 years"
+                scores[:] = -math.inf
+                scores[going_on] = kept
+                return scores
         scores[self.digit_ids[~allowed]] = -math.inf
         return scores
 

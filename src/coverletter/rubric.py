@@ -48,7 +48,7 @@ def source_text(profile: letter.Profile) -> str:
 
 
 RESUME_HEADINGS = ("skills", "experience", "skills and experience", "key skills", "profile", "core strengths",
-                   "work experience", "summary", "education", "certifications")
+                   "work experience", "work history", "summary", "education", "certifications")
 
 
 def listed_skills(skills: str) -> list[str]:
@@ -56,15 +56,38 @@ def listed_skills(skills: str) -> list[str]:
     return [skill for skill in (s.lstrip("-*• ").lower() for s in letter.skill_list(skills)) if len(skill) >= 2]
 
 
+YEAR = r"(?:19|20)\d\d"
+MONTH = r"(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+)?"
+DATE_RANGE = re.compile(rf"{MONTH}{YEAR}\s*[–—-]\s*(?:present|now|current|today|{MONTH}{YEAR})\b",
+                        re.IGNORECASE)
+# a résumé line with a year (a job, a degree) or contact details: what the applicant did or where, not a skill
+DATED_OR_CONTACT = re.compile(rf"\b{YEAR}\b|@|\+?\d[\d ()-]{{7,}}\d")
+
+
+def resume_skill_lines(resume: str) -> str:
+    return "\n".join(line for line in resume.splitlines() if not DATED_OR_CONTACT.search(line))
+
+
+def resume_role_parts(resume: str) -> list[str]:
+    """The titles, employers and schools of a résumé's dated lines ('Analyst, Kestrel Systems, 2017–present' ->
+    ['analyst', 'kestrel systems']): names of where the applicant was, not things they have."""
+    parts = []
+    for line in resume.splitlines():
+        if re.search(rf"\b{YEAR}\b", line):
+            parts += [part.strip(" .").lower() for part in re.split(r"[,|—–()]|\s-\s", DATE_RANGE.sub("", line))
+                      if part.strip(" .") and not re.search(r"\d", part)]
+    return list(dict.fromkeys(parts))
+
+
 def profile_skills(profile: letter.Profile) -> list[str]:
     """The skills typed in; when that field is left to the résumé, the résumé's lines and list items without
-    their headings, and not its name, the company or the title (every letter says those: the skill rule would
-    pass for free)."""
+    their headings, its dated lines (jobs, degrees) and contact details, and not its name, the company or the
+    title (every letter says those: the skill rule would pass for free)."""
     if profile.skills.strip():
         return listed_skills(profile.skills)
     given = {profile.name.lower(), profile.company_name.lower(), profile.job_title.lower(), *RESUME_HEADINGS}
-    items = (item.rpartition(": ")[2] for item in listed_skills(profile.resume))  # "skills: sql" -> "sql"
-    return [item for item in items if item not in given]
+    items = (item.rpartition(": ")[2] for item in listed_skills(resume_skill_lines(profile.resume)))
+    return [item for item in items if item not in given]  # "skills: sql" -> "sql"
 
 
 # --------------------------------------------------------------------------- faithful
@@ -269,6 +292,9 @@ def misplaced_phrases(text: str, profile: letter.Profile) -> list[str]:
         for match in re.finditer(re.escape(start), lowered):
             if CLAUSE_SLOT.search(lowered[max(0, match.start() - 20): match.start()]):
                 problems.append(f"clause after a preposition: {start}")
+    problems += [f"résumé dates copied: {m.group(0)}" for m in DATE_RANGE.finditer(text)]  # prose says "since 2017"
+    problems += [f"years of {part}" for part in resume_role_parts(profile.resume)
+                 if re.search(rf"\byears? (?:of|in) {re.escape(part)}\b", lowered)]  # "6 years of Kestrel Systems"
     problems += [f"'{m.group(0)}'" for m in (*A_BEFORE_VOWEL.finditer(text), *AN_BEFORE_CONSONANT.finditer(text))
                  if not m.group(0).split()[-1].isupper()]  # acronyms go by their letters' sounds
     return problems
