@@ -195,17 +195,23 @@ class LengthSteering:
     def spell_sign_off(self, line: str, scores) -> None:
         """A sign-off's first word, token by token from the line's start ("Y", "ours"), and then the word ends."""
         going_on = self.sign_off_next.get(line, [])  # "Warm" may end, or go on to "Warmly"
-        kept = scores[going_on].copy()
-        scores[self.letters if line in letter.SIGN_OFF_STARTS else slice(None)] = -math.inf
-        scores[going_on] = kept
+        keep_only(scores, going_on, among=self.letters if line in letter.SIGN_OFF_STARTS else slice(None))
+
+
+def keep_only(scores, tokens, among=slice(None)) -> None:
+    """Rule out every token in `among` (all of them by default) except `tokens`, whose scores stay as they were."""
+    kept = scores[tokens].copy()
+    scores[among] = -math.inf
+    scores[tokens] = kept
 
 
 class FactGuard:
     """A llama.cpp logits processor that keeps numbers and job ads the profile does not hold off the page: a
     token may start or extend a number only toward one that the profile or the ad states ("5 years" allows "5",
-    never "50" or "12"), and a number begun must be finished ("2017" allows "2017", never "20 years"), a number word only for such a number, and without an ad the words that cite one
-    ("advertisement", "posting", ...) are out. The model still chooses every word; the rubric's `faithful` rule
-    counts what the guards cannot see (degrees, names at the start of a sentence)."""
+    never "50" or "12"), and a number begun must be finished ("2017" allows "2017", never "20 years"); a number
+    word only for such a number; and without an ad the words that cite one ("advertisement", "posting", ...) are
+    out. The model still chooses every word; the rubric's `faithful` rule counts what the guards cannot see
+    (degrees, names at the start of a sentence)."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader | None = None):
         source = rubric.source_text(profile)
@@ -238,10 +244,8 @@ class FactGuard:
             rest = [n[len(written):] for n in self.allowed if n.startswith(written)]
             allowed = numpy.where(self.joins, self.leading_to(rest), self.starts)
             going_on = self.digit_ids[self.joins & allowed]
-            if written.rstrip(".") not in self.allowed and len(going_on):  # "20" of "2017" must become 2017,
-                kept = scores[going_on].copy()  # not "20 years"
-                scores[:] = -math.inf
-                scores[going_on] = kept
+            if written.rstrip(".") not in self.allowed and len(going_on):  # "20" of "2017": 2017, not "20 years"
+                keep_only(scores, going_on)
                 return scores
         scores[self.digit_ids[~allowed]] = -math.inf
         return scores
@@ -282,12 +286,7 @@ class NameGuard:
                  for token in pieces_toward(self.tables, word[len(written):])]
         if not going and written not in self.words:  # begun where the guard could not see it: the rubric's to judge
             return
-        kept = scores[going].copy()
-        if written in self.words:
-            scores[self.tables.letters] = -math.inf
-        else:
-            scores[:] = -math.inf
-        scores[going] = kept
+        keep_only(scores, going, among=self.tables.letters if written in self.words else slice(None))
 
 class Signature:
     """A llama.cpp logits processor that signs the letter with the applicant's name as given: once a sign-off line
