@@ -3,7 +3,7 @@ import math
 
 import pytest
 
-from coverletter import evaluate, letter, rubric, runs
+from coverletter import evaluate, letter, prose, rubric, runs
 from coverletter.config import UserError
 from coverletter.model import embedded_gguf
 
@@ -71,7 +71,7 @@ def test_evaluate_three_profiles_with_the_embedded_gguf_writes_its_report(tmp_pa
     assert math.isfinite(report["heldout_loss"]) and 0.5 < report["heldout_loss"] < 6
     assert "| rule | passed |" in (out / "report.md").read_text()
     profiles = [letter.make_profile(**e["profile"]) for e in letters]
-    assert report["boilerplate_share"] == rubric.boilerplate([(e["letter"], p) for e, p in zip(letters, profiles)])[0]
+    assert report["boilerplate_share"] == prose.boilerplate([(e["letter"], p) for e, p in zip(letters, profiles)])[0]
     assert report["invented_fact_share"] == sum(
         any(rubric.invented_facts(e["letter"], p)[kind] for kind in ("number", "credential", "name"))
         for e, p in zip(letters, profiles)) / 3

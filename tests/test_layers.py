@@ -9,7 +9,7 @@ from conftest import ROOT
 PACKAGE = ROOT / "src" / "coverletter"
 # Lower layers first; a module may import its own layer and those before it, never one after it
 LAYERS = [
-    {"config", "letter", "rubric", "resume"},
+    {"chat", "config", "letter", "prose", "rubric", "resume"},
     {"runs", "synthetic", "standin"},
     {"data"},
     {"heldout", "model"},

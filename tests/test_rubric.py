@@ -1,5 +1,5 @@
-"""The rubric: each rule fails alone on a hand-written letter; invented facts are found by kind, and what the
-profile says in other words is not taken for one; boilerplate is measured across applicants."""
+"""The rubric: each rule fails alone on a hand-written letter; invented and borrowed facts are found by kind, and
+what the profile says in other words, or what the ad asks, is not taken for one."""
 
 import pytest
 
@@ -22,8 +22,9 @@ work in Figma.
 
 {AD_LINE} I would be glad to present findings to product teams at Quillstone Analytics.
 
-I admire Quillstone's research culture, and I want to work where decisions start from evidence. My usability
-testing would serve that culture well, and my survey design would help me plan accessibility audits with your team.
+I admire Quillstone's research culture, and I want to work where decisions start from evidence. Usability
+testing has taught me to let the evidence lead, and it would help me plan accessibility audits with your team
+from the first week.
 
 Thank you for considering my application.
 
@@ -42,8 +43,8 @@ BAD = {
     "job_title": GOOD.replace("UX Researcher", "research"),
     "skill": GOOD.replace("usability\ntesting", "studies").replace("usability\ntesting", "studies")
                  .replace("survey design", "planning").replace("Figma", "a design tool")
-                 .replace("leading diary studies with older adults", "running qualitative studies of many kinds").replace("My usability\ntesting",
-                                                                                        "My work"),
+                 .replace("leading diary studies with older adults", "running qualitative studies of many kinds").replace("Usability\ntesting has",
+                                                                                        "Research has"),
     "no_placeholder": GOOD.replace("Dear Hiring Manager", "Dear [Hiring Manager Name]"),
     "length": GOOD.replace("Thank you for considering", "Product teams act on findings" + ", and they act" * 40
                            + ". Thank you for considering"),  # one long sentence: no repeats
@@ -55,9 +56,15 @@ BAD = {
     "uses_job_ad": GOOD.replace(AD_LINE, "I have followed Quillstone's research culture for some time, and it is "
                                          "the reason I am writing.").replace(
         " I would be glad to present findings to product teams at Quillstone Analytics.",
-        " I would be glad to bring my usability testing to Quillstone Analytics.").replace(
+        " I would be glad to bring usability testing to Quillstone Analytics.").replace(
         "help me plan accessibility audits with your team", "help me settle in with your team"),
     "grammatical": GOOD.replace("I am also used to leading diary studies", "I also use leading diary studies"),
+    "skills_not_repeated": GOOD.replace("Thank you for considering", "Figma is where I sketch and Figma is where "
+                                        "I test. Thank you for considering"),
+    "skills_not_possessed": GOOD.replace("I\nwork in Figma", "I\nrely on my Figma"),
+    "openings_varied": GOOD.replace("Usability\ntesting has taught me", "I find that usability testing has taught me")
+                           .replace("I admire Quillstone's research culture", "I find Quillstone's research culture "
+                                    "admirable").replace("Thank you for", "I find the work rewarding. Thank you for"),
 }
 
 
@@ -106,6 +113,8 @@ def test_too_short_fails_length():
 # --------------------------------------------------------------------------- faithful
 
 NO_AD = letter.make_profile(**{**PROFILE.as_dict(), "job_description": ""})
+AD_OF_8 = letter.make_profile(**{**PROFILE.as_dict(), "job_description": AD + " You will lead a team of 8."})
+DATED = letter.make_profile(**{**PROFILE.as_dict(), "resume": "Aiko Tanaka\nResearcher | Brightwater Group | 2019 – Present"})
 
 
 @pytest.mark.parametrize("kind, sentence, profile", [
@@ -113,7 +122,7 @@ NO_AD = letter.make_profile(**{**PROFILE.as_dict(), "job_description": ""})
     ("number", "I have twelve years of usability testing.", PROFILE),
     ("number", "In 2019 I moved into research.", PROFILE),
     ("credential", "My master's degree in psychology helps.", PROFILE),
-    ("credential", "I am a certified accessibility specialist.", PROFILE),
+    ("credential", "I am a certified research specialist.", PROFILE),
     ("name", "At Google I ran usability testing.", PROFILE),
     ("credential", "I hold a diploma in design.", PROFILE),
     ("name", "I studied in Leeds.", PROFILE),
@@ -121,6 +130,10 @@ NO_AD = letter.make_profile(**{**PROFILE.as_dict(), "job_description": ""})
     ("ad_cited", "As the job posting says, Figma matters.", NO_AD),
     ("misspelled", "I would be proud to join Quilstone Analytics.", PROFILE),
     ("misspelled", "Aiko Tanka would be proud to join.", PROFILE),
+    ("borrowed", "I have done remote interviewing for years.", PROFILE),  # only the ad names it
+    ("borrowed", "At my last job I led a team of 8 researchers.", AD_OF_8),  # the ad's number, not the applicant's
+    ("year_as_skill", "I bring 2019 to every study.", DATED),
+    ("year_as_skill", "I ran diary studies for 2019.", DATED),
 ])
 def test_each_kind_of_invented_fact_is_found_alone(kind, sentence, profile):
     text = GOOD.replace("Thank you for considering my application.", sentence)
@@ -149,6 +162,9 @@ def test_a_misspelled_company_and_an_invented_university_are_found():
     ("I would rely on my Tuning of models.", "fine-tuning"),  # a capitalized part of a hyphenated profile word
     ("Accessibility is one reason I apply.", None),
     ("Quillstone Analytics' Positioning and Messaging appeal to me.", "positioning and messaging"),
+    ("Your ad asks for remote interviewing; I have not done it yet.", None),  # named as the ad's, not claimed
+    ("I would be glad to plan accessibility audits.", None),  # a wish, not a claim
+    ("The team you describe would plan accessibility audits, which I would enjoy.", None),
 ])
 def test_what_the_profile_says_in_other_words_is_not_an_invention(sentence, extra_skill):
     skills = PROFILE.skills + (f", {extra_skill}" if extra_skill else "")
@@ -188,23 +204,3 @@ def test_skills_are_told_apart_by_their_form():
     assert not rubric.is_action("positioning and messaging")  # marketing's nouns
     assert not rubric.is_action("marketing campaigns") and not rubric.is_action("seafood butchery")
     assert not rubric.is_action("testing")  # one word: a field, not an action
-
-
-# --------------------------------------------------------------------------- boilerplate
-
-
-def applicant(i: int) -> letter.Profile:
-    return letter.make_profile(name=f"Person{i} Surname{i}", job_title=f"Role{i}", company_name=f"Company{i}",
-                               skills=f"skill{i}", reasons="x")
-
-
-def test_boilerplate_is_a_sentence_in_five_letters_for_different_applicants():
-    same = "I am writing to apply for the {title} role at {company} today."
-    letters = [(f"Dear team,\n\n{same.format(title=f'Role{i}', company=f'Company{i}')} My skill{i} is "
-                f"something only person {i} has done in this way.\n\nBest,\nPerson{i} Surname{i}", applicant(i))
-               for i in range(5)]
-    share, common = rubric.boilerplate(letters)
-    assert share == 0.5 and common == ["i am writing to apply for the title role at company today"]
-    assert rubric.boilerplate(letters[:4])[0] == 0  # in four letters: not yet
-    repeated = [(text, applicant(0)) for text, _ in letters]  # one applicant five times is not boilerplate
-    assert rubric.boilerplate(repeated)[0] == 0

@@ -66,7 +66,8 @@ class DataArguments:
     )
     cover_letters: str | None = field(
         default=None,
-        metadata={"help": "Cover letters to mix in: 'synthetic' (coverletter.synthetic), a Hub dataset id or a local "
+        metadata={"help": "Cover letters to mix in: 'written' (data/letters/, coverletter.data.letters), 'synthetic' "
+                          "(coverletter.synthetic), a Hub dataset id or a local "
                           "file (FineTome schema, or any layout with cover_letter_columns), or several joined by '+' "
                           "('synthetic+ShashiVish/cover-letter-dataset'); unset: none."},
     )

@@ -14,10 +14,10 @@ import json
 import logging
 from pathlib import Path
 
-from . import letter, rubric, runs
+from . import letter, prose, rubric, runs
 from .config import UserError
 from .generate import LetterWriter
-from .heldout import gguf_heldout_loss
+from .heldout import WRITTEN_HELDOUT, gguf_heldout_loss, gguf_written_loss
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,8 @@ def load_profiles(path: str | Path) -> tuple[list[letter.Profile], dict[str, int
 
 
 def evaluate(model: str | Path, profiles_path: str | Path, out: str | Path | None = None,
-             limit: int | None = None, temperature: float = 0.0, steer_length: bool = True) -> dict:
+             limit: int | None = None, temperature: float = 0.0, steer_length: bool = True,
+             written_heldout: str | Path = WRITTEN_HELDOUT) -> dict:
     gguf = runs.find_gguf(model)
     profiles, skipped = load_profiles(profiles_path)
     if skipped:
@@ -69,10 +70,13 @@ def evaluate(model: str | Path, profiles_path: str | Path, out: str | Path | Non
             logger.info("%d/%d %s: %s", i, len(profiles), profile.name, "pass" if all(rules.values()) else
                         "fail (" + ", ".join(r for r, ok in rules.items() if not ok) + ")")
         loss = gguf_heldout_loss(writer.model.llm, gguf)
-    report = {"model": str(gguf), "length_steering": steer_length,
+        written_loss = gguf_written_loss(writer.model.llm, gguf, written_heldout)
+    report = {"model": str(gguf), "length_steering": steer_length, "temperature": temperature,
               "pass_rate": sum(x["passed"] for x in letters) / len(letters),
+              "habit_free_rate": sum(all(x["rules"][r] for r in rubric.HABITS) for x in letters) / len(letters),
               "rule_pass_rates": {r: sum(x["rules"][r] for x in letters) / len(letters) for r in rubric.RULES},
-              **what_a_recruiter_sees(letters), "heldout_loss": loss, "profiles_skipped": skipped, "letters": letters}
+              **what_a_recruiter_sees(letters), "heldout_loss": loss, "written_letters_loss": written_loss,
+              "profiles_skipped": skipped, "letters": letters}
     if out:
         write_report(report, Path(out))
     return report
@@ -81,9 +85,11 @@ def evaluate(model: str | Path, profiles_path: str | Path, out: str | Path | Non
 def what_a_recruiter_sees(letters: list[dict]) -> dict:
     """The figures beside the pass rate: boilerplate over all letters, invented facts by kind, the job ad."""
     with_ad = [x for x in letters if x["profile"]["job_description"]]
-    share, common = rubric.boilerplate([(x["letter"], letter.Profile(**x["profile"])) for x in letters])
+    share, common = prose.boilerplate([(x["letter"], letter.Profile(**x["profile"])) for x in letters])
     return {"boilerplate_share": share, "boilerplate_sentences": common[:20],
             "letters_citing_absent_ad": sum("ad_cited" in x["invented"] for x in letters),
+            "borrowed_claim_share": sum(bool({"borrowed", "year_as_skill"} & set(x["invented"]))
+                                        for x in letters) / len(letters),
             "invented_fact_share": sum(bool({"number", "credential", "name"} & set(x["invented"]))
                                        for x in letters) / len(letters),
             "misspelled_names": sum("misspelled" in x["invented"] for x in letters),
@@ -94,19 +100,23 @@ def write_report(report: dict, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
     lines = [f"# Letter evaluation: {Path(report['model']).name}", "",
-             f"Pass rate: **{report['pass_rate']:.0%}** of {len(report['letters'])} letters; held-out FineTome "
-             f"loss {report['heldout_loss']:.3f}. Length steering: {'on' if report['length_steering'] else 'off'}.",
+             f"Pass rate: **{report['pass_rate']:.0%}** of {len(report['letters'])} letters; free of the three habits "
+             f"of template prose: **{report['habit_free_rate']:.0%}**. Held-out loss on the written letters "
+             f"**{report['written_letters_loss']:.3f}**, on FineTome {report['heldout_loss']:.3f}. Temperature "
+             f"{report['temperature']}; length steering: {'on' if report['length_steering'] else 'off'}.",
              "", f"Boilerplate share: **{report['boilerplate_share']:.2f}** of sentences. Letters citing a job ad that "
              f"was not given: **{report['letters_citing_absent_ad']}**. Letters with an invented number, credential or "
-             f"name: **{report['invented_fact_share']:.0%}**. Misspelled names: {report['misspelled_names']}. "
+             f"name: **{report['invented_fact_share']:.0%}**; with a claim borrowed from the ad or a year for a skill: "
+             f"**{report['borrowed_claim_share']:.0%}**. Misspelled names: {report['misspelled_names']}. "
              + (f"Letters taking up the ad, of those given one: **{report['job_ad_uptake']:.0%}**."
                 if report["job_ad_uptake"] is not None else ""),
              "", "| rule | passed |", "|---|---:|"]
     lines += [f"| {rule} | {rate:.0%} |" for rule, rate in report["rule_pass_rates"].items()]
-    lines += ["", "| applicant | company | passed | failed rules | invented or misplaced |", "|---|---|---|---|---|"]
+    lines += ["", "| applicant | company | passed | failed rules | invented, misplaced or template |",
+              "|---|---|---|---|---|"]
     lines += [f"| {x['profile']['name']} | {x['profile']['company_name']} | {'yes' if x['passed'] else 'no'} | "
               f"{', '.join(r for r, ok in x['rules'].items() if not ok)} | "
-              f"{'; '.join([f'{k}: ' + ', '.join(v) for k, v in x['invented'].items()] + x['misplaced'])} |"
+              f"{'; '.join([f'{k}: ' + ', '.join(v) for k, v in {**x['invented'], **x['habits']}.items()] + x['misplaced'])} |"
               for x in report["letters"]]
     lines += ["", "Recurring sentences (name, company and title masked):", ""]
     lines += [f"- {sentence}" for sentence in report["boilerplate_sentences"]]
@@ -143,7 +153,9 @@ def main(argv: list[str]) -> dict:
                         help="let the model alone decide each letter's length (the app steers it; see docs)")
     args = parser.parse_args(argv)
     report = evaluate(args.model, args.profiles, args.out, args.limit, args.temperature, args.steer_length)
-    print(f"pass rate {report['pass_rate']:.0%} over {len(report['letters'])} letters; boilerplate "
-          f"{report['boilerplate_share']:.2f}; invented facts in {report['invented_fact_share']:.0%}; "
-          f"held-out loss {report['heldout_loss']:.3f}" + (f"; report in {args.out}" if args.out else ""))
+    print(f"pass rate {report['pass_rate']:.0%} over {len(report['letters'])} letters; free of template habits "
+          f"{report['habit_free_rate']:.0%}; boilerplate {report['boilerplate_share']:.2f}; invented facts in "
+          f"{report['invented_fact_share']:.0%}, borrowed claims in {report['borrowed_claim_share']:.0%}; held-out "
+          f"loss {report['heldout_loss']:.3f} (FineTome), {report['written_letters_loss']:.3f} (written letters)"
+          + (f"; report in {args.out}" if args.out else ""))
     return report

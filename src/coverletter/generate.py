@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy
 
-from . import letter, rubric, runs
+from . import chat, letter, rubric, runs
 from .config import UserError, first_line
 from .model import embedded_gguf
 
@@ -78,10 +78,7 @@ def open_gguf(path: Path, description: str | None = None) -> LoadedModel:
 
 
 def with_chat_format(llm, description: str) -> LoadedModel:
-    """llama-cpp-python reads the chat format from the file's template; a Llama GGUF without one gets llama-3
-    (set on the loaded model: the format is only read when a chat is formatted)."""
-    if not llm.metadata.get("tokenizer.chat_template") and llm.metadata.get("general.architecture") == "llama":
-        llm.chat_format = "llama-3"
+    chat.use_llama3_without_template(llm)
     return LoadedModel(llm, description)
 
 
@@ -395,7 +392,7 @@ class SharedPrefix:
     alone, so every prompt's remainder is evaluated from the same point in the same batches."""
 
     def __init__(self, llm):
-        self.llm, self.formatter, self.evaluated = llm, chat_formatter(llm), None
+        self.llm, self.formatter, self.evaluated = llm, chat.chat_formatter(llm), None
 
     def prepare(self, messages: list[dict]) -> None:
         """Leave the model holding the messages' shared start, and nothing after it."""
@@ -420,26 +417,7 @@ class SharedPrefix:
 
     def tokens(self, messages: list[dict]) -> list[int]:
         """The prompt's tokens exactly as llama-cpp-python's chat completion evaluates them."""
-        rendered = self.formatter(messages=messages)
-        return self.llm.tokenize(rendered.prompt.encode(), add_bos=not rendered.added_special, special=True)
-
-
-def chat_formatter(llm):
-    """The prompt formatter that `create_chat_completion` uses for this model: the GGUF's own template, or Llama 3's
-    for a Llama GGUF without one; None for any other format."""
-    from llama_cpp import llama_chat_format
-
-    if llm.chat_format == "chat_template.default":
-        return llama_chat_format.Jinja2ChatFormatter(
-            llm.metadata["tokenizer.chat_template"], eos_token=token_text(llm, llm.token_eos()),
-            bos_token=token_text(llm, llm.token_bos()), stop_token_ids=[llm.token_eos()])
-    if llm.chat_format == "llama-3":
-        return llama_chat_format.format_llama3
-    return None
-
-
-def token_text(llm, token: int) -> str:
-    return llm.detokenize([token], special=True).decode("utf-8", errors="ignore") if token != -1 else ""
+        return chat.prompt_tokens(self.llm, self.formatter, messages)
 
 
 # --------------------------------------------------------------------------- decoding

@@ -1,5 +1,6 @@
-"""Held-out FineTome conversations and how a GGUF model scores on them: export validates files with it, the
-evaluation watches for forgetting. llama.cpp and numpy only: no torch, no transformers.
+"""Held-out text and how a GGUF model scores on it: the FineTome conversations (export validates files with them,
+the evaluation watches for forgetting) and the written letters' held-out split, each prompted as the app prompts
+it (how close the model writes to them). llama.cpp and numpy only: no torch, no transformers.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ import os
 import sys
 from pathlib import Path
 
+from . import chat, letter
 from .config import DataArguments
-from .data.sharegpt import load_rows
 from .data.cleaning import clean
+from .data.letters import HELDOUT as WRITTEN_HELDOUT, read_letters
+from .data.sharegpt import load_rows
 
 HELDOUT = Path(__file__).resolve().parents[2] / "data" / "finetome-heldout.jsonl"
 MAX_TOKENS = 512  # per conversation: enough to score, small enough for one llama.cpp batch
@@ -31,25 +34,44 @@ def heldout_token_ids(tokenizer) -> list[list[int]]:
 
 
 def gguf_heldout_token_ids(llm) -> list[list[int]]:
-    """The same conversations rendered with the chat template stored in the GGUF; [] when it has none."""
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-    template = llm.metadata.get("tokenizer.chat_template")
-    if not template:
+    """The same conversations rendered as the letter writer renders a chat (`chat`); [] for a format it cannot."""
+    formatter = chat.chat_formatter(llm)
+    if formatter is None:
         return []
-
-    def text_of(token: int) -> str:
-        return llm.detokenize([token], special=True).decode("utf-8", errors="ignore")
-
-    formatter = Jinja2ChatFormatter(template, eos_token=text_of(llm.token_eos()), bos_token=text_of(llm.token_bos()))
-    return [llm.tokenize(formatter(messages=m).prompt.encode(), add_bos=False, special=True)[:MAX_TOKENS]
-            for m in heldout_messages()]
+    return [chat.prompt_tokens(llm, formatter, m)[:MAX_TOKENS] for m in heldout_messages()]
 
 
 def gguf_heldout_loss(llm, gguf: Path) -> float:
-    """Mean next-token loss of a GGUF on the held-out conversations; NaN when the file has no chat template."""
+    """Mean next-token loss of a GGUF on the held-out conversations; NaN for a chat format it cannot render."""
     sequences = gguf_heldout_token_ids(llm)
-    return math.log(perplexity(gguf_logits(gguf, sequences), sequences)) if sequences else float("nan")
+    return mean_loss(gguf_logits(gguf, sequences), sequences) if sequences else float("nan")
+
+
+def letter_token_ids(llm, pairs: list[tuple[str, letter.Profile]]) -> list[tuple[list[int], int]]:
+    """Each letter after the app's own prompt for its profile: (tokens, where the letter starts)."""
+    formatter = chat.chat_formatter(llm)
+    if formatter is None:
+        return []
+    out = []
+    for text, profile in pairs:
+        prompt = chat.prompt_tokens(llm, formatter, letter.build_messages(profile))
+        out.append((prompt + llm.tokenize(text.encode(), add_bos=False, special=False), len(prompt)))
+    return out
+
+
+def gguf_written_loss(llm, gguf: Path, path: Path = WRITTEN_HELDOUT) -> float:
+    """The loss on the written letters' held-out split (never trained on), as the app prompts them."""
+    return gguf_letter_loss(llm, gguf, read_letters(path)[0])
+
+
+def gguf_letter_loss(llm, gguf: Path, pairs: list[tuple[str, letter.Profile]]) -> float:
+    """Mean next-token loss on the letters alone, each prompted as the app prompts it: how close the model writes
+    to them. NaN for a chat format it cannot render."""
+    encoded = letter_token_ids(llm, pairs)
+    if not encoded:
+        return float("nan")
+    sequences = [ids for ids, _ in encoded]
+    return mean_loss(gguf_logits(gguf, sequences), sequences, [start for _, start in encoded])
 
 
 def gguf_logits(path: Path, sequences: list[list[int]]):
@@ -70,16 +92,22 @@ def gguf_logits(path: Path, sequences: list[list[int]]):
     return out
 
 
-def perplexity(logits, sequences) -> float:
+def mean_loss(logits, sequences, starts: list[int] | None = None) -> float:
+    """Mean next-token loss over the sequences' tokens from each start on (all but the first by default)."""
     import numpy as np
 
     nll, count = 0.0, 0
-    for scores, ids in zip(logits, sequences):
+    for scores, ids, start in zip(logits, sequences, starts or [1] * len(sequences)):
         shifted = scores[:-1] - scores[:-1].max(-1, keepdims=True)
         logprobs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
-        nll -= logprobs[np.arange(len(ids) - 1), ids[1:]].sum()
-        count += len(ids) - 1
-    return float(np.exp(nll / count))
+        targets = np.arange(max(start, 1), len(ids))
+        nll -= logprobs[targets - 1, np.array(ids)[targets]].sum()
+        count += len(targets)
+    return float(nll / count)
+
+
+def perplexity(logits, sequences) -> float:
+    return math.exp(mean_loss(logits, sequences))
 
 
 @contextlib.contextmanager

@@ -6,7 +6,10 @@ rules a reader notices next:
   hold; no job ad cited when none was given; the applicant's and the company's names spelled as given.
 - `uses_job_ad`: given an ad, the letter takes up at least one of its stated requirements.
 - `grammatical`: the phrases the user typed fit the sentences around them ("I use leading a line" fails).
-- `boilerplate_share` (of a set of letters): sentences that recur word for word, names masked, across applicants.
+- `faithful` also fails on a claim borrowed from the ad (a number, skill or duty only the ad states, said of the
+  applicant) and on a year standing where a skill or a length of time should ("I bring 2015", "for 2019").
+- the habits of template prose (`prose`): a skill named three or more times, "my <skill>", one opening for
+  sentence after sentence.
 
 `evaluate` scores generated letters with it; `synthetic` holds its own training letters to it.
 """
@@ -19,10 +22,11 @@ from collections import defaultdict
 from difflib import SequenceMatcher
 from os.path import commonprefix
 
-from . import letter
+from . import letter, prose
 
+HABITS = ("skills_not_repeated", "skills_not_possessed", "openings_varied")  # of template prose (`prose`)
 RULES = ("name", "company", "job_title", "skill", "no_placeholder", "length", "greeting", "sign_off", "no_repeats",
-         "faithful", "uses_job_ad", "grammatical")
+         "faithful", "uses_job_ad", "grammatical", *HABITS)
 GREETING = re.compile(r"^(dear|hello|hi|greetings|to whom it may concern)\b", re.IGNORECASE)
 
 # --------------------------------------------------------------------------- words
@@ -179,8 +183,63 @@ def credential_stems(text: str) -> set[str]:
     return stems | ({"degre"} if stems & set(DEGREES) else set())
 
 
+def applicant_text(profile: letter.Profile) -> str:
+    """What the applicant says of themselves: every field but the ad."""
+    return "\n".join(str(value) for key, value in profile.as_dict().items() if key != "job_description")
+
+
+FIRST_PERSON = re.compile(r"\b(?:I|I've|I'm|I'd|[Mm]y|[Mm]e)\b")
+# a clause that speaks of the ad, of what the applicant lacks or of what they wish to do claims nothing
+NOT_A_CLAIM = re.compile(r"\b(?:you|your|advert\w*|ad|posting|listing|asks?|asking|looking for|seek\w*|requires?|"
+                         r"calls? for|mentions?|wants?|not|never|no|yet|learn\w*|hope|keen|eager|look forward|"
+                         r"reasons?|interest\w*|admire|drawn|appeal\w*|excit\w*|passion\w*|care|love|enjoy|"
+                         r"chance to|opportunit\w*|(?:the|this) (?:job|role|position)|"
+                         r"would (?:like|love|enjoy|welcome|be (?:glad|happy|pleased|delighted|excited)))\b",
+                         re.IGNORECASE)
+CLAUSE_BREAK = re.compile(r"[,;:—–()]|\s-\s|\b(?:but|while|although|whereas)\b")
+YEAR_AS_SKILL = re.compile(rf"\b(?:bring|brings|brought|my|for|with|using|including|includes?|years? of)\s+"
+                           rf"{MONTH}{YEAR}\b", re.IGNORECASE)
+
+
+def claim_clauses(text: str) -> list[str]:
+    """The clauses in which the applicant states something of themselves."""
+    return [clause for sentence in letter.sentences(text) for clause in CLAUSE_BREAK.split(sentence)
+            if clause and FIRST_PERSON.search(clause) and not NOT_A_CLAIM.search(clause)]
+
+
+def said_by_applicant(word_stem: str, own: set[str]) -> bool:
+    """Whether the applicant wrote this stem, by its hyphenated parts ('on-call': 'on call') or in another form
+    ('keep': 'keeping')."""
+    if word_stem in own or content_stems(word_stem.replace("-", " ")) <= own:
+        return True
+    return len(word_stem) >= 4 and any(o.startswith(word_stem) or word_stem.startswith(o) for o in own if len(o) >= 4)
+
+
+def borrowed_claims(text: str, profile: letter.Profile) -> list[str]:
+    """What the letter claims for the applicant that only the ad states: its numbers ('I led a team of 8' where
+    only the ad says 8), and its requirements, most of whose words the applicant never wrote."""
+    if not profile.job_description:
+        return []
+    own = applicant_text(profile)
+    ad_numbers = numbers(profile.job_description) - numbers(own)
+    own_stems = content_stems(own)
+    found = []
+    for clause in claim_clauses(text):
+        found += sorted(numbers(clause) & ad_numbers)
+        said = content_stems(clause)
+        named = {stem(w) for w in WORD.findall(clause)[1:] if not w.islower()}
+        for requirement in ad_requirements(profile):
+            if len(requirement) == 1 and not requirement <= named:
+                continue  # one lower-case word ("build", "plan") is a verb anyone may use, not a borrowed skill
+            ad_only = {s for s in requirement if not said_by_applicant(s, own_stems)}
+            if ad_only and takes_up(clause, requirement) and len(said & ad_only) * 2 >= len(requirement):
+                found.append(" ".join(sorted(said & requirement)))
+    return list(dict.fromkeys(found))
+
+
 def invented_facts(text: str, profile: letter.Profile) -> dict[str, list[str]]:
-    """What the letter says that the profile and the ad do not, by kind (empty lists: nothing invented)."""
+    """What the letter says that the profile and the ad do not, by kind (empty lists: nothing invented), and what
+    it borrows from the ad as the applicant's own."""
     source = source_text(profile)
     known = word_set(source)
     names = {bare(w) for w in WORD.findall(f"{profile.name} {profile.company_name}")}
@@ -189,6 +248,8 @@ def invented_facts(text: str, profile: letter.Profile) -> dict[str, list[str]]:
              "credential": sorted({m.group(0) for m in CREDENTIAL.finditer(text)
                                    if m.group(0)[:5].lower() not in credential_stems(source)}),
              "ad_cited": [] if profile.job_description else sorted({m.group(0) for m in AD_REFERENCE.finditer(text)}),
+             "borrowed": borrowed_claims(text, profile),
+             "year_as_skill": [m.group(0) for m in YEAR_AS_SKILL.finditer(text)],
              "misspelled": [], "name": []}
     for word in {w for w in WORD.findall(text) if w[0].isupper()}:  # names are written with a capital
         key = bare(word)
@@ -309,10 +370,11 @@ def score_letter(text: str, profile: letter.Profile) -> dict[str, bool]:
 
 
 def judge(text: str, profile: letter.Profile) -> dict:
-    """The rules ("rules": each True when met), and what broke `faithful` and `grammatical`: the invented facts by
-    kind ("invented") and the phrases put where they do not fit ("misplaced")."""
+    """The rules ("rules": each True when met), and what broke them: the invented facts by kind ("invented"), the
+    phrases put where they do not fit ("misplaced") and the habits of template prose ("habits")."""
     invented = {kind: found for kind, found in invented_facts(text, profile).items() if found}
     misplaced = misplaced_phrases(text, profile)
+    habits = prose.habits(text, profile_skills(profile))
     lowered = text.lower()
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     low, high = letter.word_range(profile)
@@ -333,31 +395,9 @@ def judge(text: str, profile: letter.Profile) -> dict:
         "faithful": not invented,
         "uses_job_ad": uses_job_ad(text, profile),
         "grammatical": not misplaced,
+        "skills_not_repeated": not habits["repeated_skill"],
+        "skills_not_possessed": not habits["possessed_skill"],
+        "openings_varied": not habits["repeated_opening"],
     }
-    return {"rules": rules, "invented": invented, "misplaced": misplaced}
-
-
-BOILERPLATE_LETTERS = 5  # a sentence in this many letters for different applicants is boilerplate
-BOILERPLATE_WORDS = 6  # shorter sentences ("Thank you for your time.") are the letter's form, not its content
-
-
-def masked(text: str, profile: letter.Profile) -> str:
-    for value, mask in ((profile.company_name, "COMPANY"), (profile.job_title, "TITLE"), (profile.name, "NAME"),
-                        *((part, "NAME") for part in profile.name.split())):
-        text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", mask, text, flags=re.IGNORECASE)
-    return text
-
-
-def boilerplate(letters: list[tuple[str, letter.Profile]]) -> tuple[float, list[str]]:
-    """The share of sentences (6+ words; name, company and title masked) found in 5 or more letters for
-    different applicants, and those sentences, most frequent first."""
-    applicants, keys = defaultdict(set), []
-    for text, profile in letters:
-        for sentence in letter.sentences(masked(text, profile)):
-            key = letter.said_key(sentence)
-            if len(key.split()) >= BOILERPLATE_WORDS:
-                applicants[key].add(profile.name)
-                keys.append(key)
-    common = {key for key, names in applicants.items() if len(names) >= BOILERPLATE_LETTERS}
-    share = sum(key in common for key in keys) / max(1, len(keys))
-    return share, sorted(common, key=lambda key: -len(applicants[key]))
+    return {"rules": rules, "invented": invented, "misplaced": misplaced,
+            "habits": {kind: found for kind, found in habits.items() if found}}

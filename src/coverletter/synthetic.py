@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from . import letter, rubric
+from . import letter, prose, rubric
 
 
 @dataclass(frozen=True)
@@ -500,7 +500,7 @@ def corpus_stats(pairs: list[tuple[letter.Profile, dict]]) -> dict:
     for profile, row in pairs:
         text = row["conversations"][-1]["value"]
         tokenized.append(text.lower().split())
-        text = rubric.masked(text, profile)
+        text = prose.masked(text, profile)
         masked.add(text)
         openings.add(re.split(r"(?<=[.!?])\s", text.split("\n\n")[1])[0])
     stats = {"examples": len(pairs), "distinct_letters_masked": len(masked), "distinct_opening_sentences": len(openings)}
@@ -508,7 +508,7 @@ def corpus_stats(pairs: list[tuple[letter.Profile, dict]]) -> dict:
         grams = [tuple(words[i: i + n]) for words in tokenized for i in range(len(words) - n + 1)]
         stats[f"distinct_{n}"] = round(len(set(grams)) / max(1, len(grams)), 4)
     words = [letter.word_count(row["conversations"][-1]["value"]) for _, row in pairs]
-    stats["boilerplate_share"] = round(rubric.boilerplate([(row["conversations"][-1]["value"], profile)
+    stats["boilerplate_share"] = round(prose.boilerplate([(row["conversations"][-1]["value"], profile)
                                                            for profile, row in pairs])[0], 4)
     stats["words_min_mean_max"] = [min(words), round(sum(words) / len(words)), max(words)]
     return stats

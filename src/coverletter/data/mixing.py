@@ -6,11 +6,13 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import replace
+from pathlib import Path
 
 from .. import synthetic
 from ..config import DataArguments, UserError
 from .cleaning import CleaningReport, ConversationStats, clean
 from .cover_letters import DEFAULT_COVER_LETTER_COLUMNS, parse_columns, table_examples
+from .letters import TRAIN, load_letters, read_rows
 from .sharegpt import load_rows
 
 logger = logging.getLogger(__name__)
@@ -44,18 +46,32 @@ def load_cover_letter_examples(args: DataArguments) -> tuple[list[dict], Cleanin
 
 
 def load_cover_letter_source(source: str, args: DataArguments) -> tuple[list[dict], CleaningReport]:
-    """'synthetic' -> the generator; rows in the FineTome schema -> as they are; any other table -> through
-    cover_letter_columns (default: the ShashiVish/cover-letter-dataset layout). Cover letters are not scored:
-    generated and FineTome-schema ones go through the cleaning options but min_score; tables are checked by
-    `table_examples` (empty fields, invalid profiles, placeholders, invented facts) and not deduplicated."""
+    """'written' -> the written letters' training split (`data.letters`), as is any file in their layout (the app's
+    fields and "letter"); 'synthetic' -> the generator; rows in the FineTome schema -> as they are; any other
+    table -> through cover_letter_columns (default: the ShashiVish/cover-letter-dataset layout). Cover letters are
+    not scored: generated and FineTome-schema ones go through the cleaning options but min_score; written letters
+    are held to the whole rubric and tables to `table_examples` (empty fields, invalid profiles, placeholders,
+    invented facts); neither is deduplicated."""
     letter_args = replace(args, min_score=None, max_samples=args.cover_letter_samples)
     if source == "synthetic":
         return clean(synthetic.generate(args.cover_letter_samples, args.cover_letter_seed), letter_args)
+    if source == "written" or is_written(source):
+        examples, report = load_letters(TRAIN if source == "written" else source)
+        return examples[:args.cover_letter_samples], report
     rows = load_rows(source, args.dataset_split)
     if not args.cover_letter_columns and rows and isinstance(rows[0], dict) and "conversations" in rows[0]:
         return clean(rows, letter_args)
     columns = parse_columns(args.cover_letter_columns) if args.cover_letter_columns else DEFAULT_COVER_LETTER_COLUMNS
     return table_examples(rows, columns, source, args.cover_letter_samples, args.cover_letters_faithful_only)
+
+
+def is_written(source: str) -> bool:
+    """A local JSONL file whose first row has the written letters' layout (the app's fields and "letter")."""
+    path = Path(source)
+    if path.suffix != ".jsonl" or not path.is_file():
+        return False
+    first = next((row for _, row, _ in read_rows(path) if row is not None), None)
+    return first is not None and {"letter", "name", "job_title", "company_name"} <= set(first)
 
 
 def mix(finetome: list[dict], report: CleaningReport, letters: list[dict], letters_report: CleaningReport,

@@ -1,0 +1,137 @@
+"""The written letters (`data/letters/`): one applicant per row, the app's fields and the letter a careful writer
+composed for them (docs/data.md). Each row becomes the app's own prompt and its letter as the answer.
+
+A row with a missing or empty field, a profile the form would refuse, a letter that fails the rubric or an
+applicant already seen is named (file, line, why), skipped and counted; the rest trains.
+
+    python -m coverletter.data.letters check data/letters/train.jsonl   # each failing row, and shared sentences
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .. import letter, prose, rubric
+from .cleaning import CleaningReport, ConversationStats
+
+logger = logging.getLogger(__name__)
+
+LETTERS = Path(__file__).resolve().parents[3] / "data" / "letters"
+TRAIN, HELDOUT = LETTERS / "train.jsonl", LETTERS / "heldout.jsonl"
+TEXT_FIELDS = ("name", "job_title", "company_name", "reasons", "tone", "length", "letter")  # never empty
+FIELDS = (*TEXT_FIELDS, "skills", "job_description", "resume")
+
+
+class Rejected(ValueError):
+    """Why a row cannot be trained on (its message), counted in the report."""
+
+
+def read_rows(path: Path) -> list[tuple[int, dict | None, str]]:
+    """(line number, the row or None, why not) for each non-blank line."""
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            rows.append((number, None, "invalid JSON"))
+            continue
+        rows.append((number, row, "") if isinstance(row, dict) else (number, None, "row is not an object"))
+    return rows
+
+
+def row_profile(row: dict) -> letter.Profile:
+    """The row's profile as the form makes it; raise Rejected naming the missing, empty or invalid field."""
+    missing = [key for key in FIELDS if key not in row]
+    if missing:
+        raise Rejected(f"missing {', '.join(missing)}")
+    if any(not isinstance(row[key], str) for key in FIELDS):
+        raise Rejected("a field that is not text")
+    empty = [key for key in TEXT_FIELDS if not row[key].strip()]
+    if empty or not (row["skills"].strip() or row["resume"].strip()):
+        raise Rejected(f"empty {', '.join(empty or ['skills and resume'])}")
+    try:
+        return letter.make_profile(**{key: row[key] for key in FIELDS if key != "letter"})
+    except letter.InvalidProfile as why:
+        raise Rejected(f"invalid profile: {why}") from None
+
+
+def failures(text: str, profile: letter.Profile) -> list[str]:
+    """The rubric's failed rules, each with what broke it."""
+    judged = rubric.judge(text, profile)
+    details = {"faithful": judged["invented"], "grammatical": judged["misplaced"], **{
+        rule: judged["habits"] for rule in rubric.HABITS}}
+    return [f"{rule} ({details[rule]})" if details.get(rule) else rule
+            for rule, ok in judged["rules"].items() if not ok]
+
+
+def read_letters(path: str | Path = TRAIN) -> tuple[list[tuple[str, letter.Profile]], CleaningReport]:
+    """(letter, profile) for each usable row, and a report of the rest (each skipped row also logged)."""
+    path = Path(path)
+    report, pairs, seen = CleaningReport(), [], set()
+    for number, row, why in read_rows(path):
+        report.read += 1
+        try:
+            if row is None:
+                raise Rejected(why)
+            profile = row_profile(row)
+            if profile.name.lower() in seen:
+                raise Rejected(f"duplicate applicant: {profile.name} already has a letter")
+            failed = failures(row["letter"], profile)
+            if failed:
+                raise Rejected("letter fails the rubric: " + ", ".join(failed))
+        except Rejected as reason:
+            logger.warning("%s:%d skipped: %s", path, number, reason)
+            report.dropped[str(reason).split(":")[0]] += 1
+            continue
+        seen.add(profile.name.lower())
+        pairs.append((row["letter"], profile))
+    return pairs, report
+
+
+def load_letters(path: str | Path = TRAIN) -> tuple[list[dict], CleaningReport]:
+    """The usable rows as chat examples ({"messages", "source", "score": None}): the app's prompt, the letter."""
+    pairs, report = read_letters(path)
+    examples = [{"messages": letter.build_messages(profile) + [{"role": "assistant", "content": text}],
+                 "source": str(path), "score": None} for text, profile in pairs]
+    for example in examples:
+        report.before.add(example)
+    report.kept = len(examples)
+    report.after = ConversationStats.of(examples)
+    return examples, report
+
+
+def check(paths: list[Path]) -> int:
+    """Print each failing row and each 8-word sentence that two letters share; the number of problems."""
+    logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
+    problems, checked = 0, set()
+    for path in paths:
+        pairs, report = read_letters(path)
+        problems += report.read - len(pairs)
+        checked |= {profile.name for _, profile in pairs}
+        print(f"{path}: {len(pairs)} of {report.read} rows pass")
+    logging.disable(logging.WARNING)  # the neighbours' own failures are theirs to report
+    neighbours = {other for path in paths for other in path.parent.glob("*.jsonl")}
+    everything = [pair for path in sorted(neighbours) for pair in read_letters(path)[0]]
+    for sentence, names in prose.shared_sentences(everything).items():
+        if names & checked:
+            problems += 1
+            print(f"shared by {', '.join(sorted(names))}: {sentence}")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m coverletter.data.letters")
+    parser.add_argument("command", choices=["check"])
+    parser.add_argument("paths", nargs="*", type=Path, help="JSONL files (default: the corpus)")
+    args = parser.parse_args(argv)
+    return min(1, check(args.paths or [TRAIN, HELDOUT]))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

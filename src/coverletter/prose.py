@@ -1,0 +1,132 @@
+"""How a letter is written, beside what it says: the habits of template prose that a careful writer never has,
+and how much a set of letters shares.
+
+- a skill named three or more times (`repeated_skills`);
+- a typed skill used as a possession, "my HPLC", "my lab safety" (`possessed_skills`);
+- one two-word opening starting sentence after sentence, "I would ... I would ..." (`repeated_opening`);
+- across letters: sentences that recur for different applicants (`boilerplate`), sentences of 8+ words that two
+  letters share (`shared_sentences`), and distinct-n, the share of n-grams that are new (`distinct_n`).
+
+`rubric` reads the first three as rules; the written corpus (`data.letters`) is held to all of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+from . import letter
+
+# "my HPLC experience" is how a writer speaks of a skill they own; "my HPLC" is a template's
+OWNED_BY_WHAT_FOLLOWS = re.compile(
+    r"\s+(?:experience|skills?|background|knowledge|expertise|training|work|abilit(?:y|ies)|practice|"
+    r"qualifications?|studies|projects?|record)\b", re.IGNORECASE)
+DURATION = re.compile(r"^(?:\d|one|two|three|four|five|six|seven|eight|nine|ten|several|many)\b", re.IGNORECASE)
+OPENING_SHARE = 0.3  # one opening over this share of the sentences, and at least OPENING_SENTENCES of them
+OPENING_SENTENCES = 3
+MAX_MENTIONS = 2
+
+
+def mentions(text: str, phrase: str) -> int:
+    return len(re.findall(rf"(?<!\w){re.escape(phrase)}(?!\w)", text, flags=re.IGNORECASE))
+
+
+def repeated_skills(text: str, skills: list[str]) -> list[str]:
+    """The skills the letter names more than twice ('lab safety' four times)."""
+    return [skill for skill in skills if mentions(text, skill) > MAX_MENTIONS]
+
+
+def possessed_skills(text: str, skills: list[str]) -> list[str]:
+    """'my <skill>' where the skill is a thing or an activity: 'my HPLC', not 'my HPLC experience' and not
+    'my 4 years of payroll' (a length of time is owned)."""
+    found = []
+    for skill in skills:
+        if DURATION.match(skill) or OWNED_BY_WHAT_FOLLOWS.match(" " + skill.split()[-1]):  # "my knife skills"
+            continue
+        for match in re.finditer(rf"\bmy\s+(?:own\s+)?{re.escape(skill)}(?!\w)", text, flags=re.IGNORECASE):
+            if not OWNED_BY_WHAT_FOLLOWS.match(text, match.end()):
+                found.append(f"my {skill}")
+    return list(dict.fromkeys(found))
+
+
+def body_sentences(text: str) -> list[str]:
+    """The sentences between the greeting and the sign-off, a paragraph's lines read as one (a few words each)."""
+    lines = text.strip().split("\n")[1:]
+    end = next((i for i, line in enumerate(lines) if letter.is_sign_off(line)), len(lines))
+    body = re.sub(r"(?<!\n)\n(?!\n)", " ", "\n".join(lines[:end]))
+    return [sentence for sentence in letter.sentences(body) if len(sentence.split()) >= 3]
+
+
+def opening(sentence: str) -> str:
+    return " ".join(re.findall(r"[\w'’]+", sentence.lower())[:2])
+
+
+def repeated_opening(text: str) -> str | None:
+    """The two-word opening that starts three or more sentences and over 30% of them ('i would'), if any."""
+    said = body_sentences(text)
+    if not said:
+        return None
+    first, count = Counter(map(opening, said)).most_common(1)[0]
+    return first if count >= OPENING_SENTENCES and count / len(said) > OPENING_SHARE else None
+
+
+def habits(text: str, skills: list[str]) -> dict[str, list[str]]:
+    """Each habit of template prose the letter has, with what shows it (empty lists: none)."""
+    first = repeated_opening(text)
+    return {"repeated_skill": repeated_skills(text, skills), "possessed_skill": possessed_skills(text, skills),
+            "repeated_opening": [first] if first else []}
+
+
+# --------------------------------------------------------------------------- a set of letters
+
+BOILERPLATE_LETTERS = 5  # a sentence in this many letters for different applicants is boilerplate
+BOILERPLATE_WORDS = 6  # shorter sentences ("Thank you for your time.") are the letter's form, not its content
+SHARED_WORDS = 8  # a sentence this long in two letters was not written for either
+
+
+def masked(text: str, profile: letter.Profile) -> str:
+    for value, mask in ((profile.company_name, "COMPANY"), (profile.job_title, "TITLE"), (profile.name, "NAME"),
+                        *((part, "NAME") for part in profile.name.split())):
+        text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", mask, text, flags=re.IGNORECASE)
+    return text
+
+
+MASKS = {"company", "title", "name"}
+
+
+def sentence_keys(letters: list[tuple[str, letter.Profile]], words: int, own_words: bool = False):
+    """(applicant, key) for each sentence of `words` or more words, names masked; with `own_words`, the masks
+    themselves not counted ("I am applying for the TITLE role at COMPANY" has seven)."""
+    for text, profile in letters:
+        for sentence in letter.sentences(masked(text, profile)):
+            key = letter.said_key(sentence)
+            if len([w for w in key.split() if not (own_words and w in MASKS)]) >= words:
+                yield profile.name, key
+
+
+def boilerplate(letters: list[tuple[str, letter.Profile]]) -> tuple[float, list[str]]:
+    """The share of sentences (6+ words; name, company and title masked) found in 5 or more letters for
+    different applicants, and those sentences, most frequent first."""
+    applicants, keys = defaultdict(set), []
+    for name, key in sentence_keys(letters, BOILERPLATE_WORDS):
+        applicants[key].add(name)
+        keys.append(key)
+    common = {key for key, names in applicants.items() if len(names) >= BOILERPLATE_LETTERS}
+    share = sum(key in common for key in keys) / max(1, len(keys))
+    return share, sorted(common, key=lambda key: -len(applicants[key]))
+
+
+def shared_sentences(letters: list[tuple[str, letter.Profile]]) -> dict[str, set[str]]:
+    """Sentences of 8+ words of the writer's own (names masked and not counted) that letters for two or more
+    applicants share, with the applicants; a sign-off line is too short to count."""
+    applicants = defaultdict(set)
+    for name, key in sentence_keys(letters, SHARED_WORDS, own_words=True):
+        applicants[key].add(name)
+    return {key: names for key, names in applicants.items() if len(names) >= 2}
+
+
+def distinct_n(texts: list[str], n: int = 3) -> float:
+    """Distinct n-grams over all n-grams of the texts' words (1.0: nothing repeats; templates score low)."""
+    grams = [tuple(words[i:i + n]) for text in texts for words in [re.findall(r"[\w'’]+", text.lower())]
+             for i in range(len(words) - n + 1)]
+    return len(set(grams)) / max(1, len(grams))

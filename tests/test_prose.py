@@ -1,0 +1,84 @@
+"""Template prose: each habit is found alone and a writer's phrasing is not taken for one; across letters,
+boilerplate, shared sentences and distinct-n."""
+
+import pytest
+
+from coverletter import letter, prose
+
+SKILLS = ["hplc", "lab safety", "4 years of payroll", "knife skills"]
+LETTER = """Dear Dr Osei,
+
+I am applying for the Laboratory Technician post at Calder Labs. Every week I run HPLC analyses for our stability
+studies, and I keep the lab safe for the people who work beside me. Lab safety is also the part of the job I teach
+new starters first.
+
+Thank you for reading this.
+
+Kind regards,
+Ama Mensah"""
+
+
+def test_a_written_letter_has_none_of_the_habits():
+    assert prose.habits(LETTER, SKILLS) == {"repeated_skill": [], "possessed_skill": [], "repeated_opening": []}
+
+
+@pytest.mark.parametrize("habit, change", [
+    ("repeated_skill", ("Thank you", "Lab safety comes first, and lab safety is taught. Thank you")),  # 3 times
+    ("possessed_skill", ("I run HPLC analyses", "I apply my HPLC")),
+    ("possessed_skill", ("I keep the lab safe", "I bring my lab safety")),
+    ("repeated_opening", ("Every week I run", "I am glad to run")),  # "I am" three times in five sentences
+])
+def test_each_habit_is_found_alone(habit, change):
+    text = LETTER.replace(*change)
+    if habit == "repeated_opening":
+        text = text.replace("Lab safety is also", "I am sure lab safety is")
+    found = prose.habits(text, SKILLS)
+    assert [kind for kind, what in found.items() if what] == [habit], found
+
+
+@pytest.mark.parametrize("sentence", [
+    "My HPLC experience goes back to my first job.",  # owned through what follows
+    "I would bring my 4 years of payroll to the team.",  # a length of time is owned
+    "My knife skills are good.",  # the skill names itself as skills
+])
+def test_what_a_writer_owns_is_not_a_possessed_skill(sentence):
+    assert prose.possessed_skills(LETTER.replace("Thank you for reading this.", sentence), SKILLS) == []
+
+
+def test_one_opening_fails_only_past_three_sentences_and_thirty_percent():
+    three_of_ten = "Dear team,\n\n" + " ".join(["I run tests."] * 3 + [f"Word{i} is here." for i in range(7)])
+    assert prose.repeated_opening(three_of_ten) is None
+    three_of_nine = "Dear team,\n\n" + " ".join(["I run tests."] * 3 + [f"Word{i} is here." for i in range(6)])
+    assert prose.repeated_opening(three_of_nine) == "i run"
+
+
+def applicant(i: int) -> letter.Profile:
+    return letter.make_profile(name=f"Person{i} Surname{i}", job_title=f"Role{i}", company_name=f"Company{i}",
+                               skills=f"skill{i}", reasons="x")
+
+
+def test_boilerplate_is_a_sentence_in_five_letters_for_different_applicants():
+    same = "I am writing to apply for the {title} role at {company} today."
+    letters = [(f"Dear team,\n\n{same.format(title=f'Role{i}', company=f'Company{i}')} My skill{i} is "
+                f"something only person {i} has done in this way.\n\nBest,\nPerson{i} Surname{i}", applicant(i))
+               for i in range(5)]
+    share, common = prose.boilerplate(letters)
+    assert share == 0.5 and common == ["i am writing to apply for the title role at company today"]
+    assert prose.boilerplate(letters[:4])[0] == 0  # in four letters: not yet
+    repeated = [(text, applicant(0)) for text, _ in letters]  # one applicant five times is not boilerplate
+    assert prose.boilerplate(repeated)[0] == 0
+
+
+def test_a_shared_sentence_counts_the_writers_own_words_not_the_names():
+    def two(sentence: str) -> list:
+        return [(f"Dear team,\n\n{sentence.format(t=f'Role{i}', c=f'Company{i}')}\n\nBest,\nPerson{i} Surname{i}",
+                 applicant(i)) for i in range(2)]
+
+    assert prose.shared_sentences(two("I am applying for the {t} role at {c}.")) == {}  # seven words of its own
+    shared = prose.shared_sentences(two("I would be really glad to come in for a chat."))
+    assert shared == {"i would be really glad to come in for a chat": {"Person0 Surname0", "Person1 Surname1"}}
+
+
+def test_distinct_n_is_low_for_a_template_and_high_for_prose():
+    template = ["I bring SKILL to COMPANY, and I bring SKILL to the team."] * 20  # names masked
+    assert prose.distinct_n(template) < 0.1 < 0.9 < prose.distinct_n([LETTER])
