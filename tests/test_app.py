@@ -17,7 +17,7 @@ from coverletter import app as app_lib
 from coverletter import generate, letter
 from coverletter.model import embedded_gguf
 
-from conftest import ROOT, rich_profile, wait_for_server
+from conftest import ROOT, rich_profile, two_written_letters, wait_for_server
 
 FORM = dict(name="Maria Lopez", job_title="Data Analyst", company_name="Northwind Logistics",
             skills="SQL, Python, Tableau dashboards", reasons="I admire Northwind's route-optimisation work.")
@@ -478,7 +478,8 @@ def test_the_page_and_coverletter_evaluate_write_the_same_letter(server, tmp_pat
 
     profile = {**FORM, "tone": "warm", "length": "short"}
     (tmp_path / "one.jsonl").write_text(json.dumps(profile) + "\n")
-    report = evaluate.evaluate(embedded_gguf("smollm2-135m-instruct"), tmp_path / "one.jsonl")
+    report = evaluate.evaluate(embedded_gguf("smollm2-135m-instruct"), tmp_path / "one.jsonl",
+                               written_heldout=two_written_letters(tmp_path))
     page = Client(server, verbose=False).predict(**profile, temperature=0.0, api_name="/generate")
     assert page == report["letters"][0]["letter"] and len(page.split()) > 30
 

@@ -151,8 +151,11 @@ def main(argv: list[str]) -> dict:
     parser.add_argument("--temperature", type=float, default=0.0)
     parser.add_argument("--no_length_steering", "--no-length-steering", dest="steer_length", action="store_false",
                         help="let the model alone decide each letter's length (the app steers it; see docs)")
+    parser.add_argument("--written_heldout", default=str(WRITTEN_HELDOUT),
+                        help="written letters (data/letters/ layout) whose loss is measured, as the app prompts them")
     args = parser.parse_args(argv)
-    report = evaluate(args.model, args.profiles, args.out, args.limit, args.temperature, args.steer_length)
+    report = evaluate(args.model, args.profiles, args.out, args.limit, args.temperature, args.steer_length,
+                      args.written_heldout)
     print(f"pass rate {report['pass_rate']:.0%} over {len(report['letters'])} letters; free of template habits "
           f"{report['habit_free_rate']:.0%}; boilerplate {report['boilerplate_share']:.2f}; invented facts in "
           f"{report['invented_fact_share']:.0%}, borrowed claims in {report['borrowed_claim_share']:.0%}; held-out "

@@ -107,8 +107,8 @@ def fact_words(profile: Profile) -> int:
 
 
 def skill_list(skills: str) -> list[str]:
-    """'Go and Python, SQL; leading a line' -> ['Go and Python', 'SQL', 'leading a line']."""
-    return [skill.strip() for skill in re.split(r"[,;\n•]", skills) if skill.strip()]
+    """'Go and Python, SQL; leading a line' -> ['Go and Python', 'SQL', 'leading a line']; '40,000 users' is one."""
+    return [skill.strip() for skill in re.split(r"(?<!\d),|,(?!\d{3}\b)|[;\n•]", skills) if skill.strip()]
 
 
 def word_range(profile: Profile) -> tuple[int, int]:

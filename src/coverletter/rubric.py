@@ -36,8 +36,8 @@ WORD = re.compile(r"[A-Za-z][\w'’&-]*")
 
 
 def bare(word: str) -> str:
-    """'Corrib's' -> 'corrib', 'APIs' -> 'apis': a word as compared with the profile's words."""
-    return re.sub(r"['’]s?$", "", word.rstrip("-")).lower()
+    """'Corrib's' -> 'corrib', 'APIs' -> 'apis', "I'm" -> 'i': a word as compared with the profile's words."""
+    return re.sub(r"['’](?:s|m|d|ve|ll|re)?$", "", word.rstrip("-")).lower()
 
 
 def word_set(text: str) -> set[str]:
@@ -52,7 +52,11 @@ def source_text(profile: letter.Profile) -> str:
 
 
 RESUME_HEADINGS = ("skills", "experience", "skills and experience", "key skills", "profile", "core strengths",
-                   "work experience", "work history", "summary", "education", "certifications")
+                   "work experience", "work history", "summary", "education", "certifications", "career", "work",
+                   "employment", "employment history", "professional experience", "career history", "qualifications",
+                   "education and training", "training", "achievements", "projects", "volunteering", "languages",
+                   "interests", "references", "contact", "personal statement", "professional summary", "licences",
+                   "licenses", "certifications and training", "technical skills", "selected achievements")
 
 
 def listed_skills(skills: str) -> list[str]:
@@ -109,7 +113,7 @@ NOT_A_NUMBER = re.compile(r"\b(?:no|each|any|every|this|that|which|the) one\b|\b
 # Degrees, credentials and schools, by the stem the profile must also hold
 CREDENTIAL = re.compile(r"\b(?:bachelor|master|mba|ph\.?d|doctorate|b\.?sc|m\.?sc|degree|diploma|certif\w*|"
                         r"licen[cs]\w*|accredit\w*|universit\w*|college|graduat\w*|alumn\w*)\b", re.IGNORECASE)
-AD_REFERENCE = re.compile(r"\b(?:advert(?:isement)?s?|(?:job|your|the|this) (?:ad|posting|listing|description)\b"
+AD_REFERENCE = re.compile(r"\b(?:advert(?:isement)?s?\b|(?:job|your|the|this) (?:ad|posting|listing|description)\b"
                           r"|job (?:ads?|post)\b|vacancy (?:notice|announcement)|as (?:advertised|posted|listed)\b)",
                           re.IGNORECASE)
 # Capitalized words a letter may use without the profile naming them
@@ -163,9 +167,17 @@ def name_words(profile: letter.Profile) -> set[str]:
     return known | parts | {word + "s" for word in known | parts} | COMMON_CAPITALS
 
 
+# Words that open sentences and sit one letter from a name ("Since" and "Signe", "There" and "Three"): not misspellings
+EVERYDAY_WORDS = {"since", "there", "these", "those", "their", "where", "while", "which", "three", "then", "than",
+                  "though", "through", "thank", "thanks", "when", "what", "with", "will", "would", "could", "should",
+                  "having", "being", "before", "after", "also", "once", "every", "each", "most", "more", "many"}
+
+
 def near_miss(word: str, names: set[str]) -> str | None:
     """The given name that `word` misspells ('Corrab' for 'Corrib'), if any; not a word derived from it
-    ('logistical' from 'Logistics'), which shares all but its ending."""
+    ('logistical' from 'Logistics'), which shares all but its ending, nor an everyday word."""
+    if word in EVERYDAY_WORDS:
+        return None
     for name in names:
         derived = len(word) != len(name) and len(commonprefix([word, name])) >= len(name) - 1
         if word != name and word[0] == name[0] and len(name) >= 4 and not derived and \
@@ -196,7 +208,7 @@ NOT_A_CLAIM = re.compile(r"\b(?:you|your|advert\w*|ad|posting|listing|asks?|aski
                          r"chance to|opportunit\w*|(?:the|this) (?:job|role|position)|"
                          r"would (?:like|love|enjoy|welcome|be (?:glad|happy|pleased|delighted|excited)))\b",
                          re.IGNORECASE)
-CLAUSE_BREAK = re.compile(r"[,;:—–()]|\s-\s|\b(?:but|while|although|whereas)\b")
+CLAUSE_BREAK = re.compile(r"(?<!\d),|,(?!\d)|[;:—–()]|\s-\s|\b(?:but|while|although|whereas)\b")  # not 40,000
 YEAR_AS_SKILL = re.compile(rf"\b(?:bring|brings|brought|my|for|with|using|including|includes?|years? of)\s+"
                            rf"{MONTH}{YEAR}\b", re.IGNORECASE)
 
@@ -273,7 +285,7 @@ experience experienced years year strong ability able skills skill someone love 
 teams work working job position candidate ideal required requirements requirement preferred bonus including
 include includes knowledge understanding familiarity comfort comfortable excellent good great proven track record
 help helping bring based within new need needs want have has day days week weeks per well both other more than
-responsibilities responsible such like ll re ve""".split())
+responsibilities responsible such like ll re ve out up off""".split())
 
 
 LONE_VERB = re.compile(r"\b(?:will|to|can|must|should|also)\s+\w+\s*$", re.IGNORECASE)

@@ -10,9 +10,12 @@ applicant already seen is named (file, line, why), skipped and counted; the rest
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
+import re
 import sys
+from collections import Counter
 from pathlib import Path
 
 from .. import letter, prose, rubric
@@ -106,6 +109,64 @@ def load_letters(path: str | Path = TRAIN) -> tuple[list[dict], CleaningReport]:
     return examples, report
 
 
+# --------------------------------------------------------------------------- the corpus: split and statistics
+
+HELDOUT_EVERY = 5  # an applicant whose name hashes to 0 modulo this is held out: about one in five, never trained on
+
+
+def held_out(name: str) -> bool:
+    return int(hashlib.sha1(name.strip().lower().encode()).hexdigest(), 16) % HELDOUT_EVERY == 0
+
+
+def split(paths: list[Path]) -> tuple[int, int]:
+    """Write every row of the files (the first of each id) to TRAIN or HELDOUT by its applicant, sorted by id; the
+    rule depends on the name alone, so adding letters and splitting again never moves one across."""
+    rows = {}
+    for path in paths:
+        for _, row, _ in read_rows(path):
+            if row is not None:
+                rows.setdefault(row.get("id", f"{path.stem}-{len(rows)}"), row)
+    parts = {TRAIN: [], HELDOUT: []}
+    for key in sorted(rows):
+        parts[HELDOUT if held_out(str(rows[key].get("name", ""))) else TRAIN].append(rows[key])
+    for path, part in parts.items():
+        path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in part), encoding="utf-8")
+    return len(parts[TRAIN]), len(parts[HELDOUT])
+
+
+def full_resume(profile: letter.Profile) -> bool:
+    """A résumé with jobs or degrees by their dates, not only a skill list."""
+    return bool(rubric.DATED_OR_CONTACT.search(profile.resume)) and bool(re.search(rubric.YEAR, profile.resume))
+
+
+def thin(profile: letter.Profile) -> bool:
+    return not profile.resume and len(letter.skill_list(profile.skills)) <= 4
+
+
+def statistics(paths: list[Path]) -> dict:
+    """What the corpus holds: its rows by kind, its spread, and how it reads (distinct-3 with names masked)."""
+    rows = [row for path in paths for _, row, _ in read_rows(path) if row is not None]
+    pairs = [pair for path in paths for pair in read_letters(path)[0]]
+    profiles = [profile for _, profile in pairs]
+    words = sorted(letter.word_count(text) for text, _ in pairs)
+
+    def share(test) -> float:
+        return round(sum(map(test, profiles)) / max(1, len(profiles)), 3)
+
+    return {"rows": len(rows), "usable": len(pairs), "industries": len({row.get("industry") for row in rows}),
+            "levels": dict(Counter(row.get("level") for row in rows)), "tones": dict(Counter(p.tone for p in profiles)),
+            "lengths": dict(Counter(p.length for p in profiles)), "with_ad": share(lambda p: bool(p.job_description)),
+            "full_resume": share(full_resume), "thin": share(thin),
+            "skills_left_to_resume": share(lambda p: bool(p.resume) and not p.skills),
+            "words": {"min": words[0], "median": words[len(words) // 2], "max": words[-1]} if words else {},
+            "distinct_3_masked": round(prose.distinct_n([prose.masked(t, p) for t, p in pairs]), 3),
+            "shared_sentences": len(prose.shared_sentences(pairs)),
+            "boilerplate_share": round(prose.boilerplate(pairs)[0], 3)}
+
+
+# --------------------------------------------------------------------------- command line
+
+
 def check(paths: list[Path]) -> int:
     """Print each failing row and each 8-word sentence that two letters share; the number of problems."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
@@ -127,10 +188,19 @@ def check(paths: list[Path]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m coverletter.data.letters")
-    parser.add_argument("command", choices=["check"])
+    parser.add_argument("command", choices=["check", "split", "stats"],
+                        help="check: each failing row and shared sentence; split: write train.jsonl and heldout.jsonl "
+                             "from the files; stats: the corpus's figures (docs/data.md)")
     parser.add_argument("paths", nargs="*", type=Path, help="JSONL files (default: the corpus)")
     args = parser.parse_args(argv)
-    return min(1, check(args.paths or [TRAIN, HELDOUT]))
+    paths = args.paths or [TRAIN, HELDOUT]
+    if args.command == "split":
+        print("train %d, held out %d" % split(paths))
+        return 0
+    if args.command == "stats":
+        print(json.dumps(statistics(paths), indent=1))
+        return 0
+    return min(1, check(paths))
 
 
 if __name__ == "__main__":
