@@ -57,7 +57,7 @@ LONG_AD = " ".join([
 
 def default_gguf() -> Path:
     """What the app would serve from this checkout: the newest export, else the embedded model."""
-    from coverletter.model import embedded_gguf
+    from coverletter.embedded import embedded_gguf
     from coverletter.runs import latest_exports
 
     exports = latest_exports(ROOT / "runs")
@@ -82,10 +82,10 @@ def memory_bandwidth_gbs(threads: int, gib: int = 1) -> float:
 def raw_speed(llm, tokens: int, steer: bool = True, form: dict = FORM) -> tuple[float, float, int, str]:
     """Time to first token, decode tok/s, tokens generated, and the cleaned letter: llama.cpp alone, with the same
     settings and length steering as the app (steer=False: without the steering, to measure what it costs)."""
-    from coverletter import generate, letter
+    from coverletter import generate, guards, letter
 
     profile = letter.make_profile(**form)
-    steering = [generate.LengthSteering(llm, profile)] if steer else None
+    steering = [guards.LengthSteering(llm, profile, guards.AnswerReader(llm))] if steer else None
     llm.reset()  # raw letters start from an empty cache; the app keeps its shared start (its first token may come sooner)
     started, stamps, text = time.perf_counter(), [], ""
     for chunk in llm.create_chat_completion(letter.build_messages(profile), stream=True, temperature=0.0,

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from coverletter import generate, letter
-from coverletter.model import embedded_gguf
+from coverletter.embedded import embedded_gguf
 
 ROOT = Path(__file__).resolve().parents[1]
 STRATEGIES = {

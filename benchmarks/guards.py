@@ -1,4 +1,4 @@
-"""What the guards do and cost: the same letters decoded with the app's processors (`generate.processors`: the fact
+"""What the guards do and cost: the same letters decoded with the app's processors (`guards.processors`: the fact
 guard, the name guard, the length steering and the signature) and with the length steering alone.
 
     python benchmarks/guards.py --gguf runs/demo/gguf/X.Q8_0.gguf [--profiles 32] [--out result.json]
@@ -17,7 +17,7 @@ import statistics
 import time
 from pathlib import Path
 
-from coverletter import evaluate, generate, letter, rubric
+from coverletter import evaluate, generate, guards, letter, rubric
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def decode(llm, profile: letter.Profile, guard: bool) -> tuple[float, float, str]:
     """Decode tokens/s, the seconds its processors took to build, and the cleaned letter."""
     started = time.perf_counter()
-    processors = generate.processors(llm, profile) if guard else [generate.LengthSteering(llm, profile)]
+    processors = guards.processors(llm, profile) if guard else [guards.LengthSteering(llm, profile, guards.AnswerReader(llm))]
     setup = time.perf_counter() - started
     llm.reset()
     stamps, text = [], ""
@@ -49,7 +49,7 @@ def main() -> None:
     profiles = evaluate.load_profiles(ROOT / "data" / "eval-profiles.jsonl")[0][: args.profiles]
     llm = generate.open_gguf(Path(args.gguf)).llm
     started = time.perf_counter()
-    generate.vocabulary_tables(llm)
+    guards.vocabulary_tables(llm)
     tables_seconds = time.perf_counter() - started
     rows = {True: [], False: []}
     for profile in profiles:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -16,6 +18,16 @@ SAMPLE = ROOT / "data" / "finetome-sample.jsonl"
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never reach for the Hub
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+
+FORM = dict(name="Maria Lopez", job_title="Data Analyst", company_name="Northwind Logistics",
+            skills="SQL, Python, Tableau dashboards", reasons="I admire Northwind's route-optimisation work.")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def rich_profile(length: str):
@@ -118,3 +130,53 @@ def wait_for_server(process, url: str, log: Path, seconds: float = 120) -> None:
             return
         except OSError:
             time.sleep(0.5)
+
+
+class StandInModel:
+    """What LetterWriter asks of a llama besides generation: its context size, a tokenizer and a vocabulary."""
+
+    def n_ctx(self):
+        return 2048
+
+    def tokenize(self, data, add_bos=False, special=False):
+        return data.split()
+
+    def n_vocab(self):  # the length steering looks its line-break tokens up once
+        return 4
+
+    def detokenize(self, tokens):
+        return b""
+
+    def token_eos(self):
+        return 0
+
+    chat_format = None  # no template to render: every letter is decoded from an empty cache
+
+    def reset(self):
+        pass
+
+
+class TickingModel(StandInModel):
+    """A llama stand-in that writes one word every `seconds`, forever or until `words` run out, or fails."""
+
+    def __init__(self, words: int | None = None, seconds: float = 0.005, fail_after: int | None = None):
+        self.words, self.seconds, self.fail_after = words, seconds, fail_after
+        self.made, self.closed = 0, threading.Event()
+
+    def create_chat_completion(self, messages, **settings):
+        try:
+            while self.words is None or self.made < self.words:
+                if self.made == self.fail_after:
+                    raise RuntimeError("the model broke")
+                time.sleep(self.seconds)
+                self.made += 1
+                yield {"choices": [{"delta": {"content": f"word{self.made}. "}}]}
+        finally:
+            self.closed.set()
+
+
+def writer_on(model):
+    """A LetterWriter on a llama stand-in."""
+    from coverletter import generate
+
+    return generate.LetterWriter(generate.LoadedModel(model, "stand-in"))

@@ -5,33 +5,23 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
-import time
 
 import pytest
 
 from coverletter import app as app_lib
 from coverletter import generate, letter
-from coverletter.model import embedded_gguf
+from coverletter.embedded import embedded_gguf
 
-from conftest import ROOT, rich_profile, two_written_letters, wait_for_server
+from conftest import FORM, ROOT, StandInModel, TickingModel, free_port, two_written_letters, wait_for_server, writer_on
 
-FORM = dict(name="Maria Lopez", job_title="Data Analyst", company_name="Northwind Logistics",
-            skills="SQL, Python, Tableau dashboards", reasons="I admire Northwind's route-optimisation work.")
 RESUME = ("Maria Lopez\nData Analyst, Contoso Freight, 2019-2024\n- Built Tableau dashboards for 40 depots\n"
           "- Automated weekly SQL reports in Python\nBSc Statistics, University of Leeds")
 # the form's text fields as the page labels them (a substring of the label: Playwright's get_by_label)
 PAGE_LABELS = {"name": "Your name", "job_title": "Job title", "company_name": "Company name",
                "skills": "Skills and experience", "reasons": "Why this job"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 needs_chromium = pytest.mark.skipif(
@@ -128,78 +118,6 @@ def test_a_form_too_long_for_the_context_says_what_to_shorten(server):
         Client(server, verbose=False).predict(**long_form, length="long", api_name="/generate")
 
 
-def test_length_steering_lengthens_short_paragraphs_and_signs_off_a_full_letter():
-    import numpy as np
-    from llama_cpp import Llama
-
-    llm = Llama(str(embedded_gguf("smollm2-135m-instruct")), vocab_only=True, verbose=False)
-    prompt = llm.tokenize(b"<|im_start|>user\nWrite a short letter.<|im_end|>\n<|im_start|>assistant\n", special=True)
-
-    def paragraph(n: int) -> str:  # 57 words, no sentence said twice (the clean-up would leave repeats out)
-        return " ".join(f"In project {n}.{i} I led the data work and I explained the numbers to those who needed "
-                        "them." for i in range(3))
-
-    body = "Dear team,\n\n" + "\n\n".join(map(paragraph, range(5)))  # 287 words: past what a short letter holds
-    scores = np.random.default_rng(0).normal(size=llm.n_vocab()).astype(np.single)
-
-    def steered(text: str) -> np.ndarray:
-        steering = generate.LengthSteering(llm, rich_profile("short"))
-        steering(prompt, scores.copy())  # the first call sees the prompt alone
-        return steering(prompt + llm.tokenize(text.encode(), add_bos=False), scores.copy())
-
-    allowed = generate.LengthSteering(llm, rich_profile("short")).sign_off_next[""]
-    newline = llm.tokenize(b"\n", add_bos=False)[-1]
-    assert len(set(allowed)) >= 8 and int(np.argmax(scores)) not in allowed  # distinct first tokens; a real change
-    forced = steered(body + "\n\n")
-    assert int(np.argmax(forced)) in allowed and np.isinf(np.delete(forced, allowed)).all()
-    text = lambda tokens: {llm.detokenize([int(t)]).decode(errors="ignore") for t in tokens}  # noqa: E731
-    assert text(np.flatnonzero(np.isfinite(steered(body + "\n\nY")))) == {"ours"}  # "Y" goes on to "Yours" only
-    after_warm = steered(body + "\n\nWarm")  # a whole first word: it ends, or goes on to "Warmly"
-    assert np.isfinite(after_warm[llm.tokenize(b"ly", add_bos=False)]).all()
-    assert np.isinf(after_warm[llm.tokenize(b"th", add_bos=False)]).all()  # never "Warmth"
-    regards = llm.tokenize(b" regards", add_bos=False)[0]
-    assert after_warm[regards] == scores[regards]
-    early = "Dear team,\n\n" + paragraph(0) + "\n\n"  # 59 words: a closing now would leave a short letter short
-    first = lambda text: llm.tokenize(text.encode(), add_bos=False)[0]  # noqa: E731
-    assert np.isinf(steered(early)[[first("Thank"), first("Best")]]).all()  # no closing, no sign-off yet
-    assert steered(early)[first("I")] == scores[first("I")]  # another paragraph
-    assert np.isinf(steered(early + "I would")[first(" welcome")])  # "I would welcome a chance to talk"
-    assert steered(early + "I would")[first(" bring")] == scores[first(" bring")]
-    assert np.isinf(steered(early + "I have led teams, and")[first(" thank")])  # no thanks anywhere yet
-    late = "Dear team,\n\n" + "\n\n".join(map(paragraph, range(2))) + "\n\n"  # 116 words: a closing reaches 120
-    assert steered(late)[first("Thank")] == scores[first("Thank")]
-    assert steered(body)[newline] == pytest.approx(scores[newline] + generate.LINE_END_BONUS)  # only a closing fits
-    assert (steered(body + "\n\nBest regards,\n") == scores).all()  # signed off: the name may follow
-    started = steered("Dear team,\n\nI have led data projects")  # a short letter's paragraph at 5 words
-    assert started[newline] == pytest.approx(scores[newline] - generate.LINE_BREAK_PENALTY)
-    moved = [*generate.line_break_tokens(llm), *generate.LengthSteering(llm, rich_profile("short")).thanks]
-    assert (np.delete(started, moved) == np.delete(scores, moved)).all()  # only line breaks (and thanks) move
-
-
-class StandInModel:
-    """What LetterWriter asks of a llama besides generation: its context size, a tokenizer and a vocabulary."""
-
-    def n_ctx(self):
-        return 2048
-
-    def tokenize(self, data, add_bos=False, special=False):
-        return data.split()
-
-    def n_vocab(self):  # the length steering looks its line-break tokens up once
-        return 4
-
-    def detokenize(self, tokens):
-        return b""
-
-    def token_eos(self):
-        return 0
-
-    chat_format = None  # no template to render: every letter is decoded from an empty cache
-
-    def reset(self):
-        pass
-
-
 class HeldModel(StandInModel):
     """A llama stand-in that keeps the one generation slot busy until the test opens the gate."""
 
@@ -250,28 +168,6 @@ def test_a_full_queue_answers_busy_and_the_app_keeps_serving(tmp_path):
         ui.close()
 
 
-def test_missing_or_corrupt_gguf_is_a_clear_startup_error(tmp_path):
-    with pytest.raises(generate.ModelNotFound, match="does not exist"):
-        generate.load_model({"MODEL_PATH": str(tmp_path / "none.gguf")})
-    corrupt = tmp_path / "corrupt.gguf"
-    corrupt.write_bytes(b"GGUF" + b"\0" * 64)
-    with pytest.raises(generate.ModelNotFound, match="could not be loaded as a GGUF model"):
-        generate.load_model({"MODEL_PATH": str(corrupt)})
-    result = subprocess.run([sys.executable, "-m", "coverletter", "serve"], cwd=ROOT, capture_output=True, text=True,
-                            env={**os.environ, "MODEL_PATH": str(corrupt)}, timeout=120)
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert str(corrupt) in result.stderr
-
-
-def test_unreachable_hub_repo_falls_back_and_says_so(monkeypatch, tmp_path):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.chdir(tmp_path)  # no local exports here: the embedded model is the fallback
-    model = generate.load_model({"MODEL_REPO": "someone/not-reachable", "MODEL_FILE": "*Q8_0.gguf"})
-    assert "fallback: someone/not-reachable could not be reached" in model.description
-    assert "embedded" in model.description
-    model.llm.close()
-
-
 @pytest.mark.slow
 def test_every_startup_failure_in_the_spaces_environment_is_one_line_and_exit_1(space_python, tmp_path):
     corrupt = tmp_path / "corrupt.gguf"
@@ -300,83 +196,6 @@ def test_downloads_are_named_after_the_company(tmp_path):
     txt, docx = app_lib.write_downloads("Dear team,\n\nHello.\n\nBest regards,\nMaria", "Northwind Logistics")
     assert txt.endswith("Cover letter - Northwind Logistics.txt") and docx.endswith(".docx")
     assert [p.text for p in Document(docx).paragraphs] == ["Dear team,", "Hello.", "Best regards,\nMaria"]
-
-
-class TickingModel(StandInModel):
-    """A llama stand-in that writes one word every `seconds`, forever or until `words` run out, or fails."""
-
-    def __init__(self, words: int | None = None, seconds: float = 0.005, fail_after: int | None = None):
-        self.words, self.seconds, self.fail_after = words, seconds, fail_after
-        self.made, self.closed = 0, threading.Event()
-
-    def create_chat_completion(self, messages, **settings):
-        try:
-            while self.words is None or self.made < self.words:
-                if self.made == self.fail_after:
-                    raise RuntimeError("the model broke")
-                time.sleep(self.seconds)
-                self.made += 1
-                yield {"choices": [{"delta": {"content": f"word{self.made}. "}}]}
-        finally:
-            self.closed.set()
-
-
-def writer_on(model) -> generate.LetterWriter:
-    return generate.LetterWriter(generate.LoadedModel(model, "stand-in"))
-
-
-class ThreadRecordingModel(TickingModel):
-    """Notes which threads call into the model: the cache reset before a letter, and the generation."""
-
-    def __init__(self):
-        super().__init__(words=3, seconds=0)
-        self.threads = set()
-
-    def reset(self):
-        self.threads.add(threading.get_ident())
-
-    def create_chat_completion(self, messages, **settings):
-        self.threads.add(threading.get_ident())
-        yield from super().create_chat_completion(messages, **settings)
-
-
-def test_every_letter_is_written_on_the_writers_one_llama_thread():
-    """llama.cpp's OpenMP barriers spin only while the process has no more OpenMP threads than cores, and every
-    thread that calls llama.cpp keeps a team: one calling thread per model, never one per letter."""
-    model = ThreadRecordingModel()
-    writer = writer_on(model)
-    for _ in range(3):
-        model.made = 0
-        assert writer.write(letter.make_profile(**FORM))
-    assert len(model.threads) == 1 and threading.get_ident() not in model.threads
-
-
-def test_decoding_goes_on_while_the_page_is_busy_and_updates_are_throttled():
-    writer = writer_on(TickingModel(words=100, seconds=0.002))
-    profile = letter.make_profile(**FORM)
-    updates = []
-    for text in writer.stream(profile, None, 0.0, 512):
-        updates.append(text)
-        time.sleep(0.5)  # a slow page: the whole letter (0.2 s of decoding) is written meanwhile
-    assert "word100." in updates[-1]
-    assert len(updates) <= 3  # first token, at most one catch-up, the final text: not one update per token
-
-
-def test_stopping_the_stream_stops_decoding_and_frees_the_model():
-    model = TickingModel()  # never ends by itself
-    writer = writer_on(model)
-    stream = writer.stream(letter.make_profile(**FORM), None, 0.0, 512)
-    assert next(stream).startswith("word1")
-    stream.close()  # what Gradio does on Stop or a closed tab
-    assert model.closed.wait(5)
-    assert writer.lock.acquire(timeout=1)
-
-
-def test_a_model_failure_mid_letter_reaches_the_caller():
-    writer = writer_on(TickingModel(fail_after=30))
-    with pytest.raises(RuntimeError, match="the model broke"):
-        list(writer.stream(letter.make_profile(**FORM), None, 0.0, 512))
-    assert writer.lock.acquire(timeout=1)
 
 
 class LongLetterModel(StandInModel):
@@ -413,61 +232,6 @@ def test_the_forms_own_defaults_give_a_long_letter_the_budget_it_needs():
     assert model.budgets == [letter.MAX_NEW_TOKENS["long"]]
     low, high = letter.LENGTHS["long"]
     assert low <= letter.word_count(text) <= high and text.endswith("Sincerely,\nMaria Lopez")
-
-
-@pytest.mark.slow
-def test_temperature_0_gives_the_same_letter_whatever_came_before():
-    # profiles whose letters changed with the letter before them while llama.cpp reused the last prompt's cache
-    rows = [json.loads(line) for line in (ROOT / "data" / "eval-profiles.jsonl").read_text().splitlines()]
-    first, second, third = (letter.make_profile(**{**rows[i], "length": "short"}) for i in (0, 1, 5))
-    with generate.LetterWriter.for_gguf(embedded_gguf("smollm2-135m-instruct")) as writer:
-        letters = [writer.write(first), writer.write(third)]
-        again_third = writer.write(third)  # the whole prompt is still cached
-        writer.write(second)  # shares the system message and the start of the prompt
-        again_first = writer.write(first)
-    assert again_first == letters[0] and again_third == letters[1]
-
-
-@pytest.mark.parametrize("chat_format", ["chat_template.default", "llama-3"])
-def test_the_shared_start_is_evaluated_once_and_the_prompt_is_what_llama_cpp_evaluates(chat_format):
-    profile = letter.make_profile(**FORM, length="short")
-    with generate.LetterWriter.for_gguf(embedded_gguf("smollm2-135m-instruct")) as writer:
-        llm = writer.model.llm
-        llm.chat_format = chat_format  # the GGUF's own template, and Llama 3's for a Llama GGUF without one
-        writer.prefix = generate.SharedPrefix(llm)
-        resets = []
-        llm.reset = lambda reset=llm.reset: (resets.append(1), reset())[1]
-        messages = letter.build_messages(profile)
-        tokens = writer.prefix.tokens(messages)
-        writer.write(profile, max_new_tokens=8)
-        assert list(llm.input_ids[:len(tokens)]) == tokens  # rendered exactly as the chat completion did
-        shared = writer.prefix.shared_start(messages)
-        assert 20 < len(shared) < len(tokens) and writer.prefix.evaluated == shared
-        writer.write(letter.make_profile(**{**FORM, "name": "Kwame Mensah"}), max_new_tokens=8)
-        assert len(resets) == 1  # the second letter starts from the cached system turn
-        writer.write(profile, system_message="Write tersely.", max_new_tokens=8)
-        assert len(resets) == 2 and writer.prefix.evaluated != shared  # another system turn: evaluated anew
-
-
-def test_a_gguf_without_a_chat_template_is_loaded_once_with_llama_3s(monkeypatch):
-    import llama_cpp
-
-    loads = []
-
-    class WithoutTemplate(llama_cpp.Llama):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            loads.append(kwargs)
-            self.metadata = {k: v for k, v in self.metadata.items() if k != "tokenizer.chat_template"}
-
-    monkeypatch.setattr(llama_cpp, "Llama", WithoutTemplate)
-    model = generate.open_gguf(embedded_gguf("smollm2-135m-instruct"))
-    try:
-        assert len(loads) == 1 and model.llm.chat_format == "llama-3"
-        reply = model.llm.create_chat_completion([{"role": "user", "content": "Hi"}], max_tokens=2)
-        assert reply["choices"][0]["message"]["content"] is not None  # formatted with llama-3, and answered
-    finally:
-        model.llm.close()
 
 
 @pytest.mark.slow

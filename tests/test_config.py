@@ -1,6 +1,7 @@
 import pytest
 
-from coverletter.config import UserError, cpu_has_native_bf16, parse_train_args, recipe_path
+from coverletter.config import cpu_has_native_bf16, parse_train_args, recipe_path
+from coverletter.errors import UserError
 
 from conftest import ROOT, cpu_only, run_cli
 

@@ -6,7 +6,8 @@ import pytest
 
 from coverletter import data, letter, rubric, synthetic
 from coverletter.data import cover_letters
-from coverletter.config import DataArguments, UserError
+from coverletter.config import DataArguments
+from coverletter.errors import UserError
 
 from conftest import ROOT, SAMPLE
 

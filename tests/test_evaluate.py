@@ -4,8 +4,8 @@ import math
 import pytest
 
 from coverletter import evaluate, letter, prose, rubric, runs
-from coverletter.config import UserError
-from coverletter.model import embedded_gguf
+from coverletter.errors import UserError
+from coverletter.embedded import embedded_gguf
 
 from conftest import ROOT, run_cli, two_written_letters
 

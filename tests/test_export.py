@@ -7,7 +7,8 @@ import pytest
 
 from coverletter import export, heldout, runs
 from coverletter import train as train_lib
-from coverletter.config import CheckFailed, ExportArguments, UserError, parse_train_args
+from coverletter.config import ExportArguments, parse_train_args
+from coverletter.errors import CheckFailed, UserError
 
 from conftest import random_llama, run_cli
 

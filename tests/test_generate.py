@@ -1,111 +1,150 @@
-"""The guards: llama.cpp logits processors that keep numbers, names and ads the profile lacks off the page, and
-sign the letter with the applicant's name."""
+"""The writer: finding and loading the model, the shared start of every prompt, and decoding on one llama.cpp
+thread (`LetterWriter`), with llama stand-ins where no real model is needed."""
 
-import numpy as np
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
 import pytest
-from llama_cpp import Llama
 
 from coverletter import generate, letter
-from coverletter.model import embedded_gguf
+from coverletter.embedded import embedded_gguf
 
-PROMPT = b"<|im_start|>user\nWrite a letter.<|im_end|>\n<|im_start|>assistant\n"
+from conftest import ROOT, TickingModel, writer_on
 
-
-@pytest.fixture(scope="module")
-def llm():
-    return Llama(str(embedded_gguf("smollm2-135m-instruct")), vocab_only=True, verbose=False)
+FORM = dict(name="Maria Lopez", job_title="Data Analyst", company_name="Northwind Logistics",
+            skills="SQL, Python, Tableau dashboards", reasons="I admire Northwind's route-optimisation work.")
 
 
-def after(llm, processor, text: bytes, scores: np.ndarray) -> np.ndarray:
-    """The scores the processor leaves for the token after `text`, written as the letter's start."""
-    prompt = llm.tokenize(PROMPT, special=True)
-    processor(prompt, scores.copy())  # the first call sees the prompt alone
-    return processor(prompt + llm.tokenize(text, add_bos=False), scores.copy())
+def test_missing_or_corrupt_gguf_is_a_clear_startup_error(tmp_path):
+    with pytest.raises(generate.ModelNotFound, match="does not exist"):
+        generate.load_model({"MODEL_PATH": str(tmp_path / "none.gguf")})
+    corrupt = tmp_path / "corrupt.gguf"
+    corrupt.write_bytes(b"GGUF" + b"\0" * 64)
+    with pytest.raises(generate.ModelNotFound, match="could not be loaded as a GGUF model"):
+        generate.load_model({"MODEL_PATH": str(corrupt)})
+    result = subprocess.run([sys.executable, "-m", "coverletter", "serve"], cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, "MODEL_PATH": str(corrupt)}, timeout=120)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert str(corrupt) in result.stderr
 
 
-def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the_page(llm):
-    profile = letter.make_profile(name="Maria Lopez", job_title="Analyst", company_name="Acme",
-                                  skills="5 years of SQL, budgets of 1,250 pounds", reasons="Data.")
-    scores = np.zeros(llm.n_vocab(), dtype=np.single)
-
-    def allowed(text: str, guarded: letter.Profile = profile) -> set[str]:
-        left = after(llm, generate.FactGuard(llm, guarded), text.encode(), scores)
-        return {llm.detokenize([t]).decode(errors="ignore") for t in np.flatnonzero(np.isfinite(left))}
-
-    def token(text: str) -> str:
-        return llm.detokenize(llm.tokenize(text.encode(), add_bos=False)[-1:]).decode()
-
-    digits = {str(d) for d in range(10)}
-    assert allowed("I have ") & digits == {"5", "1"}  # the start of 5 and of 1250
-    assert allowed("budgets of 1,2") & digits == {"5"}  # on toward 1,250
-    assert allowed("I have 5") & digits == set()  # 5 is whole: no 50, no 5.5
-    assert token(" years") in allowed("I have 5") and token(".") in allowed("I have 5")  # and may end there
-    since = letter.make_profile(**{**profile.as_dict(), "resume": "Analyst, Kestrel Systems, 2017–present"})
-    unfinished = allowed("I have worked there for 2", since)  # toward 2017 only: never "2 years" or "20 years"
-    assert unfinished and {t.strip()[:1] for t in unfinished} <= {"0"} and token(" years") not in unfinished
-    assert token(" years") not in allowed("I have worked there for 20", since)
-    assert token(" years") in allowed("I have worked there since 2017", since)
-    assert token(" five") in allowed("I have") and token(" twelve") not in allowed("I have")
-    assert token(" one") in allowed("I have")  # "one of", "no one": a pronoun as often as a number
-    for word in (" advertisement", " posting"):
-        assert token(word) not in allowed("As your") and token(word) in allowed(
-            "As your", letter.make_profile(**{**profile.as_dict(), "job_description": "We need SQL."}))
+def test_unreachable_hub_repo_falls_back_and_says_so(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.chdir(tmp_path)  # no local exports here: the embedded model is the fallback
+    model = generate.load_model({"MODEL_REPO": "someone/not-reachable", "MODEL_FILE": "*Q8_0.gguf"})
+    assert "fallback: someone/not-reachable could not be reached" in model.description
+    assert "embedded" in model.description
+    model.llm.close()
 
 
-def test_the_name_guard_keeps_names_the_profile_lacks_off_the_page(llm):
-    profile = letter.make_profile(name="Dmitri Volkov", job_title="Intern", company_name="Tessellate Energy",
-                                  skills="Git, Moderated usability testing, fine-tuning models", reasons="Climate.")
-    scores = np.zeros(llm.n_vocab(), dtype=np.single)
+class ThreadRecordingModel(TickingModel):
+    """Notes which threads call into the model: the cache reset before a letter, and the generation."""
 
-    def allowed(text: str) -> np.ndarray:
-        return np.isfinite(after(llm, generate.NameGuard(llm, profile), text.encode(), scores))
+    def __init__(self):
+        super().__init__(words=3, seconds=0)
+        self.threads = set()
 
-    def ids(text: str) -> list[int]:
-        return llm.tokenize(text.encode(), add_bos=False)
+    def reset(self):
+        self.threads.add(threading.get_ident())
 
-    body = "Dear team,\n\nI would rely on my"
-    assert allowed(body)[ids(" Git")].all() and allowed(body)[ids(" Tuning")[0]]  # profile words, any case
-    assert not allowed(body + " Git")[ids("Hub")].any()  # "Git" may not grow into "GitHub"
-    assert allowed(body + " Git")[ids(",")].all()  # but ends where it likes
-    moder = allowed(body + " Moder")
-    assert not moder[ids("ed")].any() and not moder[ids(",")].any()  # "Moder" is no word: "Modered" is out ...
-    assert moder[ids("ated")].all()  # ... and it goes on toward "Moderated"
-    assert not allowed(body)[ids(" Kafka")[0]]  # mid-sentence: no name the profile lacks
-    assert allowed("Dear team,\n\nThanks.")[ids(" Kafka")[0]]  # a sentence's first word is free
-    assert allowed("Dear")[ids(" Kafka")[0]]  # and so is the greeting line
-    assert allowed(body)[ids(" Hiring")].all()  # words any letter may capitalize
+    def create_chat_completion(self, messages, **settings):
+        self.threads.add(threading.get_ident())
+        yield from super().create_chat_completion(messages, **settings)
 
 
-def test_the_signature_is_the_applicants_name_as_given_and_ends_the_letter(llm):
-    profile = letter.make_profile(name="Zoë Ní Bhriain", job_title="Nurse", company_name="Acme", skills="Triage",
-                                  reasons="Care.")
-    name = llm.tokenize(profile.name.encode(), add_bos=False)
-    scores = np.random.default_rng(0).normal(size=llm.n_vocab()).astype(np.single)
-
-    def chosen(text: bytes) -> int | None:
-        finite = np.flatnonzero(np.isfinite(after(llm, generate.Signature(llm, profile), text, scores)))
-        return int(finite[0]) if len(finite) == 1 else None
-
-    body = b"Dear team,\n\nI apply.\n\nKind regards,\n"
-    written = b""
-    for token in name:  # token by token, through the bytes of a character split across tokens
-        assert chosen(body + written) == token
-        written += llm.detokenize([token])
-    assert chosen(body + written) == llm.token_eos()  # the name is whole: the letter ends
-    assert chosen(b"Dear team,\n\nI apply.\n\nThank you for your time and for reading this.\n") is None  # no sign-off
-    assert chosen(b"Dear team,\n\nI apply.\n\nSincerely, Zo\xc3\xab N\xc3\xad Bhriain\n") is None  # already signed
+def test_every_letter_is_written_on_the_writers_one_llama_thread():
+    """llama.cpp's OpenMP barriers spin only while the process has no more OpenMP threads than cores, and every
+    thread that calls llama.cpp keeps a team: one calling thread per model, never one per letter."""
+    model = ThreadRecordingModel()
+    writer = writer_on(model)
+    for _ in range(3):
+        model.made = 0
+        assert writer.write(letter.make_profile(**FORM))
+    assert len(model.threads) == 1 and threading.get_ident() not in model.threads
 
 
-def test_without_an_ad_the_guard_lets_no_sentence_cite_one(llm):
-    no_ad = letter.make_profile(name="James O'Connor", job_title="Nurse", company_name="Acme", skills="BSN",
-                                reasons="Care.")
-    with_ad = letter.make_profile(**{**no_ad.as_dict(), "job_description": "We need a BSN."})
-    scores = np.zeros(llm.n_vocab(), dtype=np.single)
+def test_decoding_goes_on_while_the_page_is_busy_and_updates_are_throttled():
+    writer = writer_on(TickingModel(words=100, seconds=0.002))
+    profile = letter.make_profile(**FORM)
+    updates = []
+    for text in writer.stream(profile, None, 0.0, 512):
+        updates.append(text)
+        time.sleep(0.5)  # a slow page: the whole letter (0.2 s of decoding) is written meanwhile
+    assert "word100." in updates[-1]
+    assert len(updates) <= 3  # first token, at most one catch-up, the final text: not one update per token
 
-    def allowed(text: str, profile: letter.Profile) -> np.ndarray:
-        return np.isfinite(after(llm, generate.FactGuard(llm, profile), text.encode(), scores))
 
-    ad, description = (llm.tokenize(word, add_bos=False)[0] for word in (b" ad", b" description"))
-    assert not allowed("The job", no_ad)[[ad, description]].any()  # "The job ad mentions BSN": out
-    assert allowed("The job", with_ad)[[ad, description]].all()
-    assert allowed("I would like to", no_ad)[ad]  # elsewhere " ad" starts words and names ("Adaeze")
+def test_stopping_the_stream_stops_decoding_and_frees_the_model():
+    model = TickingModel()  # never ends by itself
+    writer = writer_on(model)
+    stream = writer.stream(letter.make_profile(**FORM), None, 0.0, 512)
+    assert next(stream).startswith("word1")
+    stream.close()  # what Gradio does on Stop or a closed tab
+    assert model.closed.wait(5)
+    assert writer.lock.acquire(timeout=1)
+
+
+def test_a_model_failure_mid_letter_reaches_the_caller():
+    writer = writer_on(TickingModel(fail_after=30))
+    with pytest.raises(RuntimeError, match="the model broke"):
+        list(writer.stream(letter.make_profile(**FORM), None, 0.0, 512))
+    assert writer.lock.acquire(timeout=1)
+
+
+@pytest.mark.slow
+def test_temperature_0_gives_the_same_letter_whatever_came_before():
+    # profiles whose letters changed with the letter before them while llama.cpp reused the last prompt's cache
+    rows = [json.loads(line) for line in (ROOT / "data" / "eval-profiles.jsonl").read_text().splitlines()]
+    first, second, third = (letter.make_profile(**{**rows[i], "length": "short"}) for i in (0, 1, 5))
+    with generate.LetterWriter.for_gguf(embedded_gguf("smollm2-135m-instruct")) as writer:
+        letters = [writer.write(first), writer.write(third)]
+        again_third = writer.write(third)  # the whole prompt is still cached
+        writer.write(second)  # shares the system message and the start of the prompt
+        again_first = writer.write(first)
+    assert again_first == letters[0] and again_third == letters[1]
+
+
+@pytest.mark.parametrize("chat_format", ["chat_template.default", "llama-3"])
+def test_the_shared_start_is_evaluated_once_and_the_prompt_is_what_llama_cpp_evaluates(chat_format):
+    profile = letter.make_profile(**FORM, length="short")
+    with generate.LetterWriter.for_gguf(embedded_gguf("smollm2-135m-instruct")) as writer:
+        llm = writer.model.llm
+        llm.chat_format = chat_format  # the GGUF's own template, and Llama 3's for a Llama GGUF without one
+        writer.prefix = generate.SharedPrefix(llm)
+        resets = []
+        llm.reset = lambda reset=llm.reset: (resets.append(1), reset())[1]
+        messages = letter.build_messages(profile)
+        tokens = writer.prefix.tokens(messages)
+        writer.write(profile, max_new_tokens=8)
+        assert list(llm.input_ids[:len(tokens)]) == tokens  # rendered exactly as the chat completion did
+        shared = writer.prefix.shared_start(messages)
+        assert 20 < len(shared) < len(tokens) and writer.prefix.evaluated == shared
+        writer.write(letter.make_profile(**{**FORM, "name": "Kwame Mensah"}), max_new_tokens=8)
+        assert len(resets) == 1  # the second letter starts from the cached system turn
+        writer.write(profile, system_message="Write tersely.", max_new_tokens=8)
+        assert len(resets) == 2 and writer.prefix.evaluated != shared  # another system turn: evaluated anew
+
+
+def test_a_gguf_without_a_chat_template_is_loaded_once_with_llama_3s(monkeypatch):
+    import llama_cpp
+
+    loads = []
+
+    class WithoutTemplate(llama_cpp.Llama):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            loads.append(kwargs)
+            self.metadata = {k: v for k, v in self.metadata.items() if k != "tokenizer.chat_template"}
+
+    monkeypatch.setattr(llama_cpp, "Llama", WithoutTemplate)
+    model = generate.open_gguf(embedded_gguf("smollm2-135m-instruct"))
+    try:
+        assert len(loads) == 1 and model.llm.chat_format == "llama-3"
+        reply = model.llm.create_chat_completion([{"role": "user", "content": "Hi"}], max_tokens=2)
+        assert reply["choices"][0]["message"]["content"] is not None  # formatted with llama-3, and answered
+    finally:
+        model.llm.close()

@@ -9,7 +9,8 @@ from conftest import ROOT
 PACKAGE = ROOT / "src" / "coverletter"
 # Lower layers first; a module may import its own layer and those before it, never one after it
 LAYERS = [
-    {"chat", "config", "letter", "prose", "rubric", "resume"},
+    {"chat", "config", "embedded", "errors", "letter", "prose", "rubric", "resume"},
+    {"guards"},
     {"runs", "synthetic", "standin"},
     {"data"},
     {"heldout", "model"},

@@ -181,9 +181,6 @@ def test_a_thin_profile_lowers_the_floor_of_its_range_never_the_top():
     assert f"{low} to {high} words" in letter.user_message(thin)  # what the model is asked for
     with_ad = letter.make_profile(**{**thin.as_dict(), "job_description": "You will model data. You will report."})
     assert letter.fact_words(with_ad) == letter.fact_words(thin) + 2 * letter.WORDS_PER_AD_LINE
-    short_of_it = "Dear team,\n\n" + " ".join(["word"] * (low - 3))  # low - 1 words with the greeting
-    assert letter.needs_more_words(short_of_it, thin)
-    assert not letter.needs_more_words(short_of_it + " word", thin)  # at the lowered floor: the steering stops
 
 
 def test_the_page_says_why_a_letter_is_short_only_when_its_facts_ran_out():
@@ -194,49 +191,3 @@ def test_the_page_says_why_a_letter_is_short_only_when_its_facts_ran_out():
     assert f"about {letter.fact_words(thin)} words" in note and "job ad" in note
     assert letter.length_note(short_letter + " word" * 300, thin) == ""  # long enough after all
     assert letter.length_note(short_letter, RICH["long"]) == ""  # rich facts: a short letter is the model's doing
-
-
-def test_a_letter_signs_off_once_one_more_paragraph_would_pass_its_length():
-    paragraph = " ".join(["word"] * 40)
-    short_enough = "Dear team,\n\n" + paragraph + "\n\n"  # 42 words: room for more in any length
-    nearly_full = "Dear team,\n\n" + "\n\n".join([paragraph] * 4) + "\n\n"  # 162 words
-    assert not letter.sign_off_due(short_enough, RICH["short"])
-    assert letter.sign_off_due(nearly_full, RICH["short"])  # 162 + a paragraph and a closing > 200
-    assert not letter.sign_off_due(nearly_full, RICH["standard"])
-    assert not letter.sign_off_due(nearly_full + "Kind regards,\n", RICH["short"])  # signed off: the name comes next
-    two_long = "Dear team,\n\n" + "\n\n".join([" ".join(["word"] * 125)] * 2) + "\n\n"  # 252 words
-    assert letter.sign_off_due(two_long, RICH["standard"])  # a third 125-word paragraph would pass 320
-    assert not letter.sign_off_due(two_long, RICH["long"])  # never before the lower bound (320)
-
-
-def test_a_line_ends_when_only_a_closing_still_fits_or_when_it_is_a_whole_sign_off():
-    nearly_full = "Dear team,\n\n" + " ".join(["word"] * 180)
-    assert letter.needs_line_end(nearly_full, RICH["short"])  # 182 + a closing > 200
-    assert not letter.needs_line_end(nearly_full, RICH["standard"])
-    assert not letter.needs_line_end(nearly_full + "\n", RICH["short"])  # it has ended
-    assert not letter.needs_line_end(nearly_full + "\n\nBest regards,\nMaria", RICH["short"])  # signed off
-    assert letter.needs_line_end("Dear team,\n\nI apply.\n\nWarm regards,", RICH["long"])  # the name goes below
-    assert not letter.needs_line_end("Dear team,\n\nI apply.\n\nWarm regards", RICH["long"])  # the comma may follow
-
-
-def test_a_paragraph_goes_on_while_its_letter_is_short_of_its_length():
-    opening = "Dear team,\n\n" + " ".join(["word"] * 20)  # 22 words, in a 20-word paragraph
-    assert letter.needs_more_words(opening, RICH["short"])
-    assert not letter.needs_more_words(opening + "\n", RICH["short"])  # the line has ended: the blank line may follow
-    assert not letter.needs_more_words("Dear team,", RICH["short"])  # the greeting's line ends when it likes
-    long_paragraph = opening + " word" * letter.PARAGRAPH_WORDS["short"]
-    assert not letter.needs_more_words(long_paragraph, RICH["short"])  # this paragraph is long enough
-    assert letter.needs_more_words(long_paragraph, RICH["long"])  # but not for a long letter's
-    full = "Dear team,\n\n" + "\n\n".join([" ".join(["word"] * 40)] * 3) + "\n\nOne more"
-    assert not letter.needs_more_words(full, RICH["short"])  # 124 words: within the short range already
-    assert not letter.needs_more_words(opening + "\n\nBest regards,\nMaria", RICH["long"])  # signed off
-    assert not letter.needs_more_words(opening + "\n\nI would welcome a call. Thank you!", RICH["long"])  # closing
-
-
-def test_a_letter_may_close_once_a_closing_would_reach_its_floor():
-    low = letter.word_range(RICH["short"])[0]
-    body = "Dear team,\n\n" + " ".join(["word"] * (low - letter.SHORTEST_CLOSING - 3)) + "\n\n"
-    assert letter.closing_too_soon(body, RICH["short"])  # a closing now would leave the letter short
-    assert not letter.closing_too_soon(body + "One more word.", RICH["short"])
-    assert not letter.closing_too_soon(body + "Kind regards,\n", RICH["long"])  # signed off: too late to ask
-    assert not letter.closing_too_soon("Dear", RICH["short"])  # the greeting is not a letter's body yet

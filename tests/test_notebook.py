@@ -5,7 +5,7 @@ import pytest
 
 from coverletter import notebook
 from coverletter import runs
-from coverletter.config import UserError
+from coverletter.errors import UserError
 
 from conftest import ROOT, cpu_only
 

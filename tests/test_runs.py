@@ -3,7 +3,7 @@ import os
 import pytest
 
 from coverletter import runs
-from coverletter.config import UserError
+from coverletter.errors import UserError
 
 
 def touch(path, mtime=None):

@@ -13,11 +13,10 @@ import pytest
 import yaml
 
 from coverletter import space
-from coverletter.config import UserError
-from coverletter.model import embedded_gguf
+from coverletter.errors import UserError
+from coverletter.embedded import embedded_gguf
 
-from conftest import ROOT, run_cli, wait_for_server
-from test_app import FORM, free_port
+from conftest import FORM, ROOT, free_port, run_cli, wait_for_server
 
 
 def arguments(tmp_path: Path, **overrides) -> space.SpaceArguments:
@@ -71,6 +70,23 @@ def test_the_folder_names_its_model_and_preloads_it(tmp_path, hub):
     assert (plan.folder / "requirements.txt").read_text() == (ROOT / "huggingface" / "requirements.txt").read_text()
     assert (plan.folder / "coverletter" / "generate.py").is_file() and not list(plan.folder.rglob("__pycache__"))
     assert hub.calls == ["list_repo_files"]  # a dry run reads, never writes
+
+
+def test_the_spaces_copy_is_what_the_app_imports_and_no_training_code(tmp_path, hub):
+    plan = space.deploy(arguments(tmp_path, model_repo="someone/cover-letter-gguf"))
+    copied = {p.relative_to(plan.folder / "coverletter").as_posix() for p in (plan.folder / "coverletter").rglob("*.py")}
+    assert {"app.py", "generate.py", "guards.py", "letter.py", "resume.py", "__init__.py"} <= copied
+    assert not copied & {"train.py", "model.py", "export.py", "synthetic.py", "config.py", "data/__init__.py"}
+    for name in copied:  # read from the copy itself: whatever it imports, at its top or inside a function
+        copy = plan.folder / "coverletter"
+        assert not space.imports_of(copy / name, copy)[1] & space.TRAINING_PACKAGES, name
+
+
+def test_a_copy_that_would_import_training_code_is_refused_before_anything_is_built(tmp_path, hub, monkeypatch):
+    monkeypatch.setattr(space, "SERVED_FROM", "notebook")  # a module that reaches training code
+    with pytest.raises(UserError, match=r"would import training code: .*coverletter/model\.py imports .*torch"):
+        space.deploy(arguments(tmp_path, model_repo="someone/cover-letter-gguf"))
+    assert not (tmp_path / "space").exists() and hub.calls == []
 
 
 def test_a_private_model_repo_is_not_preloaded(tmp_path, hub):

@@ -11,7 +11,8 @@ import yaml
 from coverletter import app as app_lib
 from coverletter import data, export, generate, letter, standin
 from coverletter import train as train_lib
-from coverletter.config import DataArguments, ExportArguments, UserError, parse_train_args
+from coverletter.config import DataArguments, ExportArguments, parse_train_args
+from coverletter.errors import UserError
 from coverletter.model import resolve_model_path
 
 

@@ -15,7 +15,8 @@ import pytest
 
 from coverletter import runs
 from coverletter import train as train_lib
-from coverletter.config import UserError, parse_train_args
+from coverletter.config import parse_train_args
+from coverletter.errors import UserError
 
 from conftest import ROOT, cpu_only, run_cli
 

@@ -19,7 +19,8 @@ import logging
 import os
 import sys
 
-from .config import CheckFailed, ExportArguments, UserError
+from .config import ExportArguments
+from .errors import CheckFailed, UserError
 
 DEMO_OUTPUT_DIR = "runs/demo"
 

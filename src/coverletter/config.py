@@ -14,21 +14,10 @@ from pathlib import Path
 
 import yaml
 
+from .errors import UserError
+
 RECIPES_DIR = Path(__file__).resolve().parents[2] / "recipes"
 DEFAULT_RECIPE = "smollm2-135m-cpu"
-
-
-class UserError(Exception):
-    """A mistake in the user's input: shown as one line, without a traceback."""
-
-
-def first_line(err: BaseException, limit: int = 200) -> str:
-    """What an exception says, in one line short enough for a one-line error (its type when it says nothing)."""
-    return str(err).splitlines()[0][:limit] if str(err).strip() else type(err).__name__
-
-
-class CheckFailed(RuntimeError):
-    """A result failed its own check (e.g. an exported GGUF disagrees with its source): exit 1, no traceback."""
 
 
 @dataclass

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 from . import letter, prose, rubric, runs
-from .config import UserError
+from .errors import UserError
 from .generate import LetterWriter
 from .heldout import WRITTEN_HELDOUT, gguf_heldout_loss, gguf_written_loss
 
@@ -116,12 +116,16 @@ def write_report(report: dict, out: Path) -> None:
               "|---|---|---|---|---|"]
     lines += [f"| {x['profile']['name']} | {x['profile']['company_name']} | {'yes' if x['passed'] else 'no'} | "
               f"{', '.join(r for r, ok in x['rules'].items() if not ok)} | "
-              f"{'; '.join([f'{k}: ' + ', '.join(v) for k, v in {**x['invented'], **x['habits']}.items()] + x['misplaced'])} |"
-              for x in report["letters"]]
+              f"{'; '.join(what_went_wrong(x))} |" for x in report["letters"]]
     lines += ["", "Recurring sentences (name, company and title masked):", ""]
     lines += [f"- {sentence}" for sentence in report["boilerplate_sentences"]]
     (out / "report.md").write_text("\n".join(lines) + "\n")
     plot_rules(report, out / "report.png")
+
+
+def what_went_wrong(entry: dict) -> list[str]:
+    found = {**entry["invented"], **entry["habits"]}
+    return [f"{kind}: {', '.join(what)}" for kind, what in found.items()] + entry["misplaced"]
 
 
 def plot_rules(report: dict, path: Path) -> None:

@@ -22,7 +22,8 @@ from pathlib import Path
 
 from . import model as model_lib
 from . import runs
-from .config import QUANTS, CheckFailed, ExportArguments, UserError, first_line, parse_export_args
+from .config import QUANTS, ExportArguments, parse_export_args
+from .errors import CheckFailed, UserError, first_line
 from .heldout import gguf_logits, heldout_token_ids, perplexity, redirect_c_output
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,5 @@
-"""Letters from a GGUF through llama.cpp: find and load the model, steer the length, decode in a thread.
+"""Letters from a GGUF through llama.cpp: find and load the model, keep the prompts' shared start evaluated, decode
+in one thread with the guards (`guards`).
 
 `LetterWriter` is the one path from a profile to a letter: the page, the API, `coverletter evaluate`, the
 notebook and the benchmarks all write through it, with the same settings and defaults.
@@ -10,21 +11,17 @@ transformers: the Space runs on a free CPU with llama-cpp-python alone.
 
 from __future__ import annotations
 
-import functools
 import logging
-import math
 import os
 import queue
-import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy
-
-from . import chat, letter, rubric, runs
-from .config import UserError, first_line
-from .model import embedded_gguf
+from . import chat, letter, runs
+from .errors import UserError, first_line
+from .embedded import embedded_gguf
+from .guards import processors
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +34,6 @@ LLAMA_SETTINGS = {"n_ctx": CONTEXT_TOKENS, "n_batch": 256, "n_ubatch": 256, "fla
                   "verbose": False}
 UPDATE_SECONDS = 0.05  # at most 20 streamed updates a second: each costs a clean-up and a message to the browser
 REPEAT_PENALTY = 1.1  # llama.cpp's penalty on tokens of the last 64
-LINE_BREAK_PENALTY = 1000.0  # logit off line breaks while a paragraph should go on: a ban (docs/experiments.md)
-LINE_END_BONUS = 4.0  # logit onto line breaks when a line should end
 TOKENS_PER_WORD = 1.4  # room to keep free in the context for a letter of the requested length
 
 
@@ -122,261 +117,6 @@ def load_local() -> LoadedModel:
         raise ModelNotFound(f"there is no model to serve: no MODEL_PATH, no export in runs/ and no embedded model "
                             f"({err}). Set MODEL_PATH to a .gguf file or MODEL_REPO to a Hub repo") from None
     return open_gguf(path, f"{path.name} (embedded base model, not fine-tuned)")
-
-
-# --------------------------------------------------------------------------- steering
-
-
-def processors(llm, profile: letter.Profile, steer_length: bool = True) -> list:
-    """What every letter is decoded with: the guards on facts and names, the length steering unless it is left
-    out, and the signature last, whose choice is final. They read the letter through one `AnswerReader`."""
-    reader = AnswerReader(llm)
-    steering = [LengthSteering(llm, profile, reader)] if steer_length else []
-    return [FactGuard(llm, profile, reader), NameGuard(llm, profile, reader), *steering,
-            Signature(llm, profile, reader)]
-
-
-class AnswerReader:
-    """The letter's text so far, from the token ids a llama.cpp logits processor is given at each step."""
-
-    def __init__(self, llm):
-        self.llm, self.read, self.answer = llm, None, b""  # tokens read (the prompt on the first call); bytes
-
-    def text(self, input_ids) -> str:
-        if self.read is not None:
-            self.answer += self.llm.detokenize(list(input_ids[self.read:]))
-        self.read = len(input_ids)
-        return self.answer.decode("utf-8", errors="ignore")
-
-
-class LengthSteering:
-    """A llama.cpp logits processor that holds a letter to its requested length, the way the synthetic letters vary
-    theirs, by the sentences in each paragraph: while a paragraph should go on (`letter.needs_more_words`), line
-    breaks cost LINE_BREAK_PENALTY, so it gets one more sentence; while a closing begun now would leave the letter
-    short (`letter.closing_too_soon`), no paragraph opens as a closing (`letter.CLOSING_STARTS`), thanks the reader
-    or signs off; when only a closing still fits, or a sign-off line is whole (`letter.needs_line_end`), line breaks
-    gain LINE_END_BONUS; once one more paragraph would pass the range (`letter.sign_off_due`), the next line can
-    only be a sign-off, its first word spelled out ("Sincerely", "Yours", "Thank", ...)."""
-
-    def __init__(self, llm, profile: letter.Profile, reader: AnswerReader | None = None):
-        self.llm, self.profile = llm, profile
-        tables = vocabulary_tables(llm)
-        self.letters = tables.letters
-        self.sign_off_next = {}  # a sign-off's first word so far -> the tokens that go on with it
-        for word in letter.SIGN_OFF_STARTS:
-            tokens = llm.tokenize(word.encode(), add_bos=False, special=False)
-            for k, token in enumerate(tokens):
-                self.sign_off_next.setdefault(llm.detokenize(tokens[:k]).decode(errors="ignore"), []).append(token)
-        self.line_break_tokens = line_break_tokens(llm)
-        self.closing_words = {start: tables.tokens_of(words)  # "I would" -> " welcome", ...
-                              for start, words in letter.CLOSING_STARTS.items()}
-        self.closing_words[""] += tables.tokens_of(word.lower() for word in letter.SIGN_OFF_STARTS)  # nor sign off
-        self.thanks = tables.tokens_of(letter.CLOSING_STARTS[""])
-        self.reader = reader or AnswerReader(llm)
-
-    def __call__(self, input_ids, scores):
-        raw = self.reader.text(input_ids)
-        text = letter.clean_letter(raw, finished=False) + raw[len(raw.rstrip()):]  # as shown: repeats do not count
-        line = text.split("\n")[-1]
-        if letter.closing_too_soon(text, self.profile):  # no closing words, no thanks anywhere yet
-            scores[self.thanks] = -math.inf
-            scores[self.closing_words.get(line.strip(), [])] = -math.inf
-        if letter.needs_more_words(text, self.profile):
-            scores[self.line_break_tokens] -= LINE_BREAK_PENALTY
-        elif (line in self.sign_off_next or line in letter.SIGN_OFF_STARTS) and letter.sign_off_due(text, self.profile):
-            self.spell_sign_off(line, scores)
-        elif letter.needs_line_end(text, self.profile):
-            scores[self.line_break_tokens] += LINE_END_BONUS
-        return scores
-
-    def spell_sign_off(self, line: str, scores) -> None:
-        """A sign-off's first word, token by token from the line's start ("Y", "ours"), and then the word ends."""
-        going_on = self.sign_off_next.get(line, [])  # "Warm" may end, or go on to "Warmly"
-        keep_only(scores, going_on, among=self.letters if line in letter.SIGN_OFF_STARTS else slice(None))
-
-
-def keep_only(scores, tokens, among=slice(None)) -> None:
-    """Rule out every token in `among` (all of them by default) except `tokens`, whose scores stay as they were."""
-    kept = scores[tokens].copy()
-    scores[among] = -math.inf
-    scores[tokens] = kept
-
-
-class FactGuard:
-    """A llama.cpp logits processor that keeps numbers and job ads the profile does not hold off the page: a
-    token may start or extend a number only toward one that the profile or the ad states ("5 years" allows "5",
-    never "50" or "12"), and a number begun must be finished ("2017" allows "2017", never "20 years"); a number
-    word only for such a number; and without an ad the words that cite one ("advertisement", "posting", ...) are
-    out. The model still chooses every word; the rubric's `faithful` rule counts what the guards cannot see
-    (degrees, names at the start of a sentence)."""
-
-    def __init__(self, llm, profile: letter.Profile, reader: AnswerReader | None = None):
-        source = rubric.source_text(profile)
-        self.allowed = sorted(rubric.numbers(source))
-        tables = vocabulary_tables(llm)
-        out = {word for word in rubric.NUMBER_WORDS if word != "one"  # a pronoun as often as a number
-               and str(rubric.NUMBER_WORDS[word]) not in self.allowed}
-        if not profile.job_description:
-            out |= AD_WORDS
-        known = rubric.word_set(source)  # a token may also start a longer word: not one the profile uses
-        self.banned = tables.tokens_of(word for word in out if not any(k.startswith(word) for k in known))
-        self.ad_nouns = [] if profile.job_description else tables.tokens_of(AD_NOUNS)
-        self.digit_ids, self.digits, self.joins = tables.digit_ids, tables.digits, tables.joins
-        self.starts = self.leading_to(self.allowed)  # a new number: the start of one the profile states
-        self.reader = reader or AnswerReader(llm)
-
-    def leading_to(self, numbers: list[str]) -> numpy.ndarray:
-        """Which digit tokens begin one of these numbers."""
-        return numpy.array([any(n.startswith(d) for n in numbers) for d in self.digits], dtype=bool)
-
-    def __call__(self, input_ids, scores):
-        scores[self.banned] = -math.inf
-        text = self.reader.text(input_ids)
-        if AD_CITED.search(text):  # "the job", "your": not "ad" or "description" next without an ad
-            scores[self.ad_nouns] = -math.inf
-        run = re.search(r"\d[\d,.]*$", text)
-        allowed = self.starts
-        if run:  # a token starting with a digit goes on this number: toward the rest of one the profile states
-            written = run.group(0).replace(",", "")
-            rest = [n[len(written):] for n in self.allowed if n.startswith(written)]
-            allowed = numpy.where(self.joins, self.leading_to(rest), self.starts)
-            going_on = self.digit_ids[self.joins & allowed]
-            if written.rstrip(".") not in self.allowed and len(going_on):  # "20" of "2017": 2017, not "20 years"
-                keep_only(scores, going_on)
-                return scores
-        scores[self.digit_ids[~allowed]] = -math.inf
-        return scores
-
-
-class NameGuard:
-    """A llama.cpp logits processor that keeps names the profile does not hold off the page, read as the rubric
-    reads them: a capitalized word inside a sentence must spell a word of the profile or the ad, in any case, or
-    one that any letter may capitalize (`rubric.name_words`). "Git" may not grow into "GitHub", nor "Moder" into
-    "Modered"; the greeting line and the first word of a sentence are free."""
-
-    def __init__(self, llm, profile: letter.Profile, reader: AnswerReader | None = None):
-        self.tables = vocabulary_tables(llm)
-        self.words = rubric.name_words(profile)
-        prefixes = {word[:k] for word in self.words for k in range(1, len(word) + 1)}
-        fits = numpy.array([word in self.words if whole else word in prefixes
-                            for word, whole in zip(self.tables.capital_words, self.tables.capital_whole)], dtype=bool)
-        self.out_spaced = self.tables.capitals[~fits & self.tables.capital_spaced]  # " GitHub": a new word
-        self.out_joined = self.tables.capitals[~fits & ~self.tables.capital_spaced]  # "GitHub" after "/" or "-"
-        self.reader = reader or AnswerReader(llm)
-
-    def __call__(self, input_ids, scores):
-        text = self.reader.text(input_ids)
-        if "\n" not in text:
-            return scores
-        run = re.search(r"[A-Za-z0-9_]+\Z", text)
-        if run and run.group(0)[0].isupper() and not rubric.starts_sentence(text[:run.start()]):
-            self.spell(run.group(0).lower(), scores)
-        if not rubric.starts_sentence(text + " "):
-            scores[self.out_spaced] = -math.inf
-        if not run and not rubric.starts_sentence(text):
-            scores[self.out_joined] = -math.inf
-        return scores
-
-    def spell(self, written: str, scores) -> None:
-        """Inside a capitalized word: only tokens that go on toward one of the words, and an end only to a whole one."""
-        going = [token for word in self.words if word.startswith(written) and word != written
-                 for token in pieces_toward(self.tables, word[len(written):])]
-        if not going and written not in self.words:  # begun where the guard could not see it: the rubric's to judge
-            return
-        keep_only(scores, going, among=self.tables.letters if written in self.words else slice(None))
-
-class Signature:
-    """A llama.cpp logits processor that signs the letter with the applicant's name as given: once a sign-off line
-    ("Kind regards,") ends, the next line is the name and the letter ends with it. Small models misspell the
-    name there, sign as someone else ("Ibid."), or go on."""
-
-    def __init__(self, llm, profile: letter.Profile, reader: AnswerReader | None = None):
-        tokens = llm.tokenize(profile.name.encode(), add_bos=False, special=False)
-        self.next = {llm.detokenize(tokens[:k]): token for k, token in enumerate(tokens)}  # name so far -> next
-        self.next[llm.detokenize(tokens)] = llm.token_eos()
-        self.name = profile.name.lower()
-        self.reader = reader or AnswerReader(llm)
-
-    def __call__(self, input_ids, scores):
-        self.reader.text(input_ids)
-        *_, sign_off, line = [b"", *self.reader.answer.split(b"\n")]  # bytes: a name may end inside a character
-        sign_off = sign_off.decode("utf-8", errors="ignore")
-        if line in self.next and letter.is_sign_off(sign_off) and self.name not in sign_off.lower():
-            token = self.next[line]
-            scores[:] = -math.inf
-            scores[token] = 0.0
-        return scores
-
-
-def pieces_toward(tables: VocabularyTables, rest: str) -> list[int]:
-    """Tokens that spell the start of `rest` (lower-case, any case in the token), or all of it and then end."""
-    tokens = []
-    for k in range(1, len(rest) + 1):
-        going_on, ending = tables.pieces.get(rest[:k], ((), ()))
-        tokens += [*going_on, *(ending if k == len(rest) else ())]
-    return tokens
-
-
-# not "ad" everywhere: as a token it also starts names ("Adaeze") and words, and banning it changed them
-# (docs/experiments.md); only where it would cite an ad ("the job ad")
-AD_WORDS = {"advertisement", "advertisements", "advert", "adverts", "posting", "postings", "listing"}
-AD_NOUNS = {"ad", "ads", "description", "post"}  # out only after AD_CITED's words: elsewhere they are ordinary
-AD_CITED = re.compile(r"\b(?:job|your|the|this)\Z", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class VocabularyTables:
-    digit_ids: numpy.ndarray  # tokens with a digit in them
-    digits: list[str]  # each one's digits, in order ("1,2" -> "12")
-    joins: numpy.ndarray  # whether it starts with a digit, so it goes on a number just written
-    words: dict[str, list[int]]  # lower-case whole words -> the tokens that are that word (" Five", "five", ...)
-    capitals: numpy.ndarray  # tokens that start a capitalized word (" Git", "Git")
-    capital_words: list[str]  # each one's word part, lower-case ("git")
-    capital_whole: numpy.ndarray  # whether the token also ends that word ("Git," or " Git ")
-    capital_spaced: numpy.ndarray  # whether a space comes first, so it starts a new word wherever it goes
-    letters: numpy.ndarray  # tokens that start with a letter or digit: they go on a word just written
-    pieces: dict[str, tuple[list[int], list[int]]]  # letter tokens by word part: (those all word, those that end it)
-
-    def tokens_of(self, words) -> list[int]:
-        """The tokens that are one of these lower-case whole words, with or without a space or a capital."""
-        return [token for word in words for token in self.words.get(word, [])]
-
-
-@functools.cache
-def vocabulary_tables(llm) -> VocabularyTables:
-    """The guard's view of the vocabulary, built once per model."""
-    digit_ids, digits, joins, words = [], [], [], {}
-    capitals, capital_words, capital_whole, capital_spaced, letters, pieces = [], [], [], [], [], {}
-    for token in range(llm.n_vocab()):
-        text = llm.detokenize([token]).decode("utf-8", errors="ignore")
-        if any(ch.isdigit() for ch in text):
-            digit_ids.append(token)
-            digits.append("".join(ch for ch in text if ch.isdigit() or ch == "."))
-            joins.append(text[:1].isdigit())
-        elif text.strip().isalpha():
-            words.setdefault(text.strip().lower(), []).append(token)
-        if word := WORD_PIECE.match(text):
-            space, part, after = word.groups()
-            if part[0].isupper():
-                capitals.append(token)
-                capital_words.append(part.lower())
-                capital_whole.append(bool(after))
-                capital_spaced.append(bool(space))
-            if not space:
-                letters.append(token)
-                pieces.setdefault(part.lower(), ([], []))[bool(after)].append(token)
-    return VocabularyTables(numpy.array(digit_ids, dtype=int), digits, numpy.array(joins, dtype=bool), words,
-                            numpy.array(capitals, dtype=int), capital_words, numpy.array(capital_whole, dtype=bool),
-                            numpy.array(capital_spaced, dtype=bool), numpy.array(letters, dtype=int), pieces)
-
-
-WORD_PIECE = re.compile(r"(\s*)([A-Za-z0-9_]+)(.?)", re.DOTALL)  # a token's leading space, word part, what follows
-
-
-@functools.cache
-def line_break_tokens(llm) -> list[int]:
-    """The vocabulary's tokens that hold a line break (looked up once per model)."""
-    return [token for token in range(llm.n_vocab()) if b"\n" in llm.detokenize([token])]
 
 
 # --------------------------------------------------------------------------- the shared prompt prefix

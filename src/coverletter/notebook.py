@@ -12,7 +12,8 @@ from pathlib import Path
 
 from . import letter
 from . import model as model_lib
-from .config import UserError, parse_train_args
+from .config import parse_train_args
+from .errors import UserError
 from .data import tokenize_with_mask
 from .export import hub_token, publish
 from .generate import LetterWriter

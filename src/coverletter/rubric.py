@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
 from difflib import SequenceMatcher
 from os.path import commonprefix
 

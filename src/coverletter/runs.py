@@ -13,7 +13,7 @@ import json
 import logging
 from pathlib import Path
 
-from .config import UserError
+from .errors import UserError
 
 logger = logging.getLogger(__name__)
 

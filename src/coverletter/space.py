@@ -12,6 +12,7 @@ are its variables set, so a failed upload leaves no Space pointing at a model it
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import logging
 import os
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import runs
-from .config import UserError, first_line
+from .errors import UserError, first_line
 from .export import hub_token, listing, valid_repo_id
 from .generate import DEFAULT_MODEL_FILE
 
@@ -71,6 +72,67 @@ def check_arguments(args: SpaceArguments) -> None:
     if not args.dry_run and not hub_token():
         raise UserError("deploying needs a Hugging Face token: set HF_TOKEN or run `hf auth login` "
                         "(or add --dry_run to only build the folder)")
+
+
+# --------------------------------------------------------------------------- the package's serving part
+
+SERVED_FROM = "app"  # what the Space's app.py imports; the copy is it and what it imports, found from the code
+TRAINING_PACKAGES = {"torch", "transformers", "peft", "trl", "unsloth", "bitsandbytes", "datasets", "accelerate"}
+
+
+def module_file(name: str) -> Path:
+    """The file of one of the package's modules ('data' is a folder: its __init__.py)."""
+    return PACKAGE / f"{name}.py" if (PACKAGE / f"{name}.py").is_file() else PACKAGE / name / "__init__.py"
+
+
+def imports_of(path: Path, package: Path = PACKAGE) -> tuple[set[str], set[str]]:
+    """The package's modules and the other packages that a file imports, at its top or inside functions (a file of
+    a subpackage, `data/`, imports the package's modules with '..' and its siblings with '.')."""
+    ours, theirs = set(), set()
+    depth = len(path.relative_to(package).parts)  # 1 for the package's own modules, 2 inside a subpackage
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level == depth:
+            ours |= {node.module.split(".")[0]} if node.module else {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level:
+            continue  # a sibling in the same subpackage: copied with it
+        elif isinstance(node, ast.ImportFrom):
+            theirs.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            theirs |= {alias.name.split(".")[0] for alias in node.names}
+    return ours, theirs
+
+
+def served_modules() -> dict[str, set[str]]:
+    """Each module the app imports, directly or through another, with the packages it imports."""
+    found, todo = {}, [SERVED_FROM]
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found[name] = set()
+            for path in files_of(name):
+                ours, theirs = imports_of(path)
+                found[name] |= theirs
+                todo += sorted(ours)
+    return found
+
+
+def files_of(name: str) -> list[Path]:
+    """A module's file, or every file of a subpackage."""
+    path = module_file(name)
+    return sorted(path.parent.rglob("*.py")) if path.name == "__init__.py" else [path]
+
+
+def served_files() -> list[Path]:
+    """The files of the Space's copy of the package: its __init__.py and the app's modules; refused, before anything
+    is built or sent, when one of them would import a training package."""
+    modules = served_modules()
+    training = {name: sorted(theirs & TRAINING_PACKAGES) for name, theirs in modules.items()
+                if theirs & TRAINING_PACKAGES}
+    if training:
+        raise UserError("the Space's copy of the package would import training code: " + "; ".join(
+            f"coverletter/{name}.py imports {', '.join(found)}" for name, found in sorted(training.items()))
+            + ". Move what the app needs out of those modules; nothing was built or sent")
+    return [PACKAGE / "__init__.py", *sorted(path for name in modules for path in files_of(name))]
 
 
 # --------------------------------------------------------------------------- the folder
@@ -133,8 +195,10 @@ def build_folder(args: SpaceArguments, folder: Path) -> SpacePlan:
     if args.hardware == "zero-a10g":
         requirements += f"{ZERO_GPU_REQUIREMENT}\n"
     (folder / "requirements.txt").write_text(requirements)
-    shutil.copytree(PACKAGE, folder / PACKAGE.name, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for module in served_files():
+        target = folder / PACKAGE.name / module.relative_to(PACKAGE)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(module, target)
     if args.model_repo:
         model_file = model_file_name(args)
         variables = {"MODEL_REPO": args.model_repo, "MODEL_FILE": model_file or args.model_file}
@@ -192,6 +256,7 @@ def publish(args: SpaceArguments, plan: SpacePlan) -> str:
 
 def deploy(args: SpaceArguments) -> SpacePlan:
     check_arguments(args)
+    served_files()  # a copy that would carry training code is refused first
     folder = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="coverletter-space-"))
     plan = build_folder(args, folder)
     print(f"Space folder {folder}:\n{listing(folder)}")

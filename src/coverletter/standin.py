@@ -16,7 +16,7 @@ import importlib.metadata
 import importlib.util
 from pathlib import Path
 
-from .config import UserError
+from .errors import UserError
 
 SEED = 3407
 LICENSE = "llama3.2"  # the tokenizer and the chat template are Meta's, under the Llama 3.2 Community License

@@ -19,7 +19,8 @@ from transformers import TrainerCallback
 from . import data as data_lib
 from . import model as model_lib
 from . import runs
-from .config import UserError, parse_train_args
+from .config import parse_train_args
+from .errors import UserError
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import DataArguments, UserError
+from ..config import DataArguments
+from ..errors import UserError
 from .sharegpt import Malformed, standardize
 
 # --------------------------------------------------------------------------- cleaning

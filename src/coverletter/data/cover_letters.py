@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from .. import letter, rubric
-from ..config import UserError
+from ..errors import UserError
 from .cleaning import CleaningReport, ConversationStats
 from .sharegpt import InvalidJson, Malformed, load_rows
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..config import DataArguments, UserError
+from ..config import DataArguments
+from ..errors import UserError
 from .cleaning import CleaningReport, ConversationStats
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from .. import synthetic
-from ..config import DataArguments, UserError
+from ..config import DataArguments
+from ..errors import UserError
 from .cleaning import CleaningReport, ConversationStats, clean
 from .cover_letters import DEFAULT_COVER_LETTER_COLUMNS, parse_columns, table_examples
 from .letters import TRAIN, load_letters, read_rows

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import UserError, first_line
+from ..errors import UserError, first_line
 
 ROLES = {"system": "system", "human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant"}
 LOCAL_FORMATS = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}

@@ -1,0 +1,349 @@
+"""The guards: llama.cpp logits processors that keep a letter true to its profile and in shape, and the rules
+they apply. The model chooses every word; a guard only rules tokens out, or makes some likelier.
+
+The per-token pipeline (`processors`), in the order llama.cpp calls them at each step:
+1. `AnswerReader` turns the token ids llama.cpp passes into the letter so far. One reader is shared, passed to each
+   guard explicitly; the first guard to run at a step reads the new tokens, the others find them read.
+2. `FactGuard` rules out digits that would not spell a number the profile or the ad states, number words for
+   other numbers, and, without an ad, the words that would cite one.
+3. `NameGuard` rules out capitalized words inside a sentence that spell no word of the profile or the ad.
+4. `LengthSteering` (unless left out: "the model alone") moves line breaks off or onto the page, holds a closing
+   back while the letter is short, and once it is full lets the next line be only a sign-off.
+5. `Signature` runs last: once a sign-off line ends, it keeps only the next token of the applicant's name, then
+   the end of the text. Its choice is final, so nothing after it may widen or undo it.
+Each guard builds its tables of the vocabulary once per model (`vocabulary_tables`, `line_break_tokens`).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass
+
+import numpy
+
+from . import letter, rubric
+
+LINE_BREAK_PENALTY = 1000.0  # logit off line breaks while a paragraph should go on: a ban (docs/experiments.md)
+LINE_END_BONUS = 4.0  # logit onto line breaks when a line should end
+# First words of a sign-off or of the thanks that close a letter; not "With": body sentences start with it too
+SIGN_OFF_STARTS = sorted({phrase.split()[0].capitalize() for phrase in letter.SIGN_OFFS} - {"With"})
+# Words a body paragraph should reach while its letter is short of its length: a tuned model closes after a set
+# number of paragraphs whatever the length, so their size carries it (values chosen in docs/experiments.md)
+PARAGRAPH_WORDS = {"short": 30, "standard": 45, "long": 90}
+THANKS = re.compile(r"\bthanks?\b", re.IGNORECASE)
+CLOSING_WORDS = 25  # "Thank you for ... I look forward to hearing from you." and the sign-off: the most it takes
+# How a closing paragraph begins (the synthetic letters' closings, `synthetic.CLOSINGS`, their thanks, and the
+# tuned model's own variants of them), by the words before the one that makes it a closing: "I would" + "welcome"
+CLOSING_STARTS = {"": ("thank", "thanks"), "I": ("cannot", "look"), "I can": ("tell",), "I would": ("welcome",),
+                  "I would be": ("glad", "thrilled", "delighted", "happy", "pleased", "excited", "grateful"),
+                  "I would love to": ("talk", "tell"), "It would be a": ("pleasure",), "It is a": ("pleasure",)}
+SHORTEST_CLOSING = 12  # "I would love to talk about my SQL. Thank you!", the sign-off and the name: the least
+
+# not "ad" everywhere: as a token it also starts names ("Adaeze") and words, and banning it changed them
+# (docs/experiments.md); only where it would cite an ad ("the job ad")
+AD_WORDS = {"advertisement", "advertisements", "advert", "adverts", "posting", "postings", "listing"}
+AD_NOUNS = {"ad", "ads", "description", "post"}  # out only after AD_CITED's words: elsewhere they are ordinary
+AD_CITED = re.compile(r"\b(?:job|your|the|this)\Z", re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------- the vocabulary
+
+WORD_PIECE = re.compile(r"(\s*)([A-Za-z0-9_]+)(.?)", re.DOTALL)  # a token's leading space, word part, what follows
+
+
+@dataclass(frozen=True)
+class VocabularyTables:
+    digit_ids: numpy.ndarray  # tokens with a digit in them
+    digits: list[str]  # each one's digits, in order ("1,2" -> "12")
+    joins: numpy.ndarray  # whether it starts with a digit, so it goes on a number just written
+    words: dict[str, list[int]]  # lower-case whole words -> the tokens that are that word (" Five", "five", ...)
+    capitals: numpy.ndarray  # tokens that start a capitalized word (" Git", "Git")
+    capital_words: list[str]  # each one's word part, lower-case ("git")
+    capital_whole: numpy.ndarray  # whether the token also ends that word ("Git," or " Git ")
+    capital_spaced: numpy.ndarray  # whether a space comes first, so it starts a new word wherever it goes
+    letters: numpy.ndarray  # tokens that start with a letter or digit: they go on a word just written
+    pieces: dict[str, tuple[list[int], list[int]]]  # letter tokens by word part: (those all word, those that end it)
+
+    def tokens_of(self, words) -> list[int]:
+        """The tokens that are one of these lower-case whole words, with or without a space or a capital."""
+        return [token for word in words for token in self.words.get(word, [])]
+
+
+@functools.cache
+def vocabulary_tables(llm) -> VocabularyTables:
+    """The guard's view of the vocabulary, built once per model."""
+    digit_ids, digits, joins, words = [], [], [], {}
+    capitals, capital_words, capital_whole, capital_spaced, letters, pieces = [], [], [], [], [], {}
+    for token in range(llm.n_vocab()):
+        text = llm.detokenize([token]).decode("utf-8", errors="ignore")
+        if any(ch.isdigit() for ch in text):
+            digit_ids.append(token)
+            digits.append("".join(ch for ch in text if ch.isdigit() or ch == "."))
+            joins.append(text[:1].isdigit())
+        elif text.strip().isalpha():
+            words.setdefault(text.strip().lower(), []).append(token)
+        if word := WORD_PIECE.match(text):
+            space, part, after = word.groups()
+            if part[0].isupper():
+                capitals.append(token)
+                capital_words.append(part.lower())
+                capital_whole.append(bool(after))
+                capital_spaced.append(bool(space))
+            if not space:
+                letters.append(token)
+                pieces.setdefault(part.lower(), ([], []))[bool(after)].append(token)
+    return VocabularyTables(numpy.array(digit_ids, dtype=int), digits, numpy.array(joins, dtype=bool), words,
+                            numpy.array(capitals, dtype=int), capital_words, numpy.array(capital_whole, dtype=bool),
+                            numpy.array(capital_spaced, dtype=bool), numpy.array(letters, dtype=int), pieces)
+
+
+@functools.cache
+def line_break_tokens(llm) -> list[int]:
+    """The vocabulary's tokens that hold a line break (looked up once per model)."""
+    return [token for token in range(llm.n_vocab()) if b"\n" in llm.detokenize([token])]
+
+
+def pieces_toward(tables: VocabularyTables, rest: str) -> list[int]:
+    """Tokens that spell the start of `rest` (lower-case, any case in the token), or all of it and then end."""
+    tokens = []
+    for k in range(1, len(rest) + 1):
+        going_on, ending = tables.pieces.get(rest[:k], ((), ()))
+        tokens += [*going_on, *(ending if k == len(rest) else ())]
+    return tokens
+
+
+def keep_only(scores, tokens, among=slice(None)) -> None:
+    """Rule out every token in `among` (all of them by default) except `tokens`, whose scores stay as they were."""
+    kept = scores[tokens].copy()
+    scores[among] = -math.inf
+    scores[tokens] = kept
+
+
+# --------------------------------------------------------------------------- the answer and the guards
+
+class AnswerReader:
+    """The letter so far, from the token ids a llama.cpp logits processor is given at each step: the first call
+    sees the prompt alone, each later one the tokens written since. One reader serves every guard of a letter;
+    whichever guard runs first at a step reads the new tokens, and the others find nothing more to read."""
+
+    def __init__(self, llm):
+        self.llm, self.read, self.answer = llm, None, b""  # tokens read (the prompt on the first call); bytes
+
+    def read_up_to(self, input_ids) -> bytes:
+        """The answer's bytes (a name may end inside a character), having read up to the last of `input_ids`."""
+        if self.read is not None:
+            self.answer += self.llm.detokenize(list(input_ids[self.read:]))
+        self.read = len(input_ids)
+        return self.answer
+
+    def text(self, input_ids) -> str:
+        return self.read_up_to(input_ids).decode("utf-8", errors="ignore")
+
+
+class FactGuard:
+    """A llama.cpp logits processor that keeps numbers and job ads the profile does not hold off the page: a
+    token may start or extend a number only toward one that the profile or the ad states ("5 years" allows "5",
+    never "50" or "12"), and a number begun must be finished ("2017" allows "2017", never "20 years"); a number
+    word only for such a number; and without an ad the words that cite one ("advertisement", "posting", ...) are
+    out. The model still chooses every word; the rubric's `faithful` rule counts what the guards cannot see
+    (degrees, names at the start of a sentence)."""
+
+    def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
+        source = rubric.source_text(profile)
+        self.allowed = sorted(rubric.numbers(source))
+        tables = vocabulary_tables(llm)
+        out = {word for word in rubric.NUMBER_WORDS if word != "one"  # a pronoun as often as a number
+               and str(rubric.NUMBER_WORDS[word]) not in self.allowed}
+        if not profile.job_description:
+            out |= AD_WORDS
+        known = rubric.word_set(source)  # a token may also start a longer word: not one the profile uses
+        self.banned = tables.tokens_of(word for word in out if not any(k.startswith(word) for k in known))
+        self.ad_nouns = [] if profile.job_description else tables.tokens_of(AD_NOUNS)
+        self.digit_ids, self.digits, self.joins = tables.digit_ids, tables.digits, tables.joins
+        self.starts = self.leading_to(self.allowed)  # a new number: the start of one the profile states
+        self.reader = reader
+
+    def leading_to(self, numbers: list[str]) -> numpy.ndarray:
+        """Which digit tokens begin one of these numbers."""
+        return numpy.array([any(n.startswith(d) for n in numbers) for d in self.digits], dtype=bool)
+
+    def __call__(self, input_ids, scores):
+        scores[self.banned] = -math.inf
+        text = self.reader.text(input_ids)
+        if AD_CITED.search(text):  # "the job", "your": not "ad" or "description" next without an ad
+            scores[self.ad_nouns] = -math.inf
+        run = re.search(r"\d[\d,.]*$", text)
+        allowed = self.starts
+        if run:  # a token starting with a digit goes on this number: toward the rest of one the profile states
+            written = run.group(0).replace(",", "")
+            rest = [n[len(written):] for n in self.allowed if n.startswith(written)]
+            allowed = numpy.where(self.joins, self.leading_to(rest), self.starts)
+            going_on = self.digit_ids[self.joins & allowed]
+            if written.rstrip(".") not in self.allowed and len(going_on):  # "20" of "2017": 2017, not "20 years"
+                keep_only(scores, going_on)
+                return scores
+        scores[self.digit_ids[~allowed]] = -math.inf
+        return scores
+
+
+class NameGuard:
+    """A llama.cpp logits processor that keeps names the profile does not hold off the page, read as the rubric
+    reads them: a capitalized word inside a sentence must spell a word of the profile or the ad, in any case, or
+    one that any letter may capitalize (`rubric.name_words`). "Git" may not grow into "GitHub", nor "Moder" into
+    "Modered"; the greeting line and the first word of a sentence are free."""
+
+    def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
+        self.tables = vocabulary_tables(llm)
+        self.words = rubric.name_words(profile)
+        prefixes = {word[:k] for word in self.words for k in range(1, len(word) + 1)}
+        fits = numpy.array([word in self.words if whole else word in prefixes
+                            for word, whole in zip(self.tables.capital_words, self.tables.capital_whole)], dtype=bool)
+        self.out_spaced = self.tables.capitals[~fits & self.tables.capital_spaced]  # " GitHub": a new word
+        self.out_joined = self.tables.capitals[~fits & ~self.tables.capital_spaced]  # "GitHub" after "/" or "-"
+        self.reader = reader
+
+    def __call__(self, input_ids, scores):
+        text = self.reader.text(input_ids)
+        if "\n" not in text:
+            return scores
+        run = re.search(r"[A-Za-z0-9_]+\Z", text)
+        if run and run.group(0)[0].isupper() and not rubric.starts_sentence(text[:run.start()]):
+            self.spell(run.group(0).lower(), scores)
+        if not rubric.starts_sentence(text + " "):
+            scores[self.out_spaced] = -math.inf
+        if not run and not rubric.starts_sentence(text):
+            scores[self.out_joined] = -math.inf
+        return scores
+
+    def spell(self, written: str, scores) -> None:
+        """Inside a capitalized word: only tokens that go on toward one of the words, and an end only to a whole one."""
+        going = [token for word in self.words if word.startswith(written) and word != written
+                 for token in pieces_toward(self.tables, word[len(written):])]
+        if not going and written not in self.words:  # begun where the guard could not see it: the rubric's to judge
+            return
+        keep_only(scores, going, among=self.tables.letters if written in self.words else slice(None))
+
+
+# --------------------------------------------------------------------------- the length: its rules and its steering
+
+
+def needs_more_words(text: str, profile: letter.Profile) -> bool:
+    """Whether the paragraph being written should go on with another sentence: the letter is past its greeting and
+    short of its length's range (`word_range`: a thin profile's floor is lower), and the paragraph is short of the
+    length's usual size. A paragraph that thanks the reader is the closing, and ends when it likes. Small models do
+    not count words (docs/experiments.md), so the app steers the way the synthetic letters vary their length: by the
+    sentences in each paragraph."""
+    lines = text.split("\n")  # a line just ended ("" last) is a decision taken: its blank line may follow
+    if len(lines) < 2 or lines[-1] == "" or letter.signed_off(text) or THANKS.search(lines[-1]):
+        return False
+    short_letter = letter.word_count(text) < letter.word_range(profile)[0]
+    return short_letter and letter.word_count(lines[-1]) < PARAGRAPH_WORDS[profile.length]
+
+
+def closing_too_soon(text: str, profile: letter.Profile) -> bool:
+    """Whether the letter is too short to close yet: a closing paragraph and a sign-off, begun now, would leave it
+    short of its floor. Small models close after a set number of paragraphs, whatever their size."""
+    too_short = letter.word_count(text) + SHORTEST_CLOSING < letter.word_range(profile)[0]
+    return not letter.signed_off(text) and "\n" in text and too_short
+
+
+def needs_line_end(text: str, profile: letter.Profile) -> bool:
+    """Whether the line being written should end at its next sentence: only a closing still fits the length, or
+    the line is a whole sign-off ("Kind regards,"), which the name follows on a line of its own."""
+    last = text.split("\n")[-1]
+    if last.endswith(",") and letter.is_sign_off(last):
+        return True
+    full = letter.word_count(text) + CLOSING_WORDS > letter.word_range(profile)[1]
+    return last != "" and not letter.signed_off(text) and full
+
+
+def sign_off_due(text: str, profile: letter.Profile) -> bool:
+    """Whether a letter should close at the start of its next line: it has reached its length's lower bound, and
+    a paragraph as long as its longest so far, then a closing, would take it past the upper bound. Not once it
+    has signed off, so that the name follows."""
+    low, high = letter.word_range(profile)
+    words = letter.word_count(text)
+    longest = max(map(letter.word_count, text.split("\n")[1:]), default=0)
+    room = high - max(longest, PARAGRAPH_WORDS[profile.length]) - CLOSING_WORDS
+    return not letter.signed_off(text) and words >= low and words > room
+
+
+class LengthSteering:
+    """A llama.cpp logits processor that holds a letter to its requested length, the way the synthetic letters vary
+    theirs, by the sentences in each paragraph: while a paragraph should go on (`needs_more_words`), line
+    breaks cost LINE_BREAK_PENALTY, so it gets one more sentence; while a closing begun now would leave the letter
+    short (`closing_too_soon`), no paragraph opens as a closing (`CLOSING_STARTS`), thanks the reader
+    or signs off; when only a closing still fits, or a sign-off line is whole (`needs_line_end`), line breaks
+    gain LINE_END_BONUS; once one more paragraph would pass the range (`sign_off_due`), the next line can
+    only be a sign-off, its first word spelled out ("Sincerely", "Yours", "Thank", ...)."""
+
+    def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
+        self.llm, self.profile = llm, profile
+        tables = vocabulary_tables(llm)
+        self.letters = tables.letters
+        self.sign_off_next = {}  # a sign-off's first word so far -> the tokens that go on with it
+        for word in SIGN_OFF_STARTS:
+            tokens = llm.tokenize(word.encode(), add_bos=False, special=False)
+            for k, token in enumerate(tokens):
+                self.sign_off_next.setdefault(llm.detokenize(tokens[:k]).decode(errors="ignore"), []).append(token)
+        self.line_break_tokens = line_break_tokens(llm)
+        self.closing_words = {start: tables.tokens_of(words)  # "I would" -> " welcome", ...
+                              for start, words in CLOSING_STARTS.items()}
+        self.closing_words[""] += tables.tokens_of(word.lower() for word in SIGN_OFF_STARTS)  # nor sign off
+        self.thanks = tables.tokens_of(CLOSING_STARTS[""])
+        self.reader = reader
+
+    def __call__(self, input_ids, scores):
+        raw = self.reader.text(input_ids)
+        text = letter.clean_letter(raw, finished=False) + raw[len(raw.rstrip()):]  # as shown: repeats do not count
+        line = text.split("\n")[-1]
+        if closing_too_soon(text, self.profile):  # no closing words, no thanks anywhere yet
+            scores[self.thanks] = -math.inf
+            scores[self.closing_words.get(line.strip(), [])] = -math.inf
+        if needs_more_words(text, self.profile):
+            scores[self.line_break_tokens] -= LINE_BREAK_PENALTY
+        elif (line in self.sign_off_next or line in SIGN_OFF_STARTS) and sign_off_due(text, self.profile):
+            self.spell_sign_off(line, scores)
+        elif needs_line_end(text, self.profile):
+            scores[self.line_break_tokens] += LINE_END_BONUS
+        return scores
+
+    def spell_sign_off(self, line: str, scores) -> None:
+        """A sign-off's first word, token by token from the line's start ("Y", "ours"), and then the word ends."""
+        going_on = self.sign_off_next.get(line, [])  # "Warm" may end, or go on to "Warmly"
+        keep_only(scores, going_on, among=self.letters if line in SIGN_OFF_STARTS else slice(None))
+
+
+class Signature:
+    """A llama.cpp logits processor that signs the letter with the applicant's name as given: once a sign-off line
+    ("Kind regards,") ends, the next line is the name and the letter ends with it. Small models misspell the
+    name there, sign as someone else ("Ibid."), or go on."""
+
+    def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
+        tokens = llm.tokenize(profile.name.encode(), add_bos=False, special=False)
+        self.next = {llm.detokenize(tokens[:k]): token for k, token in enumerate(tokens)}  # name so far -> next
+        self.next[llm.detokenize(tokens)] = llm.token_eos()
+        self.name = profile.name.lower()
+        self.reader = reader
+
+    def __call__(self, input_ids, scores):
+        *_, sign_off, line = [b"", *self.reader.read_up_to(input_ids).split(b"\n")]  # bytes, as the name's tokens
+        sign_off = sign_off.decode("utf-8", errors="ignore")
+        if line in self.next and letter.is_sign_off(sign_off) and self.name not in sign_off.lower():
+            token = self.next[line]
+            scores[:] = -math.inf
+            scores[token] = 0.0
+        return scores
+
+
+# --------------------------------------------------------------------------- the pipeline
+
+def processors(llm, profile: letter.Profile, steer_length: bool = True) -> list:
+    """What every letter is decoded with: the guards on facts and names, the length steering unless it is left
+    out, and the signature last, whose choice is final. They read the letter through one `AnswerReader`."""
+    reader = AnswerReader(llm)
+    steering = [LengthSteering(llm, profile, reader)] if steer_length else []
+    return [FactGuard(llm, profile, reader), NameGuard(llm, profile, reader), *steering,
+            Signature(llm, profile, reader)]
