@@ -9,7 +9,7 @@ from conftest import ROOT, cpu_only, run_cli
 def test_colab_recipe_has_the_reference_values():
     data_args, run_args, model_args, t = parse_train_args(["--recipe", "llama-3.2-1b-colab"])
     assert (t.per_device_train_batch_size, t.gradient_accumulation_steps, t.warmup_steps) == (2, 4, 5)
-    assert (t.num_train_epochs, t.learning_rate, t.optim, t.weight_decay) == (1, 2e-4, "adamw_8bit", 0.01)
+    assert (t.num_train_epochs, t.learning_rate, t.optim, t.weight_decay) == (2, 2e-4, "adamw_8bit", 0.01)
     assert (str(t.lr_scheduler_type), t.seed, t.logging_steps, t.save_steps) == ("SchedulerType.LINEAR", 3407, 1, 100)
     assert t.max_length == 2048
     assert (model_args.lora_r, model_args.lora_alpha, model_args.lora_dropout) == (16, 16, 0.0)

@@ -12,11 +12,10 @@ def use_llama3_without_template(llm) -> None:
 
 
 def chat_formatter(llm):
-    """The prompt formatter that `create_chat_completion` uses for this model: the GGUF's own template, or Llama 3's
-    for a Llama GGUF without one; None for any other format."""
+    """The prompt formatter that `create_chat_completion` uses for this model, as loaded by the writer
+    (`use_llama3_without_template` applied): the GGUF's own template, or Llama 3's; None for any other format."""
     from llama_cpp import llama_chat_format
 
-    use_llama3_without_template(llm)
     if llm.chat_format == "chat_template.default":
         return llama_chat_format.Jinja2ChatFormatter(
             llm.metadata["tokenizer.chat_template"], eos_token=token_text(llm, llm.token_eos()),
