@@ -20,6 +20,7 @@ from pathlib import Path
 
 from .. import letter, prose, rubric
 from .cleaning import CleaningReport, ConversationStats
+from .sharegpt import InvalidJson, parse_json_line
 
 logger = logging.getLogger(__name__)
 
@@ -37,14 +38,11 @@ def read_rows(path: Path) -> list[tuple[int, dict | None, str]]:
     """(line number, the row or None, why not) for each non-blank line."""
     rows = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
-            rows.append((number, None, "invalid JSON"))
-            continue
-        rows.append((number, row, "") if isinstance(row, dict) else (number, None, "row is not an object"))
+        if line.strip():
+            row = parse_json_line(line)
+            why = ("invalid JSON" if isinstance(row, InvalidJson) else
+                   "" if isinstance(row, dict) else "row is not an object")
+            rows.append((number, None if why else row, why))
     return rows
 
 
@@ -136,7 +134,7 @@ def split(paths: list[Path]) -> tuple[int, int]:
 
 def full_resume(profile: letter.Profile) -> bool:
     """A résumé with jobs or degrees by their dates, not only a skill list."""
-    return bool(rubric.DATED_OR_CONTACT.search(profile.resume)) and bool(re.search(rubric.YEAR, profile.resume))
+    return bool(re.search(rf"\b{rubric.YEAR}\b", profile.resume))
 
 
 def thin(profile: letter.Profile) -> bool:
@@ -170,15 +168,17 @@ def statistics(paths: list[Path]) -> dict:
 def check(paths: list[Path]) -> int:
     """Print each failing row and each 8-word sentence that two letters share; the number of problems."""
     logging.basicConfig(level=logging.WARNING, format="%(message)s", stream=sys.stdout)
-    problems, checked = 0, set()
+    problems, everything = 0, []
     for path in paths:
         pairs, report = read_letters(path)
         problems += report.read - len(pairs)
-        checked |= {profile.name for _, profile in pairs}
+        everything += pairs
         print(f"{path}: {len(pairs)} of {report.read} rows pass")
+    checked = {profile.name for _, profile in everything}
     logging.disable(logging.WARNING)  # the neighbours' own failures are theirs to report
-    neighbours = {other for path in paths for other in path.parent.glob("*.jsonl")}
-    everything = [pair for path in sorted(neighbours) for pair in read_letters(path)[0]]
+    given = {path.resolve() for path in paths}
+    neighbours = {other for path in paths for other in path.parent.glob("*.jsonl") if other.resolve() not in given}
+    everything += [pair for path in sorted(neighbours) for pair in read_letters(path)[0]]
     for sentence, names in prose.shared_sentences(everything).items():
         if names & checked:
             problems += 1
