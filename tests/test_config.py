@@ -1,5 +1,6 @@
 import pytest
 
+from coverletter import config
 from coverletter.config import cpu_has_native_bf16, parse_train_args, recipe_path
 from coverletter.errors import UserError
 
@@ -20,10 +21,20 @@ def test_colab_recipe_has_the_reference_values():
     assert run_args.resume == "auto"
 
 
+def test_the_cpu_probe_reads_native_bf16_from_the_cpus_flags(tmp_path):
+    flags = "flags\t\t: fpu sse2 avx avx2 fma"
+    assert not cpu_has_native_bf16(flags)  # AVX2 only: bf16 would be emulated, slower than fp32
+    assert cpu_has_native_bf16(flags + " avx512f avx512_bf16 avx512_vnni")
+    assert cpu_has_native_bf16(flags + " amx_bf16 amx_tile")
+    assert not cpu_has_native_bf16("")  # no /proc/cpuinfo (not Linux): the safe choice, fp32
+
+
 @cpu_only
-def test_precision_on_a_cpu_is_bf16_autocast_where_the_cpu_has_it_else_fp32():
+@pytest.mark.parametrize("native", [True, False])
+def test_precision_on_a_cpu_is_bf16_autocast_where_the_cpu_has_it_else_fp32(monkeypatch, native):
+    monkeypatch.setattr(config, "cpu_has_native_bf16", lambda: native)
     _, _, _, t = parse_train_args(["--recipe", "llama-3.2-1b-colab"])
-    assert not t.fp16 and t.bf16 == cpu_has_native_bf16()  # (bf16 on an A100, fp16 on a T4)
+    assert not t.fp16 and t.bf16 == native and t.use_cpu == native  # (bf16 on an A100, fp16 on a T4)
 
 
 def test_cpu_recipe_is_the_default_and_command_line_overrides_it():
@@ -67,7 +78,7 @@ def test_bad_recipes_fail_with_a_clear_message(tmp_path, recipe_text, match):
 
 
 def test_unknown_command_line_option_lists_valid_keys():
-    with pytest.raises(UserError, match=r"unknown option: --lerning_rate \(did you mean learning_rate"):
+    with pytest.raises(UserError, match=r"unknown option: --lerning_rate \(did you mean --learning_rate"):
         parse_train_args(["--lerning_rate", "1e-4"])
 
 
@@ -85,10 +96,74 @@ def test_missing_recipe_names_the_known_ones():
     (["train", "--model_name_or_path", "no-such-org/no-such-model"], "Hugging Face Hub could not provide it"),
     (["train", "--model_name_or_path", "embedded:llama-70b"], "unknown embedded model 'llama-70b'"),
     (["train", "--resume", "/nonexistent/checkpoint-3"], "not a complete checkpoint folder"),
-    (["checkpoint", "pack", "/nonexistent-run"], "no complete checkpoint in /nonexistent-run"),
+    (["checkpoint", "pack", "--run", "/nonexistent-run"], "no complete checkpoint in /nonexistent-run"),
 ])
 def test_cli_user_errors_are_one_line_without_traceback(args, match, tmp_path):
     result = run_cli(*args, "--output_dir", str(tmp_path / "out")) if args[0] == "train" else run_cli(*args)
     assert result.returncode == 2, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     assert match in result.stderr.strip().splitlines()[-1]
+
+
+SUBCOMMANDS = {  # each subcommand's words before its options, and one option it must list
+    "train": (["train"], "learning_rate"), "export": (["export"], "push_to"), "serve": (["serve"], "port"),
+    "evaluate": (["evaluate"], "written_heldout"), "synth": (["synth"], "count"),
+    "demo": (["demo"], "output_dir"), "space": (["space", "deploy"], "model_repo"),
+    "checkpoint": (["checkpoint", "pack"], "step"),
+}
+
+
+def cli_exit(capsys, *args) -> tuple[int, str, str]:
+    from coverletter import cli
+
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(list(args))
+    out, err = capsys.readouterr()
+    return stopped.value.code, out, err
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_every_subcommand_lists_every_option_with_its_default(command, capsys):
+    words, option = SUBCOMMANDS[command]
+    code, out, _ = cli_exit(capsys, *words, "--help")
+    assert code == 0 and f"--{option}" in out and "(default:" in out
+    assert "--recipe NAME_OR_YAML" in out  # every subcommand takes its options from a recipe too
+
+
+@pytest.mark.parametrize("command", SUBCOMMANDS)
+def test_a_misspelled_flag_fails_at_once_with_the_close_matches(command, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    words, option = SUBCOMMANDS[command]
+    code, out, err = cli_exit(capsys, *words, f"--{option}x", "1")
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and f"unknown option: --{option}x (did you mean --{option}" in err
+    assert not any(tmp_path.iterdir())  # nothing written
+
+
+def test_one_flag_spelling_with_the_same_dashed_aliases_everywhere():
+    (args,) = config.parse_args((config.EvaluateArguments,), ["--model", "m.gguf", "--no-length-steering",
+                                                              "--written-heldout", "w.jsonl"], "coverletter evaluate")
+    assert (args.length_steering, args.written_heldout) == (False, "w.jsonl")
+    (args,) = config.parse_args((config.SpaceArguments,), ["--repo", "me/s", "--dry-run", "--model_repo", "me/m"],
+                                "coverletter space deploy")
+    assert args.dry_run and args.model_repo == "me/m"
+
+
+def test_a_recipe_sets_the_options_of_any_subcommand_and_the_command_line_wins(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text("output_dir: runs/mine\nlimit: 8\ntemperature: 0.3\nport: 7999\nquant: [q8_0]\n")
+    (evaluate,) = config.parse_args((config.EvaluateArguments,), ["--recipe", str(path), "--model", "m",
+                                                                  "--temperature", "0.5"], "coverletter evaluate")
+    assert (evaluate.limit, evaluate.temperature) == (8, 0.5)
+    (serve,) = config.parse_args((config.ServeArguments,), ["--recipe", str(path)], "coverletter serve")
+    assert serve.port == 7999
+    export = config.parse_export_args(["--recipe", str(path)])
+    assert (export.run, export.quant) == ("runs/mine", ["q8_0"])  # the run defaults to the recipe's output_dir
+
+
+def test_a_missing_required_option_and_an_unknown_command_are_one_line(capsys):
+    code, _, err = cli_exit(capsys, "evaluate")
+    assert code == 2 and err.strip() == ("coverletter: error: coverletter evaluate: the following arguments are "
+                                         "required: --model")
+    code, _, err = cli_exit(capsys, "evalute", "--model", "x")
+    assert code == 2 and "unknown command 'evalute' (did you mean evaluate?)" in err and err.count("\n") == 1

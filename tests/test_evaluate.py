@@ -1,9 +1,10 @@
 import json
 import math
+from types import SimpleNamespace
 
 import pytest
 
-from coverletter import evaluate, letter, prose, rubric, runs
+from coverletter import evaluate, generate, guards, letter, rubric, runs
 from coverletter.errors import UserError
 from coverletter.embedded import embedded_gguf
 
@@ -60,21 +61,9 @@ def test_evaluate_three_profiles_with_the_embedded_gguf_writes_its_report(tmp_pa
                      "--limit", "3", "--written_heldout", str(two_written_letters(tmp_path)))
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())
-    letters = report["letters"]
-    assert len(letters) == 3
-    for entry in letters:  # each score is the rubric's own verdict on the letter it wrote
-        profile = letter.make_profile(**entry["profile"])
-        assert entry["letter"].strip() and entry["rules"] == rubric.score_letter(entry["letter"], profile)
-        assert entry["passed"] == all(entry["rules"].values())
-    assert report["pass_rate"] == sum(e["passed"] for e in letters) / 3
-    assert report["rule_pass_rates"] == {r: sum(e["rules"][r] for e in letters) / 3 for r in rubric.RULES}
+    assert len(report["letters"]) == 3 and report["temperature"] == letter.DEFAULT_TEMPERATURE
     assert math.isfinite(report["heldout_loss"]) and 0.5 < report["heldout_loss"] < 6
     assert "| rule | passed |" in (out / "report.md").read_text()
-    profiles = [letter.make_profile(**e["profile"]) for e in letters]
-    assert report["boilerplate_share"] == prose.boilerplate([(e["letter"], p) for e, p in zip(letters, profiles)])[0]
-    assert report["invented_fact_share"] == sum(
-        any(rubric.invented_facts(e["letter"], p)[kind] for kind in ("number", "credential", "name"))
-        for e, p in zip(letters, profiles)) / 3
     assert (out / "report.png").read_bytes()[:4] == b"\x89PNG"
     assert "pass rate" in result.stdout
     assert report["length_steering"] is True and "length steering: on." in (out / "report.md").read_text()
@@ -82,10 +71,70 @@ def test_evaluate_three_profiles_with_the_embedded_gguf_writes_its_report(tmp_pa
     assert math.isfinite(report["written_letters_loss"]) and 0.5 < report["written_letters_loss"] < 6
 
 
-@pytest.mark.parametrize("flag", ["--no_length_steering", "--no-length-steering"])  # the old spelling still works
-def test_evaluate_can_leave_the_length_to_the_model_alone(tmp_path, flag):
-    result = run_cli("evaluate", "--model", str(embedded_gguf("smollm2-135m-instruct")), "--out", str(tmp_path),
-                     "--limit", "1", flag, "--written_heldout", str(two_written_letters(tmp_path)))
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert json.loads((tmp_path / "report.json").read_text())["length_steering"] is False
-    assert "length steering: off." in (tmp_path / "report.md").read_text()
+def test_evaluate_can_leave_the_length_to_the_model_alone(tmp_path, monkeypatch):
+    decoded_with = []
+
+    def recorded(llm, profile, steer_length=True):
+        found = guards.processors(llm, profile, steer_length)
+        decoded_with.append({type(p).__name__ for p in found})
+        return found
+
+    monkeypatch.setattr(generate, "processors", recorded)
+    monkeypatch.setattr(evaluate, "gguf_heldout_loss", lambda llm, path: 1.0)  # not what this test is about
+    monkeypatch.setattr(evaluate, "gguf_written_loss", lambda llm, path, letters: 1.0)
+    model = str(embedded_gguf("smollm2-135m-instruct"))
+    report = evaluate.main(["--model", model, "--out", str(tmp_path), "--limit", "1", "--no_length_steering"])
+    assert decoded_with == [{"FactGuard", "NameGuard", "Signature"}]  # no LengthSteering
+    assert report["length_steering"] is False and "length steering: off." in (tmp_path / "report.md").read_text()
+    evaluate.main(["--model", model, "--limit", "1"])
+    assert "LengthSteering" in decoded_with[1]
+
+
+class WriterOfGivenLetters:
+    """Stands in for LetterWriter.for_gguf: the letter given for each applicant, whatever the model."""
+
+    def __init__(self, letters: dict[str, str]):
+        self.letters, self.model = letters, SimpleNamespace(llm=None)
+
+    def __call__(self, gguf):
+        return self
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def write(self, profile, temperature, steer_length):
+        return self.letters[profile.name]
+
+
+def test_the_report_counts_what_went_wrong_in_letters_of_known_faults(tmp_path, monkeypatch):
+    """Three letters from the written corpus: one as written (it passes everything), one with a number the profile
+    lacks, one naming a skill three times. The report's figures must be those, whatever the rubric's internals."""
+    rows = [json.loads(line) for line in (ROOT / "data" / "letters" / "heldout.jsonl").read_text().splitlines()[:3]]
+    faults = ["", " Last year I cut the cloud bill by 37%.",
+              " I know Ruby on Rails well, and Ruby on Rails is where I do my best work."]
+    letters = {}
+    for row, fault in zip(rows, faults):
+        paragraphs = row["letter"].split("\n\n")
+        paragraphs[1] += fault
+        letters[row["name"]] = "\n\n".join(paragraphs)
+    (tmp_path / "profiles.jsonl").write_text("".join(
+        json.dumps({k: v for k, v in row.items() if k != "letter"}) + "\n" for row in rows))
+    (tmp_path / "x.gguf").write_bytes(b"GGUF")
+    monkeypatch.setattr(evaluate.LetterWriter, "for_gguf", WriterOfGivenLetters(letters))
+    monkeypatch.setattr(evaluate, "gguf_heldout_loss", lambda llm, path: 2.5)
+    monkeypatch.setattr(evaluate, "gguf_written_loss", lambda llm, path, letters: 1.5)
+    report = evaluate.evaluate(tmp_path / "x.gguf", tmp_path / "profiles.jsonl", tmp_path / "out")
+    assert [x["passed"] for x in report["letters"]] == [True, False, False]
+    assert report["pass_rate"] == 1 / 3 and report["habit_free_rate"] == 2 / 3
+    assert report["invented_fact_share"] == 1 / 3 and report["borrowed_claim_share"] == 0
+    failing = {rule: rate for rule, rate in report["rule_pass_rates"].items() if rate < 1}
+    assert failing == {"faithful": 2 / 3, "skills_not_repeated": 2 / 3}
+    assert report["letters"][1]["invented"] == {"number": ["37"]}
+    assert report["letters"][2]["habits"] == {"repeated_skill": ["ruby on rails"]}
+    assert (report["heldout_loss"], report["written_letters_loss"]) == (2.5, 1.5)
+    table = (tmp_path / "out" / "report.md").read_text()
+    assert "Pass rate: **33%** of 3 letters; free of the three habits of template prose: **67%**" in table
+    assert "| faithful | 67% |" in table and "number: 37" in table

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from coverletter import hub as hub_lib
 from coverletter import space
 from coverletter.errors import UserError
 from coverletter.embedded import embedded_gguf
@@ -55,7 +56,7 @@ def hub(monkeypatch):
     import huggingface_hub
 
     monkeypatch.setattr(huggingface_hub, "HfApi", FakeHub)
-    monkeypatch.setattr(space, "hub_token", lambda: "hf_secret")
+    monkeypatch.setattr(hub_lib, "hub_token", lambda: "hf_secret")
     FakeHub.calls, FakeHub.upload_fails = [], False
     return FakeHub
 
@@ -118,7 +119,7 @@ def test_bad_input_is_refused_before_anything_is_built_or_sent(tmp_path, hub, mo
     (tmp_path / "used" / "old.gguf").write_text("x")
     with pytest.raises(UserError, match="is not empty: give a new folder"):
         space.deploy(arguments(tmp_path, out=str(tmp_path / "used")))
-    monkeypatch.setattr(space, "hub_token", lambda: None)
+    monkeypatch.setattr(hub_lib, "hub_token", lambda: None)
     with pytest.raises(UserError, match="set HF_TOKEN or run `hf auth login`"):
         space.deploy(arguments(tmp_path, model_repo="someone/cover-letter-gguf", dry_run=False))
     assert not out.exists() and hub.calls == []

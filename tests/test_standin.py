@@ -116,11 +116,6 @@ def test_the_tiny_llama_3_trains_and_exports_a_q8_0_that_holds_the_template_and_
     assert "random weights" in (result.out_dir / "export_report.md").read_text()
 
 
-def test_a_run_on_the_stand_in_says_its_license(tmp_path):
-    assert export.base_license("embedded:llama-3-tiny") == "llama3.2"
-    assert json.loads(json.dumps(export.model_lib.embedded_hub_id("embedded:llama-3-tiny"))) is None
-
-
 def test_the_cpu_recipe_is_the_reference_lora_on_the_1b_shape():
     _, _, model_args, training_args = parse_train_args(["--recipe", "llama-3.2-1b-shape-cpu"])
     reference = parse_train_args(["--recipe", "llama-3.2-1b-colab"])[2]

@@ -10,6 +10,7 @@ import sys
 import time
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -180,7 +181,7 @@ def test_accelerate_launch_two_cpu_processes(tiny_llama, tmp_path):
 
 def test_checkpoint_pack_cli(tmp_path):
     make_checkpoint(tmp_path / "run" / "checkpoint-3")
-    result = run_cli("checkpoint", "pack", str(tmp_path / "run"), "--out", str(tmp_path / "c.zip"))
+    result = run_cli("checkpoint", "pack", "--run", str(tmp_path / "run"), "--out", str(tmp_path / "c.zip"))
     assert result.returncode == 0, result.stderr
     assert zipfile.ZipFile(tmp_path / "c.zip").namelist() == ["checkpoint-3/adapter_model.safetensors",
                                                              "checkpoint-3/trainer_state.json"]
@@ -193,8 +194,6 @@ class RecordingHub:
         self.calls = []
 
     def create_repo(self, repo_id, **kwargs):
-        from types import SimpleNamespace
-
         self.calls.append(("create_repo", repo_id, kwargs))
         return SimpleNamespace(repo_id=repo_id)
 
@@ -220,3 +219,22 @@ def test_checkpoints_sync_to_the_hub_with_the_checkpoint_strategy(tiny_llama, tm
     checkpoint_pushes = [kw for name, repo, kw in hub.calls if kw.get("path_in_repo") == "last-checkpoint"]
     assert [Path(kw["folder_path"]).name for kw in checkpoint_pushes] == ["checkpoint-1", "checkpoint-2"]
     assert all(repo == "someone/coverletter-ckpt" for _, repo, _ in hub.calls)
+
+
+def test_training_says_its_expected_total_time_once_a_few_steps_are_done(monkeypatch, caplog):
+    clock = iter([0.0, 20.0, 50.0, 50.0])  # begin; first step done (start-up cost); 3 steps of 10 s later
+    monkeypatch.setattr(train_lib.time, "perf_counter", lambda: next(clock))
+    postfix = []
+    speed = train_lib.ReportSpeed()
+    speed.progress = SimpleNamespace(training_bar=SimpleNamespace(set_postfix_str=postfix.append))
+    state = SimpleNamespace(global_step=0, max_steps=240, is_world_process_zero=True)
+    speed.on_train_begin(None, state, None)
+    with caplog.at_level(logging.INFO, logger="coverletter.train"):
+        for step in range(1, 8):
+            state.global_step = step
+            speed.on_step_end(None, state, None)
+    expected = [r.getMessage() for r in caplog.records if "expected total" in r.getMessage()]
+    # 50 s for 4 steps, then 236 steps at 10 s: 2410 s
+    assert expected == ["expected total time: 40 min for 240 steps at 10.0 s a step (39 min left)"]
+    assert postfix == ["expected total 40 min"]
+    assert [train_lib.duration(s) for s in (42, 2410, 6000)] == ["42 s", "40 min", "1 h 40 min"]

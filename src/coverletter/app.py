@@ -24,13 +24,17 @@ AUTO_TOKENS = 0  # the "Max new tokens" slider's "auto": the budget of the chose
 # Gradio's queue looks for work every 1 ms on Linux (every 50 ms on Windows): a thousand wake-ups a second on a
 # 2-core Space whose cores llama.cpp keeps busy. 50 ms more before a queued letter starts is nothing next to it.
 QUEUE_POLL_SECONDS = 0.05
+HOST, PORT = "127.0.0.1", 7860  # Gradio's own defaults, which GRADIO_SERVER_NAME and GRADIO_SERVER_PORT override
 PROFILE_FIELDS = ("name", "job_title", "company_name", "skills", "reasons", "job_description", "tone", "length",
                   "resume")
+# /generate's inputs, in order: the résumé came last, so that callers of the API from before it keep working
+GENERATE_INPUTS = (*PROFILE_FIELDS[:-1], "system_message", "temperature", "max_new_tokens", "resume")
+TEMPERATURE_INPUT = GENERATE_INPUTS.index("temperature")
 EXAMPLES = [
     ["Maria Lopez", "Data Analyst", "Northwind Logistics",
      "SQL, Python (pandas), Tableau dashboards, A/B test analysis, explaining numbers to non-technical teams",
      "Northwind's route-optimisation work is the kind of applied analytics I want to grow in, and I admire its "
-     "open data blog.", "", "formal", "standard"],
+     "open data blog.", "", letter.DEFAULT_TONE, letter.DEFAULT_LENGTH],
     ["Kwame Mensah", "Junior Frontend Developer", "Brightleaf Studio",
      "React, TypeScript, accessible HTML/CSS, Figma hand-off, two shipped freelance sites",
      "I love Brightleaf's playful design for children's education apps and want to learn from its team.",
@@ -69,9 +73,27 @@ def add_draft(drafts: list[dict], text: str, profile: letter.Profile) -> list[di
 
 
 def draft_choices(drafts: list[dict]) -> list[tuple[str, int]]:
-    """The drafts dropdown's entries, 'Draft 1 — 187 words', each standing for its place in the list."""
-    return [(f"Draft {number} — {letter.word_count(draft['text'])} words", number - 1)
+    """The drafts dropdown's entries, 'Draft 1 — 187 words', each standing for its number (from 1, as the API's)."""
+    return [(f"Draft {number} — {letter.word_count(draft['text'])} words", number)
             for number, draft in enumerate(drafts, 1)]
+
+
+def draft_number(value, drafts: list[dict]) -> int:
+    """A draft's number as the page or an API caller gives it (1 is the first); a ValueError that says what exists."""
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = None
+    if number is None or not 1 <= number <= len(drafts):
+        have = f"drafts 1 to {len(drafts)}" if drafts else "no drafts yet"
+        raise ValueError(f"There is no draft {value}: this session has {have}.")
+    return number
+
+
+def server_address(host: str | None = None, port: int | None = None) -> tuple[str, int]:
+    """Where the page listens: the arguments, else GRADIO_SERVER_NAME / GRADIO_SERVER_PORT, else HOST:PORT."""
+    return (host or os.environ.get("GRADIO_SERVER_NAME", HOST),
+            port or int(os.environ.get("GRADIO_SERVER_PORT", PORT)))
 
 
 # --------------------------------------------------------------------------- the UI
@@ -80,9 +102,9 @@ def draft_choices(drafts: list[dict]) -> list[tuple[str, int]]:
 def build_app(writer: LetterWriter, queue_max_size: int = QUEUE_MAX_SIZE):
     import gradio as gr
 
-    def generate(name, job_title, company_name, skills, reasons, job_description="", tone="formal",
-                 length="standard", system_message=letter.DEFAULT_SYSTEM_MESSAGE, temperature=0.7,
-                 max_new_tokens=AUTO_TOKENS, resume="", drafts=()):
+    def generate(name, job_title, company_name, skills, reasons, job_description="", tone=letter.DEFAULT_TONE,
+                 length=letter.DEFAULT_LENGTH, system_message=letter.DEFAULT_SYSTEM_MESSAGE,
+                 temperature=letter.DEFAULT_TEMPERATURE, max_new_tokens=AUTO_TOKENS, resume="", drafts=()):
         """Streams the letter; the whole letter is also a draft of the session (for API callers too)."""
         try:
             profile = letter.make_profile(name=name, job_title=job_title, company_name=company_name, skills=skills,
@@ -101,20 +123,26 @@ def build_app(writer: LetterWriter, queue_max_size: int = QUEUE_MAX_SIZE):
             logger.exception("generation failed")
             raise gr.Error("The model failed to write this letter. Please try again.") from None
 
+    def regenerate(*values):
+        """Another draft of the same form: sampled when the temperature is 0, which would write the same letter."""
+        values = list(values)
+        values[TEMPERATURE_INPUT] = values[TEMPERATURE_INPUT] or letter.RESAMPLE_TEMPERATURE
+        yield from generate(*values)
+
     def finish(text, drafts, *fields):
         """Shows the letter's words, downloads and place among the drafts; a stopped letter becomes a draft here."""
         if not text.strip():
             return "", None, drafts, gr.skip()
         drafts = add_draft(drafts, text, letter.make_profile(**dict(zip(PROFILE_FIELDS, fields))))
-        number = next(number for number, draft in enumerate(drafts) if draft["text"] == text)
-        draft = drafts[number]
+        number = next(number for number, draft in enumerate(drafts, 1) if draft["text"] == text)
+        draft = drafts[number - 1]
         return draft["words"], draft["files"], drafts, gr.Dropdown(choices=draft_choices(drafts), value=number)
 
-    def show_draft(number, drafts):
-        if number is None or not 0 <= int(number) < len(drafts):
-            raise gr.Error(f"There is no draft {number}: this session has {len(drafts)} (numbered from 0).",
-                           print_exception=False)
-        draft = drafts[int(number)]
+    def show_draft(value, drafts):
+        try:
+            draft = drafts[draft_number(value, drafts) - 1]
+        except ValueError as err:
+            raise gr.Error(str(err), title="No such draft", print_exception=False) from None
         return draft["text"], draft["words"], draft["files"]
 
     def read_resume(path):
@@ -147,11 +175,13 @@ def build_app(writer: LetterWriter, queue_max_size: int = QUEUE_MAX_SIZE):
                 resume = gr.Textbox("", label="Résumé text", lines=6, max_length=letter.FIELD_LIMITS["resume"],
                                     elem_id="resume")
                 with gr.Row():
-                    tone = gr.Dropdown(list(letter.TONES), value="formal", label="Tone")
-                    length = gr.Radio(list(letter.LENGTHS), value="standard", label="Length")
+                    tone = gr.Dropdown(list(letter.TONES), value=letter.DEFAULT_TONE, label="Tone")
+                    length = gr.Radio(list(letter.LENGTHS), value=letter.DEFAULT_LENGTH, label="Length")
                 with gr.Accordion("Advanced", open=False):
                     system_message = gr.Textbox(letter.DEFAULT_SYSTEM_MESSAGE, label="System message", lines=4)
-                    temperature = gr.Slider(0.0, 1.5, value=0.7, step=0.05, label="Temperature")
+                    temperature = gr.Slider(0.0, 1.5, value=letter.DEFAULT_TEMPERATURE, step=0.05,
+                                            label=f"Temperature (0: the likeliest letter; Regenerate samples at "
+                                                  f"{letter.RESAMPLE_TEMPERATURE} then)")
                     max_new_tokens = gr.Slider(AUTO_TOKENS, 1024, value=AUTO_TOKENS, step=16,
                                                label="Max new tokens (0 = auto: as the length needs)")
                 with gr.Row():
@@ -167,20 +197,20 @@ def build_app(writer: LetterWriter, queue_max_size: int = QUEUE_MAX_SIZE):
         drafts = gr.State([])
         # in PROFILE_FIELDS' order: finish makes the letter's profile from them
         profile_form = [name, job_title, company_name, skills, reasons, job_description, tone, length, resume]
-        # generate's parameters: the résumé came last, so that callers of the API from before it keep working
-        form = [*profile_form[:-1], system_message, temperature, max_new_tokens, resume]
-        draft_number = gr.Number(visible=False, precision=0)  # the /draft endpoint's input: API callers' dropdown
+        form = [*profile_form[:-1], system_message, temperature, max_new_tokens, resume]  # GENERATE_INPUTS' order
+        draft_asked = gr.Textbox(visible=False)  # the /draft endpoint's input (a number; text, to answer "x" clearly)
         gr.Examples(EXAMPLES, inputs=form[:8])
         resume_file.upload(read_resume, resume_file, [resume, resume_message, resume_file], api_visibility="private")
         runs = []
-        for button, api_name in ((generate_button, "generate"), (regenerate_button, "regenerate")):
-            event = button.click(generate, [*form, drafts], [output, drafts], api_name=api_name,
+        for button, write, api_name in ((generate_button, generate, "generate"),
+                                        (regenerate_button, regenerate, "regenerate")):
+            event = button.click(write, [*form, drafts], [output, drafts], api_name=api_name,
                                  api_visibility="public" if api_name == "generate" else "private")
             event.then(finish, [output, drafts, *profile_form], [words, downloads, drafts, draft_list],
                        api_visibility="private")
             runs.append(event)
         draft_list.input(show_draft, [draft_list, drafts], [output, words, downloads], api_visibility="private")
-        draft_number.change(show_draft, [draft_number, drafts], [output, words, downloads], api_name="draft")
+        draft_asked.change(show_draft, [draft_asked, drafts], [output, words, downloads], api_name="draft")
         stop_button.click(None, None, None, cancels=runs, api_visibility="private")
     app.queue(default_concurrency_limit=1, max_size=queue_max_size)
     poll_queue_less_often(app)
@@ -210,8 +240,8 @@ def register_zero_gpu_check() -> None:
 
 
 def serve(host: str | None = None, port: int | None = None) -> None:
-    """Load the model once, build the UI, serve it (port from GRADIO_SERVER_PORT, default 7860). A failure to
-    start ends with one line and exit code 1."""
+    """Load the model once, build the UI, serve it (at `server_address`). A failure to start ends with one line and
+    exit code 1."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     register_zero_gpu_check()
     try:
@@ -221,7 +251,7 @@ def serve(host: str | None = None, port: int | None = None) -> None:
     logger.info("serving %s", model.description)
     app = build_app(LetterWriter(model))
     try:
-        app.launch(server_name=host or os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-                   server_port=port or int(os.environ.get("GRADIO_SERVER_PORT", "7860")), share=False)
+        host, port = server_address(host, port)
+        app.launch(server_name=host, server_port=port, share=False)
     except OSError as err:  # the port is taken, or the address cannot be bound
         raise SystemExit(f"coverletter serve: cannot start the server ({err}); pick another --port") from None

@@ -1,115 +1,117 @@
-"""`coverletter` command line: wires subcommands to the stage modules, nothing more.
+"""`coverletter` command line: one subcommand per stage, each reading its options with `config.parse_args`.
 
     coverletter train [--recipe R] [--any_recipe_key VALUE ...]
     coverletter export --run RUN_DIR [--quant q4_k_m q5_k_m q8_0] [--push_to USER/REPO] [--dry_run]
     coverletter serve [--host H] [--port P]
     coverletter evaluate --model GGUF_OR_RUN [--profiles FILE.jsonl] [--out DIR] [--no_length_steering]
     coverletter synth [--count 2000] [--seed 0] [--out FILE.jsonl]
-    coverletter demo
+    coverletter demo [--output_dir runs/demo] [--no_serve]
     coverletter space deploy --repo USER/SPACE [--model_repo USER/GGUF_REPO] [--hardware cpu-basic|zero-a10g] [--dry_run]
-    coverletter checkpoint pack RUN_DIR [--step N] [--out FILE.zip]
+    coverletter checkpoint pack --run RUN_DIR [--step N] [--out FILE.zip]
 
+Every option can also come from a recipe (`--recipe R`); `coverletter COMMAND --help` lists them with their defaults.
 Multi-process data parallel: `accelerate launch --config_file recipes/accelerate/ddp-2proc.yaml -m coverletter train`.
 """
 
 from __future__ import annotations
 
-import argparse
+import difflib
 import logging
 import os
 import sys
+from pathlib import Path
 
-from .config import ExportArguments
+from . import runs
+from .config import CheckpointArguments, DemoArguments, ExportArguments, ServeArguments, parse_args
 from .errors import CheckFailed, UserError
 
-DEMO_OUTPUT_DIR = "runs/demo"
+COMMANDS = {
+    "train": "LoRA fine-tuning from a recipe",
+    "export": "merge, convert to GGUF, quantize, validate, publish",
+    "serve": "the cover-letter web app (MODEL_PATH / MODEL_REPO pick the model)",
+    "evaluate": "score letters from a GGUF on held-out profiles",
+    "synth": "synthetic cover-letter training examples and their variety",
+    "demo": "fine-tune the embedded model on the shipped sample, export it to GGUF, serve it",
+    "space": "build the Space and deploy it to the Hub (space deploy)",
+    "checkpoint": "zip one checkpoint of a run (checkpoint pack)",
+}
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    parser = argparse.ArgumentParser(prog="coverletter", description=__doc__.split("\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("train", help="LoRA fine-tuning from a recipe (see --recipe, and train --help)", add_help=False)
-    commands.add_parser("export", help="merge, convert to GGUF, quantize, validate, publish (export --help)",
-                        add_help=False)
-    commands.add_parser("evaluate", help="score letters from a GGUF on held-out profiles (evaluate --help)",
-                        add_help=False)
-    commands.add_parser("synth", help="synthetic cover-letter training examples and their variety (synth --help)",
-                        add_help=False)
-    commands.add_parser("space", help="build the Space and deploy it to the Hub (space deploy --help)",
-                        add_help=False)
-    demo = commands.add_parser("demo", help="fine-tune the embedded model on the shipped sample and export it to GGUF")
-    demo.add_argument("--output_dir", default=DEMO_OUTPUT_DIR)
-    demo.add_argument("--no_serve", action="store_true", help="stop after the export instead of serving the app")
-    serve = commands.add_parser("serve", help="the cover-letter web app (MODEL_PATH / MODEL_REPO pick the model)")
-    serve.add_argument("--host", help="default 127.0.0.1 (GRADIO_SERVER_NAME)")
-    serve.add_argument("--port", type=int, help="default 7860 (GRADIO_SERVER_PORT)")
-    checkpoint = commands.add_parser("checkpoint", help="checkpoint tools").add_subparsers(dest="action", required=True)
-    pack = checkpoint.add_parser("pack", help="zip one checkpoint of a run (the latest by default)")
-    pack.add_argument("run_dir")
-    pack.add_argument("--step", type=int)
-    pack.add_argument("--out")
-
-    args, rest = parser.parse_known_args(argv)
-    if args.command not in ("train", "export", "evaluate", "synth", "space") and rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if not argv or argv[0] in ("-h", "--help"):
+        print(usage())
+        sys.exit(0 if argv else 2)
     setup_logging()
-    run_guarded(lambda: dispatch(args, rest))
+    run_guarded(lambda: dispatch(argv[0], argv[1:]))
 
 
-def dispatch(args, rest: list[str]) -> None:
-    if args.command in ("train", "demo"):
+def usage() -> str:
+    width = max(map(len, COMMANDS))
+    return "usage: coverletter COMMAND [options]  (coverletter COMMAND --help)\n\n" + "\n".join(
+        f"  {name:<{width}}  {what}" for name, what in COMMANDS.items())
+
+
+def dispatch(command: str, argv: list[str]) -> None:
+    if command not in COMMANDS:
+        close = difflib.get_close_matches(command, COMMANDS, n=2)
+        raise UserError(f"unknown command '{command}'" + (f" (did you mean {' or '.join(close)}?)" if close else "")
+                        + f"; commands: {', '.join(COMMANDS)}")
+    if command in ("train", "demo"):
         from .model import import_unsloth_if_usable
 
         import_unsloth_if_usable()  # before train imports transformers
+    if command == "train":
         from .train import main as train_main
 
-        if args.command == "train":
-            train_main(rest)
-        else:
-            demo(args.output_dir, train_main, serve_after=not args.no_serve)
-    elif args.command == "serve":
+        train_main(argv)
+    elif command == "demo":
+        demo(*parse_args((DemoArguments,), argv, "coverletter demo"))
+    elif command == "serve":
         from .app import serve
 
+        (args,) = parse_args((ServeArguments,), argv, "coverletter serve")
         serve(args.host, args.port)
-    elif args.command == "evaluate":
+    elif command == "evaluate":
         from .evaluate import main as evaluate_main
 
-        evaluate_main(rest)
-    elif args.command == "synth":
+        evaluate_main(argv)
+    elif command == "synth":
         from .synthetic import main as synth_main
 
-        synth_main(rest)
-    elif args.command == "export":
+        synth_main(argv)
+    elif command == "export":
         from .export import main as export_main
 
-        export_main(rest)
-    elif args.command == "space":
+        export_main(argv)
+    elif command == "space":
         from .space import main as space_main
 
-        space_main(rest)
-    elif args.command == "checkpoint":
-        from pathlib import Path
-
+        space_main(argv)
+    elif command == "checkpoint":
         from .train import pack_checkpoint
 
-        print(pack_checkpoint(Path(args.run_dir), args.step, args.out and Path(args.out)))
+        if not argv or argv[0] != "pack":
+            raise UserError("usage: coverletter checkpoint pack --run RUN_DIR [--step N] [--out FILE.zip]")
+        (args,) = parse_args((CheckpointArguments,), argv[1:], "coverletter checkpoint pack")
+        print(pack_checkpoint(Path(args.run), args.step, args.out and Path(args.out)))
 
 
-def demo(output_dir: str, train_main, serve_after: bool) -> None:
-    """The whole job on the embedded default: fine-tune, export Q4_K_M, Q5_K_M and Q8_0, serve the Q8_0."""
+def demo(args: DemoArguments) -> None:
+    """The whole job on the embedded default: fine-tune, export Q4_K_M, Q5_K_M and Q8_0, serve the served quant."""
+    from .app import serve, server_address
     from .export import export_gguf
+    from .train import main as train_main
 
-    train_main(["--output_dir", output_dir])
-    result = export_gguf(ExportArguments(run=output_dir))
+    train_main(["--output_dir", args.output_dir])
+    result = export_gguf(ExportArguments(run=args.output_dir))
     print(f"GGUF files in {result.out_dir}:")
     for path in result.files.values():
         print(f"  {path.name}  ({path.stat().st_size / 2**20:.0f} MB)")
-    if serve_after:
-        from .app import serve
-
-        os.environ["MODEL_PATH"] = str(result.files["Q8_0"])
-        print("serving the cover-letter app at http://127.0.0.1:7860 (Ctrl+C to stop)", flush=True)
+    if args.serve:
+        os.environ["MODEL_PATH"] = str(result.files[runs.SERVED_QUANT])
+        host, port = server_address()
+        print(f"serving the cover-letter app at http://{host}:{port} (Ctrl+C to stop)", flush=True)
         serve()
 
 

@@ -1,8 +1,9 @@
-"""Recipes: YAML files of arguments, parsed by TRL's own parser into dataclasses.
+"""Every subcommand's options as dataclasses, and the one parser that fills them from a recipe and the command line.
 
-A recipe sets any field of `DataArguments`, `RunArguments`, TRL's `ModelConfig` and TRL's `SFTConfig` for
-training, and of `ExportArguments` for the export; any of them can be overridden on the command line
-(`--learning_rate 1e-4`).
+A recipe (YAML, `recipes/`) sets any field of `DataArguments`, `RunArguments`, TRL's `ModelConfig` and `SFTConfig`
+(train) and of the other subcommands' dataclasses below; the command line overrides it (`--learning_rate 1e-4`).
+`parse_args` is transformers' HfArgumentParser, as TRL's own parser is: one flag spelling (`--dry_run`, with the
+alias `--dry-run`), `--no_<flag>` for options on by default, `--help` with every default.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from pathlib import Path
 
 import yaml
 
-from .errors import UserError
+from . import letter, runs
+from .errors import UserError, first_line
 
-RECIPES_DIR = Path(__file__).resolve().parents[2] / "recipes"
+RECIPES_DIR = runs.CHECKOUT / "recipes"
 DEFAULT_RECIPE = "smollm2-135m-cpu"
 
 
@@ -112,6 +114,70 @@ class ExportArguments:
     validate: bool = field(default=True, metadata={"help": "Check every file after export (--no_validate skips)."})
 
 
+@dataclass
+class EvaluateArguments:
+    model: str = field(metadata={"help": "A GGUF file, or a run folder (its gguf/*.<served quant>.gguf)."})
+    profiles: str = field(default=str(runs.DATA / "eval-profiles.jsonl"),
+                          metadata={"help": "Profiles to write letters for, JSONL with the form's field names."})
+    out: str | None = field(default=None, metadata={"help": "Folder for report.json, report.md and report.png."})
+    limit: int | None = field(default=None, metadata={"help": "Only the first N profiles."})
+    temperature: float = field(default=letter.DEFAULT_TEMPERATURE,
+                               metadata={"help": "Sampling temperature; the default is the form's."})
+    length_steering: bool = field(default=True, metadata={
+        "help": "Steer each letter's length as the app does; --no_length_steering leaves it to the model alone."})
+    written_heldout: str | None = field(default=None, metadata={
+        "help": "Written letters (data/letters/ layout) whose loss is measured as the app prompts them; default: "
+                "the corpus's held-out split."})
+
+
+@dataclass
+class SynthArguments:
+    count: int = field(default=2000, metadata={"help": "How many synthetic letters to generate."})
+    seed: int = field(default=0, metadata={"help": "The generator's seed."})
+    out: str | None = field(default=None, metadata={"help": "Write the examples here as JSONL."})
+
+
+@dataclass
+class ServeArguments:
+    host: str | None = field(default=None, metadata={"help": "Address to listen on; default GRADIO_SERVER_NAME, "
+                                                              "else 127.0.0.1."})
+    port: int | None = field(default=None, metadata={"help": "Port; default GRADIO_SERVER_PORT, else 7860."})
+
+
+@dataclass
+class DemoArguments:
+    output_dir: str = field(default="runs/demo", metadata={"help": "The demo's run folder."})
+    serve: bool = field(default=True, metadata={"help": "Serve the app on the export (--no_serve stops before)."})
+
+
+@dataclass
+class CheckpointArguments:
+    run: str = field(metadata={"help": "The training output_dir."})
+    step: int | None = field(default=None, metadata={"help": "checkpoint-STEP; default: the latest complete one."})
+    out: str | None = field(default=None, metadata={"help": "The zip file; default: next to the run."})
+
+
+SPACE_HARDWARE = ("cpu-basic", "zero-a10g")  # the free CPU, or ZeroGPU (whose hosts serve this app on their CPU)
+
+
+@dataclass
+class SpaceArguments:
+    repo: str = field(metadata={"help": "The Space to create or update, USER/NAME."})
+    model_repo: str | None = field(default=None, metadata={"help": "Hub repo of the GGUF files (coverletter "
+                                                                   "export --push_to); else --gguf is carried."})
+    model_file: str = field(default=runs.SERVED_FILE, metadata={"help": "File name or pattern in --model_repo."})
+    gguf: str | None = field(default=None, metadata={"help": "A local GGUF to carry in the Space (default: the "
+                                                             "newest export in runs/) when there is no --model_repo."})
+    hardware: str = field(default=SPACE_HARDWARE[0], metadata={"help": "Space hardware.",
+                                                               "choices": list(SPACE_HARDWARE)})
+    private: bool = field(default=False, metadata={"help": "Create the Space private."})
+    dry_run: bool = field(default=False, metadata={"help": "Build the folder and list it; send nothing."})
+    out: str | None = field(default=None, metadata={"help": "Build the folder here (default: a temporary one)."})
+
+
+# --------------------------------------------------------------------------- recipes and the command line
+
+
 def recipe_path(name_or_path: str) -> Path:
     """A recipe is a YAML path, or the name of one in `recipes/` (`smollm2-135m-cpu`)."""
     path = Path(name_or_path)
@@ -124,63 +190,91 @@ def recipe_path(name_or_path: str) -> Path:
     raise UserError(f"recipe '{name_or_path}' not found: give a YAML path or one of: {known}")
 
 
-def parse_train_args(argv: list[str]):
-    """Parse `[--recipe R] [--key value ...]` into (data, run, model, training) argument dataclasses."""
-    from trl import TrlParser
-
-    path, argv = pop_recipe(argv)
-    recipe = read_recipe(path, (*train_dataclasses(), ExportArguments))
-    dataclass_types = train_dataclasses()
-    if not {"bf16", "fp16"} & (set(recipe) | {a.lstrip("-") for a in argv}):
-        argv = [*precision_defaults(), *argv]
-    parser = TrlParser(dataclass_types)
-    try:
-        data_args, run_args, model_args, training_args, unknown = parser.parse_args_and_config(
-            ["--config", str(path), *argv], return_remaining_strings=True
-        )
-    except ValueError as err:  # dataclass __post_init__ checks, e.g. incompatible options
-        raise UserError(f"invalid recipe value: {err}") from None
-    unknown = [a for a in unknown if a.startswith("--") and a.lstrip("-") not in recipe]  # export keys
-    if unknown:
-        raise UserError(unknown_keys_message(unknown, dataclass_types, "option"))
-    validate(training_args)
-    return data_args, run_args, model_args, training_args
-
-
-def parse_export_args(argv: list[str]) -> ExportArguments:
-    """Parse `[--recipe R] [--export_key value ...]`; `run` defaults to the recipe's training output_dir."""
-    from transformers import HfArgumentParser
-
-    path, argv = pop_recipe(argv)
-    recipe = read_recipe(path, (*train_dataclasses(), ExportArguments))
-    parser = HfArgumentParser(ExportArguments)
-    export_keys = {f.name for f in fields(ExportArguments)}
-    parser.set_defaults(**{k: v for k, v in recipe.items() if k in export_keys})
-    args, unknown = parser.parse_args_into_dataclasses(argv, return_remaining_strings=True)
-    if unknown:
-        raise UserError(unknown_keys_message([a for a in unknown if a.startswith("--")], (ExportArguments,), "option"))
-    args.run = args.run or recipe.get("output_dir")
-    if not args.run:
-        raise UserError("which run? give --run RUN_DIR (the training output_dir)")
-    return args
-
-
 def train_dataclasses() -> tuple:
     from trl import ModelConfig, SFTConfig
 
     return DataArguments, RunArguments, ModelConfig, SFTConfig
 
 
+def recipe_dataclasses() -> tuple:
+    """Every subcommand's options: a recipe may set any of them (a key shared by two subcommands sets both)."""
+    return (*train_dataclasses(), ExportArguments, EvaluateArguments, SynthArguments, ServeArguments, DemoArguments,
+            CheckpointArguments, SpaceArguments)
+
+
+def parse_args(dataclass_types: tuple, argv: list[str], prog: str, defaults=None) -> tuple:
+    """One parser for every subcommand: `[--recipe R] [--key value ...]` into instances of the dataclasses, with
+    transformers' HfArgumentParser (TRL's parser is one too): the recipe's keys are the defaults, the command line
+    overrides them, `--help` lists every key with its default. `defaults(recipe)` adds defaults drawn from the
+    recipe. A mistake is a UserError naming the close matches, before any work."""
+    from transformers import HfArgumentParser
+
+    class Parser(HfArgumentParser):
+        def error(self, message):  # argparse would print its usage and exit: one line instead
+            raise UserError(f"{self.prog}: {message}")
+
+    path, argv = pop_recipe(argv)
+    recipe = read_recipe(path, recipe_dataclasses())
+    keys = valid_keys(dataclass_types)
+    parser = Parser(dataclass_types, prog=prog, epilog=f"Any option can also come from a recipe: --recipe NAME_OR_YAML "
+                                                       f"(a file in recipes/, default {DEFAULT_RECIPE}), which the "
+                                                       "command line overrides.")
+    parser.set_defaults(**{key: value for key, value in recipe.items() if key in keys},
+                        **(defaults(recipe) if defaults else {}))
+    unknown = [arg for arg in argv if arg.startswith("-") and arg.split("=")[0] not in flags(keys) and
+               not arg.lstrip("-").replace(".", "").isdigit()]  # a negative number is a value
+    if unknown:  # before argparse, which would first complain of a missing required option
+        raise UserError(f"{prog}: " + unknown_keys_message(unknown, dataclass_types, "option"))
+    try:
+        *parsed, rest = parser.parse_args_into_dataclasses(argv, return_remaining_strings=True)
+    except ValueError as err:  # dataclass __post_init__ checks, e.g. incompatible options
+        raise UserError(f"{prog}: invalid value: {first_line(err)}") from None
+    if rest:
+        raise UserError(f"{prog}: unexpected argument: {' '.join(rest)}")
+    return tuple(parsed)
+
+
+def flags(keys: list[str]) -> set[str]:
+    """Every spelling HfArgumentParser accepts for these keys: --key_name, --key-name, their --no_ forms, --help."""
+    spellings = {"-h", "--help"}
+    for key in keys:
+        for name in (key, f"no_{key}"):
+            spellings |= {f"--{name}", f"--{name.replace('_', '-')}"}
+    return spellings
+
+
+def parse_train_args(argv: list[str]):
+    """`coverletter train`'s arguments: (data, run, model, training) dataclasses."""
+    given = {a.lstrip("-").split("=")[0] for a in argv}
+    set_in_recipe = read_recipe(pop_recipe(argv)[0], recipe_dataclasses()).keys()
+    if not {"bf16", "fp16"} & (given | set_in_recipe):
+        argv = [*precision_defaults(), *argv]
+    data_args, run_args, model_args, training_args = parse_args(train_dataclasses(), argv, "coverletter train")
+    validate(training_args)
+    return data_args, run_args, model_args, training_args
+
+
+def parse_export_args(argv: list[str]) -> ExportArguments:
+    """`coverletter export`'s arguments; `run` defaults to the recipe's training output_dir."""
+    (args,) = parse_args((ExportArguments,), argv, "coverletter export",
+                         defaults=lambda recipe: {"run": recipe["output_dir"]} if "output_dir" in recipe else {})
+    if not args.run:
+        raise UserError("which run? give --run RUN_DIR (the training output_dir)")
+    return args
+
+
 def pop_recipe(argv: list[str]) -> tuple[Path, list[str]]:
     """Take `--recipe R` out of the arguments; the default recipe if absent."""
     argv = list(argv)
     recipe = DEFAULT_RECIPE
-    if "--recipe" in argv:
-        i = argv.index("--recipe")
-        if i + 1 >= len(argv):
-            raise UserError("--recipe needs a value: a YAML path or a recipe name")
-        recipe = argv[i + 1]
-        del argv[i : i + 2]
+    for i, arg in enumerate(argv):
+        if arg == "--recipe" or arg.startswith("--recipe="):
+            value = arg.partition("=")[2] or (argv[i + 1] if i + 1 < len(argv) else "")
+            if not value or value.startswith("--"):
+                raise UserError("--recipe needs a value: a YAML path or a recipe name")
+            recipe = value
+            del argv[i : i + (1 if "=" in arg else 2)]
+            break
     return recipe_path(recipe), argv
 
 
@@ -192,8 +286,9 @@ def unknown_keys_message(keys: list[str], dataclass_types, what: str) -> str:
     valid = valid_keys(dataclass_types)
     hints = []
     for key in keys:
-        close = difflib.get_close_matches(key.lstrip("-"), valid, n=3)
-        hints.append(f"{key}" + (f" (did you mean {', '.join(close)}?)" if close else ""))
+        close = difflib.get_close_matches(key.lstrip("-").split("=")[0].replace("-", "_"), valid, n=3)
+        hints.append(f"{key}" + (f" (did you mean {', '.join('--' + c if key.startswith('--') else c for c in close)}?)"
+                                 if close else ""))
     return f"unknown {what}: {'; '.join(hints)}. Valid keys: {', '.join(valid)}"
 
 
@@ -208,13 +303,15 @@ def precision_defaults() -> list[str]:
     return ["--bf16", str(bf16), "--fp16", str(cuda and not bf16), *cpu_autocast]
 
 
-def cpu_has_native_bf16() -> bool:
-    """AVX-512-BF16 or AMX: without them bf16 is emulated and slower than fp32."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:  # not Linux
-        return False
-    return " avx512_bf16" in flags or " amx_bf16" in flags
+def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
+    """AVX-512-BF16 or AMX in /proc/cpuinfo's flags: without them bf16 is emulated and slower than fp32."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text()
+        except OSError:  # not Linux
+            return False
+    flags = set(cpuinfo.split())
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def read_recipe(path: Path, dataclass_types) -> dict:

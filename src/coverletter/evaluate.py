@@ -3,18 +3,19 @@
     coverletter evaluate --model runs/demo --profiles data/eval-profiles.jsonl --out runs/demo/eval
 
 `--model` is a GGUF file or a run folder (its gguf/*.Q8_0.gguf). Letters are written by `generate.LetterWriter`,
-the page's own path, with the page's defaults but temperature 0. Writes report.json, report.md and report.png,
-and the held-out FineTome loss of the same file (to catch forgetting when compared with the base model's).
+the page's own path, with the page's defaults (its temperature included). Writes report.json, report.md and
+report.png, and the held-out losses of the same file: FineTome's (to catch forgetting when compared with the base
+model's) and the written letters' (how close the model writes to the corpus).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import logging
 from pathlib import Path
 
 from . import letter, prose, rubric, runs
+from .config import EvaluateArguments, parse_args
 from .errors import UserError
 from .generate import LetterWriter
 from .heldout import WRITTEN_HELDOUT, gguf_heldout_loss, gguf_written_loss
@@ -51,7 +52,7 @@ def load_profiles(path: str | Path) -> tuple[list[letter.Profile], dict[str, int
 
 
 def evaluate(model: str | Path, profiles_path: str | Path, out: str | Path | None = None,
-             limit: int | None = None, temperature: float = 0.0, steer_length: bool = True,
+             limit: int | None = None, temperature: float = letter.DEFAULT_TEMPERATURE, steer_length: bool = True,
              written_heldout: str | Path = WRITTEN_HELDOUT) -> dict:
     gguf = runs.find_gguf(model)
     profiles, skipped = load_profiles(profiles_path)
@@ -147,19 +148,9 @@ def plot_rules(report: dict, path: Path) -> None:
 
 
 def main(argv: list[str]) -> dict:
-    parser = argparse.ArgumentParser(prog="coverletter evaluate", description=__doc__.split("\n")[0])
-    parser.add_argument("--model", required=True, help="a GGUF file or a run folder")
-    parser.add_argument("--profiles", default="data/eval-profiles.jsonl")
-    parser.add_argument("--out", help="folder for report.json, report.md, report.png")
-    parser.add_argument("--limit", type=int, help="only the first N profiles")
-    parser.add_argument("--temperature", type=float, default=0.0)
-    parser.add_argument("--no_length_steering", "--no-length-steering", dest="steer_length", action="store_false",
-                        help="let the model alone decide each letter's length (the app steers it; see docs)")
-    parser.add_argument("--written_heldout", default=str(WRITTEN_HELDOUT),
-                        help="written letters (data/letters/ layout) whose loss is measured, as the app prompts them")
-    args = parser.parse_args(argv)
-    report = evaluate(args.model, args.profiles, args.out, args.limit, args.temperature, args.steer_length,
-                      args.written_heldout)
+    (args,) = parse_args((EvaluateArguments,), argv, "coverletter evaluate")
+    report = evaluate(args.model, args.profiles, args.out, args.limit, args.temperature, args.length_steering,
+                      args.written_heldout or WRITTEN_HELDOUT)
     print(f"pass rate {report['pass_rate']:.0%} over {len(report['letters'])} letters; free of template habits "
           f"{report['habit_free_rate']:.0%}; boilerplate {report['boilerplate_share']:.2f}; invented facts in "
           f"{report['invented_fact_share']:.0%}, borrowed claims in {report['borrowed_claim_share']:.0%}; held-out "

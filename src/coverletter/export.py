@@ -1,4 +1,4 @@
-"""GGUF export: merge the LoRA adapter, convert with llama.cpp's converter, quantize, validate, publish.
+"""GGUF export: merge the LoRA adapter, convert with llama.cpp's converter, quantize, validate (publishing: `hub`).
 
     coverletter export --run runs/demo --quant q4_k_m q5_k_m q8_0 [--f16] [--push_to USER/REPO] [--dry_run]
 
@@ -21,14 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import model as model_lib
-from . import runs
+from . import hub, runs
 from .config import QUANTS, ExportArguments, parse_export_args
-from .errors import CheckFailed, UserError, first_line
+from .errors import CheckFailed, UserError
 from .heldout import gguf_logits, heldout_token_ids, perplexity, redirect_c_output
 
 logger = logging.getLogger(__name__)
 
-REPO_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 # Validation goals: top-1 next-token agreement of F16 with the merged HF model, of each quant with F16. They catch a
 # broken file (agreement near chance), not the normal loss of a 4-8 bit model (measured: docs/benchmarks.md).
 AGREEMENT_GOALS = {"F16": 0.98, "Q8_0": 0.90, "Q5_K_M": 0.80, "Q4_K_M": 0.80}
@@ -44,6 +43,14 @@ class ExportResult:
     run_dir: Path
     adapter: Path
     upload_dir: Path | None = None
+
+    @property
+    def table(self) -> str:
+        """The files as a markdown table: the validation's when it ran, else names and sizes."""
+        if self.report.get("validation"):
+            return report_markdown(self.report)
+        return "| file | size MB |\n|---|---:|\n" + "".join(
+            f"| {row['file']} | {row['size_mb']} |\n" for row in self.report["files"].values())
 
 
 # --------------------------------------------------------------------------- checks before any heavy work
@@ -108,28 +115,6 @@ def check_writable(out_dir: Path) -> None:
             pass
     except OSError as err:
         raise UserError(f"cannot write to output folder {out_dir}: {err.strerror or err}") from None
-
-
-def hub_token() -> str | None:
-    """HF_TOKEN or the cached `huggingface-cli login`; never printed."""
-    from huggingface_hub import get_token
-
-    return get_token()
-
-
-def valid_repo_id(repo_id: str) -> bool:
-    """USER/NAME as the Hub accepts it (no '--' or '..' inside)."""
-    return bool(REPO_ID.match(repo_id)) and "--" not in repo_id and ".." not in repo_id
-
-
-def check_push(repo_id: str | None, dry_run: bool) -> None:
-    if repo_id is None:
-        return
-    if not valid_repo_id(repo_id):
-        raise UserError(f"malformed Hub repo id '{repo_id}': expected USER/NAME (letters, digits, '-', '_', '.')")
-    if not dry_run and not hub_token():
-        raise UserError("pushing needs a Hugging Face token: set HF_TOKEN or run `huggingface-cli login` "
-                        "(or add --dry_run to only build the upload folder)")
 
 
 def base_parameter_count(config) -> int:
@@ -282,85 +267,6 @@ def report_markdown(report: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-# --------------------------------------------------------------------------- publishing
-
-
-CARD_TEMPLATE = """---
-{{ card_data }}
----
-
-# {{ name }}
-
-A LoRA fine-tune of {% if base_model %}[{{ base_model }}](https://huggingface.co/{{ base_model }}){% else %}{{ base_name }} (made offline, random weights){% endif %} for writing cover letters, merged
-with peft, converted to GGUF with llama.cpp's converter and quantized with llama.cpp. Made with coverletter
-(`coverletter train`, then `coverletter export`). The chat template is stored in each file.
-
-## Files
-
-{{ table }}
-Perplexity is on held-out FineTome-style conversations; agreement is the share of positions where the file's
-most likely next token equals the reference's (the merged model for F16, F16 for the quantizations).
-
-## Use
-
-```python
-from llama_cpp import Llama
-
-llm = Llama.from_pretrained(repo_id="{{ repo_id }}", filename="*Q8_0.gguf")
-reply = llm.create_chat_completion(messages=[{"role": "user", "content": "Write a short cover letter for ..."}])
-print(reply["choices"][0]["message"]["content"])
-```
-
-```bash
-llama-cli -hf {{ repo_id }}:Q4_K_M -cnv
-```
-"""
-
-
-def model_card(report: dict, repo_id: str, base_hub_id: str | None, license_id: str, dataset: str):
-    """The Hub model card (huggingface_hub's ModelCard): metadata for the Hub's filters, the files, how to use them."""
-    from huggingface_hub import ModelCard, ModelCardData
-
-    if report.get("validation"):
-        table = report_markdown(report)
-    else:
-        table = "| file | size MB |\n|---|---:|\n" + "".join(
-            f"| {row['file']} | {row['size_mb']} |\n" for row in report["files"].values())
-    data = ModelCardData(base_model=base_hub_id, datasets=[dataset], license=license_id,
-                         tags=["gguf", "llama-cpp", "lora", "coverletter"], pipeline_tag="text-generation")
-    return ModelCard.from_template(data, template_str=CARD_TEMPLATE, name=repo_id.split("/")[-1],
-                                   base_model=base_hub_id, base_name=report["base_model"], table=table,
-                                   repo_id=repo_id)
-
-
-def build_upload_folder(result_dir: Path, files: dict[str, Path], card, adapter: Path | None) -> Path:
-    """The exact folder that is uploaded: hard links to the GGUF files, the card, optionally the adapter."""
-    folder = result_dir / "upload"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir()
-    for path in files.values():
-        os.link(path, folder / path.name)
-    card.save(folder / "README.md")
-    if adapter is not None:
-        shutil.copytree(adapter, folder / "adapter",
-                        ignore=shutil.ignore_patterns("optimizer.pt", "scheduler.pt", "rng_state*", "training_args.bin"))
-    return folder
-
-
-def push_folder(folder: Path, repo_id: str, private: bool) -> str:
-    from huggingface_hub import HfApi
-
-    api = HfApi(token=hub_token())
-    api.create_repo(repo_id, private=private, exist_ok=True, repo_type="model")
-    api.upload_folder(repo_id=repo_id, folder_path=str(folder), commit_message="coverletter export")
-    return f"https://huggingface.co/{repo_id}"
-
-
-def listing(folder: Path) -> str:
-    return "\n".join(f"{p.stat().st_size:>12,}  {p.relative_to(folder)}"
-                     for p in sorted(folder.rglob("*")) if p.is_file())
-
-
 # --------------------------------------------------------------------------- the whole export
 
 
@@ -375,7 +281,7 @@ def export_gguf(args: ExportArguments) -> ExportResult:
 
     base_config = model_lib.call_hub(AutoConfig.from_pretrained, base_path)
     check_adapter_fits(adapter, base_path, base_config)
-    check_push(args.push_to, args.dry_run)
+    hub.check_push(args.push_to, args.dry_run)
     out_dir = Path(args.out) if args.out else runs.gguf_dir(run_dir)
     check_writable(out_dir)
     check_disk(out_dir, base_parameter_count(base_config), quants)
@@ -385,10 +291,11 @@ def export_gguf(args: ExportArguments) -> ExportResult:
     scratch = Path(tempfile.mkdtemp(prefix=".export-", dir=out_dir))
     try:
         logger.info("merging %s into %s", adapter, base_name)
-        merge_adapter(base_path, adapter, scratch / "merged")
+        merged = scratch / runs.MERGED
+        merge_adapter(base_path, adapter, merged)
         files = {"F16": scratch / f"{name}.F16.gguf"}
         logger.info("converting to GGUF F16 with llama.cpp's converter")
-        convert_to_f16(scratch / "merged", files["F16"], name, scratch / "convert.log")
+        convert_to_f16(merged, files["F16"], name, scratch / "convert.log")
         for q in quants:
             logger.info("quantizing to %s", QUANTS[q])
             files[QUANTS[q]] = scratch / f"{name}.{QUANTS[q]}.gguf"
@@ -400,16 +307,16 @@ def export_gguf(args: ExportArguments) -> ExportResult:
                   "files": {k: {"file": p.name, "size_mb": round(p.stat().st_size / 2**20, 1)} for k, p in files.items()}}
         if args.validate:
             logger.info("validating %d files on held-out conversations", len(files))
-            tokenizer = model_lib.load_tokenizer(str(scratch / "merged"))
-            report["validation"] = validate_files(scratch / "merged", files, tokenizer,
+            tokenizer = model_lib.load_tokenizer(str(merged))
+            report["validation"] = validate_files(merged, files, tokenizer,
                                                   random_weights=model_lib.is_standin(base_name))
-            (scratch / "export_report.md").write_text(report_markdown(report))
-        (scratch / "export_report.json").write_text(json.dumps(report, indent=1))
+            (scratch / runs.EXPORT_REPORT_MD).write_text(report_markdown(report))
+        (scratch / runs.EXPORT_REPORT).write_text(json.dumps(report, indent=1))
         failed = [k for k, row in report.get("validation", {}).get("files", {}).items() if not row["passed"]]
         if failed:
-            os.replace(scratch / "export_report.json", out_dir / "export_report.failed.json")
+            os.replace(scratch / runs.EXPORT_REPORT, out_dir / runs.EXPORT_FAILED)
             raise CheckFailed(f"validation failed for {', '.join(failed)}; nothing was put in place. "
-                                    f"Details: {out_dir / 'export_report.failed.json'}")
+                                    f"Details: {out_dir / runs.EXPORT_FAILED}")
         kept = {k: p for k, p in files.items() if k != "F16" or args.f16}
         place_results(scratch, out_dir, kept)
     finally:
@@ -418,69 +325,30 @@ def export_gguf(args: ExportArguments) -> ExportResult:
     result = ExportResult(out_dir=out_dir, files={k: out_dir / p.name for k, p in kept.items()}, report=report,
                           run_dir=run_dir, adapter=adapter)
     if args.push_to:
-        publish(result, args.push_to, private=args.private, with_adapter=args.with_adapter, dry_run=args.dry_run)
+        hub.publish_model(result, args.push_to, private=args.private, with_adapter=args.with_adapter,
+                          dry_run=args.dry_run)
     return result
-
-
-def publish(result: ExportResult, push_to: str, *, private: bool = False, with_adapter: bool = False,
-            dry_run: bool = False) -> Path:
-    """Upload an export's GGUF files with a model card (and optionally the adapter); returns the upload folder."""
-    check_push(push_to, dry_run)
-    card = model_card(result.report, push_to, *card_facts(result.run_dir, result.report["base_model"]))
-    result.upload_dir = build_upload_folder(result.out_dir, result.files, card,
-                                            result.adapter if with_adapter else None)
-    print(f"upload folder {result.upload_dir}:\n{listing(result.upload_dir)}")
-    if dry_run:
-        print("dry run: nothing was sent")
-    else:
-        print("published:", push_folder(result.upload_dir, push_to, private))
-    return result.upload_dir
-
-
-def card_facts(run_dir: Path, base_name: str) -> tuple[str, str, str]:
-    """(base model Hub id, license, dataset) for the model card's metadata."""
-    embedded = base_name.startswith(model_lib.EMBEDDED_PREFIX)
-    base_hub_id = model_lib.embedded_hub_id(base_name) if embedded else base_name
-    dataset = runs.read_run_info(run_dir).get("dataset_name", "unknown")
-    local_file = dataset.endswith((".jsonl", ".json", ".parquet"))
-    return base_hub_id, base_license(base_name), Path(dataset).stem if local_file else dataset
-
-
-def base_license(base_name: str) -> str:
-    """The license the base model states: in its model card (a local folder's README.md, or the Hub's), or in the
-    embedded GGUF's metadata; 'other' when it states none or cannot be reached."""
-    from huggingface_hub import ModelCard
-
-    if base_name.startswith(model_lib.EMBEDDED_PREFIX):
-        return model_lib.embedded_license(base_name) or "other"
-    card = Path(base_name) / "README.md" if Path(base_name).is_dir() else base_name
-    try:
-        return ModelCard.load(card).data.license or "other"
-    except Exception as err:  # no card, offline, no such repo
-        logger.warning("no license found for %s (%s): the model card says 'other'", base_name,
-                       first_line(err, 160))
-        return "other"
 
 
 def place_results(scratch: Path, out_dir: Path, files: dict[str, Path]) -> None:
     """Rename the finished files into the output folder (same file system: each rename is atomic)."""
     for path in files.values():
         os.replace(path, out_dir / path.name)
-    (out_dir / "export_report.failed.json").unlink(missing_ok=True)  # from an earlier, failed try
-    for extra in ("export_report.json", "export_report.md"):
+    (out_dir / runs.EXPORT_FAILED).unlink(missing_ok=True)  # from an earlier, failed try
+    for extra in (runs.EXPORT_REPORT, runs.EXPORT_REPORT_MD):
         if (scratch / extra).is_file():
             os.replace(scratch / extra, out_dir / extra)
-    merged = out_dir / "merged"
+    merged = out_dir / runs.MERGED
     shutil.rmtree(merged, ignore_errors=True)
-    os.replace(scratch / "merged", merged)
+    os.replace(scratch / runs.MERGED, merged)
 
 
 def base_gguf(base_name: str, out_dir: str | Path) -> Path:
-    """The base model as a Q8_0 GGUF, made once with the same converter and quantizer as every export, so that
+    """The base model as a GGUF of the served quant, made once with the same converter and quantizer as every export, so that
     letters before and after fine-tuning come through the same writer in the same format."""
     out_dir = Path(out_dir)
     name = model_lib.display_name(base_name)
-    target = out_dir / f"{name}.{QUANTS['q8_0']}.gguf"
+    target = out_dir / f"{name}.{runs.SERVED_QUANT}.gguf"
     if target.is_file():
         return target
     source = model_lib.local_checkpoint(base_name)
@@ -488,7 +356,7 @@ def base_gguf(base_name: str, out_dir: str | Path) -> Path:
     scratch = Path(tempfile.mkdtemp(prefix=".base-", dir=out_dir))
     try:
         convert_to_f16(source, scratch / f"{name}.F16.gguf", name, scratch / "convert.log")
-        quantize(scratch / f"{name}.F16.gguf", scratch / target.name, "q8_0", scratch / "quantize.log")
+        quantize(scratch / f"{name}.F16.gguf", scratch / target.name, runs.SERVED_QUANT.lower(), scratch / "quantize.log")
         os.replace(scratch / target.name, target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

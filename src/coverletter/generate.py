@@ -25,7 +25,6 @@ from .guards import processors
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MODEL_FILE = f"*{runs.SERVED_QUANT}.gguf"
 CONTEXT_TOKENS = 2048  # the prompt with a full job ad plus the longest letter
 # Flash attention and 256-token batches: faster and smaller compute buffers than llama.cpp's defaults on a CPU.
 # The weights are read into memory, not mapped: llama.cpp repacks Q4_K weights for the CPU, and a mapped file would
@@ -83,7 +82,7 @@ def load_model(env: dict | None = None) -> LoadedModel:
         path = Path(env["MODEL_PATH"])
         return open_gguf(path, f"{path.name} (MODEL_PATH)")
     if env.get("MODEL_REPO"):
-        return load_from_hub(env["MODEL_REPO"], env.get("MODEL_FILE", DEFAULT_MODEL_FILE))
+        return load_from_hub(env["MODEL_REPO"], env.get("MODEL_FILE", runs.SERVED_FILE))
     return load_local()
 
 
@@ -253,8 +252,9 @@ class LetterWriter:
         self.thread.close()
         self.model.llm.close()
 
-    def stream(self, profile: letter.Profile, system_message: str | None = None, temperature: float = 0.0,
-               max_new_tokens: int | None = None, steer_length: bool = True):
+    def stream(self, profile: letter.Profile, system_message: str | None = None,
+               temperature: float = letter.DEFAULT_TEMPERATURE, max_new_tokens: int | None = None,
+               steer_length: bool = True):
         """Yield the cleaned letter so far as it grows: at the first token, then every UPDATE_SECONDS, then once at
         the end. llama.cpp decodes in its own thread meanwhile, so it never waits for an update to reach the page.
         max_new_tokens None (or 0): the budget of the profile's length. steer_length=False lets the model alone
@@ -281,7 +281,7 @@ class LetterWriter:
             raise decoding.error
         yield letter.clean_letter(decoding.text, profile) if decoding.text.strip() else ""
 
-    def write(self, profile: letter.Profile, temperature: float = 0.0, steer_length: bool = True,
+    def write(self, profile: letter.Profile, temperature: float = letter.DEFAULT_TEMPERATURE, steer_length: bool = True,
               system_message: str | None = None, max_new_tokens: int | None = None) -> str:
         """The whole letter at once, through the same path as the form."""
         text = ""

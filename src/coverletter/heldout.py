@@ -11,13 +11,13 @@ import os
 import sys
 from pathlib import Path
 
-from . import chat, letter
+from . import chat, letter, runs
 from .config import DataArguments
 from .data.cleaning import clean
 from .data.letters import HELDOUT as WRITTEN_HELDOUT, read_letters
 from .data.sharegpt import load_rows
 
-HELDOUT = Path(__file__).resolve().parents[2] / "data" / "finetome-heldout.jsonl"
+HELDOUT = runs.DATA / "finetome-heldout.jsonl"
 MAX_TOKENS = 512  # per conversation: enough to score, small enough for one llama.cpp batch
 
 

@@ -17,9 +17,14 @@ TONES = {
     "concise": "concise and direct: short sentences, no filler",
 }
 LENGTHS = {"short": (120, 200), "standard": (200, 320), "long": (320, 450)}  # words
+DEFAULT_TONE, DEFAULT_LENGTH = "formal", "standard"  # the form's, the API's and the evaluation's
 # What a profile's facts fill, in words (fact_words): calibrated on the synthetic letters in docs/experiments.md
 FRAME_WORDS, WORDS_PER_SKILL, WORDS_PER_AD_LINE = 30, 15, 16
 MAX_NEW_TOKENS = {"short": 320, "standard": 512, "long": 720}
+# Greedy by default: what the form serves is what `coverletter evaluate` measures (fewer invented facts than 0.7:
+# docs/experiments.md). Regenerate samples, or it would write the same letter again.
+DEFAULT_TEMPERATURE = 0.0
+RESAMPLE_TEMPERATURE = 0.7
 FIELD_LIMITS = {"name": 100, "job_title": 100, "company_name": 100, "skills": 2000, "reasons": 2000,
                 "job_description": 6000, "resume": 6000}
 REQUIRED = ("name", "job_title", "company_name", "skills", "reasons")
@@ -44,8 +49,8 @@ class Profile:
     reasons: str
     job_description: str = ""
     resume: str = ""
-    tone: str = "formal"
-    length: str = "standard"
+    tone: str = DEFAULT_TONE
+    length: str = DEFAULT_LENGTH
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -68,8 +73,8 @@ def clean_field(text) -> str:
 def make_profile(**fields) -> Profile:
     """Check and clean the form's fields; raise InvalidProfile naming each problem."""
     values = {key: clean_field(fields.get(key)) for key in FIELD_LIMITS}
-    tone = clean_field(fields.get("tone") or "formal").lower()
-    length = clean_field(fields.get("length") or "standard").lower()
+    tone = clean_field(fields.get("tone") or DEFAULT_TONE).lower()
+    length = clean_field(fields.get("length") or DEFAULT_LENGTH).lower()
     problems = missing_fields(values)
     problems += [f"{LABELS[key]} is too long ({len(values[key]):,} characters; at most {limit:,})."
                  for key, limit in FIELD_LIMITS.items() if len(values[key]) > limit]
@@ -165,9 +170,15 @@ BOILERPLATE_OPENER = re.compile(
 PLACEHOLDER = re.compile(r"\[([^\[\]\n]{2,40})\]|<([A-Za-z][^<>\n]{1,38})>")
 SENTENCE_BREAK = re.compile(r"(?<=[.!?])[ \t]+")
 SENTENCE_END = re.compile(r"[.!?)\"'”’]\s*$")
-SIGN_OFFS = ("sincerely", "best regards", "kind regards", "regards", "yours sincerely", "yours faithfully",
-             "yours truly", "warm regards", "warmly", "best wishes", "with gratitude", "respectfully", "thank you",
-             "best", "cheers")
+SIGN_OFFS_BY_TONE = {  # what a writer of each tone signs with (the synthetic letters pick from these)
+    "formal": ("Sincerely,", "Yours sincerely,", "Respectfully,"),
+    "warm": ("Warm regards,", "Kind regards,", "With gratitude,"),
+    "enthusiastic": ("Best regards,", "Best wishes,", "Cheers,"),
+    "concise": ("Regards,", "Best,", "Kind regards,"),
+}
+# every sign-off a letter may end with, lower-case: those above and others that writers use
+SIGN_OFFS = tuple(dict.fromkeys([*(s.rstrip(",").lower() for tone in SIGN_OFFS_BY_TONE.values() for s in tone),
+                                 "yours faithfully", "yours truly", "warmly", "thank you"]))
 SIGN_OFF = re.compile(rf"^({'|'.join(SIGN_OFFS)})\b", re.IGNORECASE)
 def clean_letter(text: str, profile: Profile | None = None, finished: bool = True) -> str:
     """Tidy what the model wrote: role prefixes, template tokens, 'Here is your letter:' openers, repeated

@@ -15,7 +15,7 @@ from . import model as model_lib
 from .config import parse_train_args
 from .errors import UserError
 from .data import tokenize_with_mask
-from .export import hub_token, publish
+from .hub import hub_token, publish_model
 from .generate import LetterWriter
 
 UNSLOTH_INSTALL = '%pip install -q unsloth  # then Runtime > Restart session, and run the cells again'
@@ -38,9 +38,7 @@ def hub_token_from_colab() -> bool:
             os.environ["HF_TOKEN"] = userdata.get("HF_TOKEN")
         except Exception:  # secret missing or notebook access not granted
             pass
-    from huggingface_hub import get_token
-
-    return bool(get_token())
+    return bool(hub_token())
 
 
 def prepare_checkpoint_dir(checkpoint_dir: str) -> Path | None:
@@ -119,4 +117,4 @@ def publish_if_asked(result, push_to_hub: bool, hub_repo: str) -> None:
         print("no Hugging Face token: add the HF_TOKEN secret (the key icon in Colab's sidebar, with notebook "
               f"access) and run this cell again; the files are kept in {result.out_dir}")
     else:
-        publish(result, hub_repo)
+        publish_model(result, hub_repo)

@@ -2,9 +2,13 @@
 
     runs/demo/
         coverletter_run.json       the base model as the recipe named it, the dataset
+        data_report.md (.json)     what the data pipeline kept and dropped, and why
+        loss_log.jsonl             the Trainer's log, one JSON line per logged step (loss_curve.png plots it)
         checkpoint-N/              Trainer checkpoints (complete once trainer_state.json is readable)
         final/                     the LoRA adapter and tokenizer after training
-        gguf/<model>.<QUANT>.gguf  the export (merged/, export_report.md beside them)
+        gguf/<model>.<QUANT>.gguf  the export, with merged/ and export_report.json (.md) beside it
+
+And where a checkout keeps what the package reads from it: recipes/, data/ and the Space's shell, huggingface/.
 """
 
 from __future__ import annotations
@@ -17,12 +21,23 @@ from .errors import UserError
 
 logger = logging.getLogger(__name__)
 
+CHECKOUT = Path(__file__).resolve().parents[2]  # the repository, when the package runs from a checkout
+DATA = CHECKOUT / "data"
+
 CHECKPOINT_PREFIX = "checkpoint-"
 RUN_INFO = "coverletter_run.json"
+DATA_REPORT = "data_report.md"
+LOSS_LOG = "loss_log.jsonl"
+LOSS_CURVE = "loss_curve.png"
 FINAL = "final"
 GGUF = "gguf"
+MERGED = "merged"
+EXPORT_REPORT = "export_report.json"
+EXPORT_REPORT_MD = "export_report.md"
+EXPORT_FAILED = "export_report.failed.json"
 WEIGHT_FILES = ("adapter_model.safetensors", "adapter_model.bin", "model.safetensors", "pytorch_model.bin")
 SERVED_QUANT = "Q8_0"  # what the app, the evaluation and the notebook pick from a run unless told otherwise
+SERVED_FILE = f"*{SERVED_QUANT}.gguf"  # the same file in a Hub repo (MODEL_FILE's default)
 
 
 def final_dir(run_dir: Path) -> Path:

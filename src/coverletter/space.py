@@ -13,40 +13,22 @@ are its variables set, so a failed upload leaves no Space pointing at a model it
 from __future__ import annotations
 
 import ast
-import fnmatch
-import logging
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import runs
-from .errors import UserError, first_line
-from .export import hub_token, listing, valid_repo_id
-from .generate import DEFAULT_MODEL_FILE
+from .errors import UserError
+from .hub import check_can_send, check_repo_id, listing, matching_file, push_space
+from .config import SPACE_HARDWARE, SpaceArguments, parse_args
 
-logger = logging.getLogger(__name__)
 
-SHELL = Path(__file__).resolve().parents[2] / "huggingface"  # the Space's thin shell in a checkout
+SHELL = runs.CHECKOUT / "huggingface"  # the Space's thin shell in a checkout
 PACKAGE = Path(__file__).resolve().parent
-HARDWARE = ("cpu-basic", "zero-a10g")  # the free CPU, or ZeroGPU (whose hosts serve this app on their CPU)
 ZERO_GPU_REQUIREMENT = "spaces  # ZeroGPU's package: the app registers the GPU function its start-up check asks for"
 CARRIED_MODEL_DIR = "model"
-
-
-@dataclass
-class SpaceArguments:
-    repo: str = field(metadata={"help": "The Space to create or update, USER/NAME."})
-    model_repo: str | None = field(default=None, metadata={"help": "Hub repo of the GGUF files (coverletter "
-                                                                   "export --push_to); else --gguf is carried."})
-    model_file: str = field(default=DEFAULT_MODEL_FILE, metadata={"help": "File name or pattern in --model_repo."})
-    gguf: str | None = field(default=None, metadata={"help": "A local GGUF to carry in the Space (default: the "
-                                                             "newest export in runs/) when there is no --model_repo."})
-    hardware: str = field(default=HARDWARE[0], metadata={"help": f"Space hardware: {', '.join(HARDWARE)}."})
-    private: bool = field(default=False, metadata={"help": "Create the Space private."})
-    dry_run: bool = field(default=False, metadata={"help": "Build the folder and list it; send nothing."})
-    out: str | None = field(default=None, metadata={"help": "Build the folder here (default: a temporary one)."})
 
 
 @dataclass
@@ -60,18 +42,16 @@ class SpacePlan:
 
 def check_arguments(args: SpaceArguments) -> None:
     for name in ("repo", "model_repo"):
-        value = getattr(args, name)
-        if value is not None and not valid_repo_id(value):
-            raise UserError(f"malformed --{name} '{value}': expected USER/NAME (letters, digits, '-', '_', '.')")
-    if args.hardware not in HARDWARE:
-        raise UserError(f"--hardware {args.hardware} is not one this app runs on: choose {' or '.join(HARDWARE)}")
+        if getattr(args, name) is not None:
+            check_repo_id(getattr(args, name), f"--{name}")
+    if args.hardware not in SPACE_HARDWARE:
+        raise UserError(f"--hardware {args.hardware} is not one this app runs on: "
+                        f"choose {' or '.join(SPACE_HARDWARE)}")
     if args.out and Path(args.out).exists() and any(Path(args.out).iterdir()):
         raise UserError(f"--out {args.out} is not empty: give a new folder (what is in it would be uploaded too)")
     if not SHELL.is_dir():
         raise UserError(f"the Space's files are not at {SHELL}: run space deploy from a checkout of the repository")
-    if not args.dry_run and not hub_token():
-        raise UserError("deploying needs a Hugging Face token: set HF_TOKEN or run `hf auth login` "
-                        "(or add --dry_run to only build the folder)")
+    check_can_send(args.dry_run, "deploying", "build the folder")
 
 
 # --------------------------------------------------------------------------- the package's serving part
@@ -139,26 +119,11 @@ def served_files() -> list[Path]:
 
 
 def model_file_name(args: SpaceArguments) -> str | None:
-    """The exact file that --model_file names in --model_repo (preload_from_hub takes names, not patterns)."""
+    """The exact file that --model_file names in --model_repo (preload_from_hub takes names, not patterns); None in a
+    dry run that cannot list the repo (the folder then keeps the pattern and leaves out preload_from_hub)."""
     if not any(c in args.model_file for c in "*?["):
         return args.model_file
-    from huggingface_hub import HfApi
-
-    try:
-        files = HfApi(token=hub_token()).list_repo_files(args.model_repo)
-    except Exception as err:  # offline, no such repo, no access
-        reason = first_line(err)
-        if args.dry_run:
-            logger.warning("could not list %s (%s): the dry run keeps the pattern and leaves out preload_from_hub",
-                           args.model_repo, reason)
-            return None
-        raise UserError(f"could not list the files of {args.model_repo} ({reason}); check the repo id, or give "
-                        "the exact file name with --model_file") from None
-    matches = sorted(f for f in files if fnmatch.fnmatch(f, args.model_file))
-    if not matches:
-        raise UserError(f"no file in {args.model_repo} matches {args.model_file} (it has: "
-                        f"{', '.join(f for f in files if f.endswith('.gguf')) or 'no .gguf files'})")
-    return matches[0]
+    return matching_file(args.model_repo, args.model_file, args.dry_run)
 
 
 def local_gguf(args: SpaceArguments) -> Path:
@@ -221,39 +186,6 @@ def link_or_copy(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
-# --------------------------------------------------------------------------- the Hub
-
-
-def publish(args: SpaceArguments, plan: SpacePlan) -> str:
-    """Create the Space, upload the folder, then set its variables and hardware: in that order, so that a failure
-    leaves the Space as it was or with files but no new settings."""
-    from huggingface_hub import HfApi
-
-    api = HfApi(token=hub_token())
-    try:
-        api.create_repo(args.repo, repo_type="space", space_sdk="gradio", space_hardware=args.hardware,
-                        private=args.private, exist_ok=True)
-        api.upload_folder(repo_id=args.repo, repo_type="space", folder_path=str(plan.folder),
-                          commit_message="coverletter space deploy")
-    except Exception as err:  # no rights, network, quota: nothing has been configured yet
-        reason = first_line(err, 300)
-        raise UserError(f"uploading the Space {args.repo} failed ({reason}); no variables were set, "
-                        "run the same command again") from None
-    try:
-        for key, value in plan.variables.items():
-            api.add_space_variable(args.repo, key, value)
-        stale = {"MODEL_REPO", "MODEL_FILE", "MODEL_PATH"} - set(plan.variables)
-        for key in stale & set(api.get_space_variables(args.repo)):
-            api.delete_space_variable(args.repo, key)  # a MODEL_PATH left from a carried model would win over a repo
-        api.request_space_hardware(args.repo, args.hardware)
-    except Exception as err:  # e.g. hardware the account may not use
-        reason = first_line(err, 300)
-        raise UserError(f"the files of {args.repo} were uploaded, but setting its variables "
-                        f"({', '.join(f'{k}={v}' for k, v in plan.variables.items())}) and hardware "
-                        f"{args.hardware} failed ({reason}): set them in the Space's settings, or run again") from None
-    return f"https://huggingface.co/spaces/{args.repo}"
-
-
 def deploy(args: SpaceArguments) -> SpacePlan:
     check_arguments(args)
     served_files()  # a copy that would carry training code is refused first
@@ -264,16 +196,14 @@ def deploy(args: SpaceArguments) -> SpacePlan:
     if args.dry_run:
         print("dry run: nothing was sent")
     else:
-        print(f"deployed: {publish(args, plan)} (the Space builds and starts on its own)")
+        url = push_space(args.repo, plan.folder, plan.variables, args.hardware, args.private)
+        print(f"deployed: {url} (the Space builds and starts on its own)")
     return plan
 
 
 def main(argv: list[str]) -> SpacePlan:
     """`coverletter space deploy ARGS`."""
-    from transformers import HfArgumentParser
-
     if not argv or argv[0] != "deploy":
         raise UserError("usage: coverletter space deploy --repo USER/SPACE [options] (space deploy --help)")
-    parser = HfArgumentParser(SpaceArguments, prog="coverletter space deploy")
-    (args,) = parser.parse_args_into_dataclasses(argv[1:])
+    (args,) = parse_args((SpaceArguments,), argv[1:], "coverletter space deploy")
     return deploy(args)

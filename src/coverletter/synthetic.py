@@ -17,7 +17,6 @@ measures writing, not memory.
 
 from __future__ import annotations
 
-import argparse
 import json
 import random
 import re
@@ -27,6 +26,7 @@ from pathlib import Path
 import yaml
 
 from . import letter, prose, rubric
+from .config import SynthArguments, parse_args
 
 
 @dataclass(frozen=True)
@@ -315,12 +315,6 @@ THANKS = {"formal": ("Thank you for your consideration.", "Thank you for your ti
           "concise": ("Thank you.", "Thanks for your time.")}
 GREETINGS = ("Dear Hiring Manager,", "Dear {company} Hiring Team,", "Dear {company} team,", "Dear Hiring Committee,",
              "Dear Recruitment Team,")
-SIGN_OFFS = {
-    "formal": ("Sincerely,", "Yours sincerely,", "Respectfully,"),
-    "warm": ("Warm regards,", "Kind regards,", "With gratitude,"),
-    "enthusiastic": ("Best regards,", "Best wishes,", "Cheers,"),
-    "concise": ("Regards,", "Best,", "Kind regards,"),
-}
 
 
 def capitalized(sentence: str) -> str:
@@ -351,7 +345,7 @@ class Writer:
         self.fill = dict(company=p.company_name, title=p.job_title, a_title=with_article(p.job_title),
                          topic=facts.topic, growth=facts.growth, people=facts.people)
         self.greeting = rng.choice(GREETINGS).format(company=p.company_name)
-        self.sign_off = rng.choice(SIGN_OFFS[p.tone])
+        self.sign_off = rng.choice(letter.SIGN_OFFS_BY_TONE[p.tone])
         self.core, self.spare = self.sentences()
 
     def pick(self, templates) -> str:
@@ -515,15 +509,11 @@ def corpus_stats(pairs: list[tuple[letter.Profile, dict]]) -> dict:
 
 
 def main(argv: list[str]) -> dict:
-    parser = argparse.ArgumentParser(prog="coverletter synth", description=__doc__.split("\n")[0])
-    parser.add_argument("--count", type=int, default=2000)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, help="write the examples here as JSONL")
-    args = parser.parse_args(argv)
+    (args,) = parse_args((SynthArguments,), argv, "coverletter synth")
     pairs = generate_pairs(args.count, args.seed)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for _, row in pairs))
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for _, row in pairs))
     stats = corpus_stats(pairs)
     print(json.dumps(stats, indent=1))
     return stats

@@ -14,7 +14,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from transformers import TrainerCallback
+from transformers import ProgressCallback, TrainerCallback
 
 from . import data as data_lib
 from . import model as model_lib
@@ -58,12 +58,13 @@ def train(data_args, run_args, model_args, training_args) -> Path:
     dataset = data_lib.tokenize_dataset(tokenizer, examples, report, data_args, training_args.max_length)
     print(report.line(), flush=True)
     if training_args.process_index == 0:
-        report.write(output_dir / "data_report.md")
+        report.write(output_dir / runs.DATA_REPORT)
 
     ###############
     # Trainer
     ###############
-    callbacks = [ReportSpeed()] + ([SyncCheckpoints(run_args.sync_dir)] if run_args.sync_dir else [])
+    speed = ReportSpeed()
+    callbacks = [speed] + ([SyncCheckpoints(run_args.sync_dir)] if run_args.sync_dir else [])
     trainer = SFTTrainer(
         model=model,
         args=training_args,
@@ -72,6 +73,7 @@ def train(data_args, run_args, model_args, training_args) -> Path:
         peft_config=peft_config,
         callbacks=callbacks,
     )
+    speed.progress = next((cb for cb in trainer.callback_handler.callbacks if isinstance(cb, ProgressCallback)), None)
 
     ###############
     # Train
@@ -85,9 +87,9 @@ def train(data_args, run_args, model_args, training_args) -> Path:
     if trainer.is_world_process_zero():
         trainer.save_model(str(final))
         tokenizer.save_pretrained(str(final))
-        losses = write_loss_log(trainer.state.log_history, output_dir / "loss_log.jsonl")
-        plot_loss_curve(losses, output_dir / "loss_curve.png")
-        logger.info("final adapter in %s; loss curve in %s", final, output_dir / "loss_curve.png")
+        losses = write_loss_log(trainer.state.log_history, output_dir / runs.LOSS_LOG)
+        plot_loss_curve(losses, output_dir / runs.LOSS_CURVE)
+        logger.info("final adapter in %s; loss curve in %s", final, output_dir / runs.LOSS_CURVE)
     return final
 
 
@@ -136,17 +138,44 @@ class SyncCheckpoints(TrainerCallback):
 
 
 class ReportSpeed(TrainerCallback):
-    """Log seconds per step of this session (a resumed run counts only its own steps) and, on a GPU, the peak
-    memory: what a user needs to size batch and sequence length for their card."""
+    """Once a few steps are done, say how long the whole run will take, in the log and beside the progress bar (a
+    laptop user learns whether to wait); at the end, seconds per step of this session (a resumed run counts only its
+    own steps) and, on a GPU, the peak memory: what a user needs to size batch and sequence length for their card."""
+
+    ESTIMATE_AFTER = 3  # steps timed after the first, whose start-up cost would skew the estimate
+    progress = None  # Trainer's ProgressCallback, whose bar shows the estimate
 
     def on_train_begin(self, args, state, control, **kwargs):
         self.started, self.first_step = time.perf_counter(), state.global_step  # after a resume's state is loaded
+        self.after_first = None
+
+    def on_step_end(self, args, state, control, **kwargs):
+        done = state.global_step - self.first_step
+        if done == 1:
+            self.after_first = time.perf_counter()
+        elif done == 1 + self.ESTIMATE_AFTER and self.after_first is not None and state.is_world_process_zero:
+            per_step = (time.perf_counter() - self.after_first) / self.ESTIMATE_AFTER
+            elapsed = time.perf_counter() - self.started
+            total = elapsed + per_step * (state.max_steps - state.global_step)
+            logger.info("expected total time: %s for %d steps at %.1f s a step (%s left)", duration(total),
+                        state.max_steps - self.first_step, per_step, duration(total - elapsed))
+            bar = getattr(self.progress, "training_bar", None)
+            if bar is not None:
+                bar.set_postfix_str(f"expected total {duration(total)}")
 
     def on_train_end(self, args, state, control, **kwargs):
         steps, seconds = state.global_step - self.first_step, time.perf_counter() - self.started
         if state.is_world_process_zero and steps:
             logger.info("trained %d steps in %.1f s (%.2f s/step)%s", steps, seconds, seconds / steps,
                         peak_gpu_memory())
+
+
+def duration(seconds: float) -> str:
+    """'1 h 40 min', '35 min', '50 s'."""
+    if seconds < 60:
+        return f"{round(seconds)} s"
+    minutes = round(seconds / 60)
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
 
 
 def peak_gpu_memory() -> str:

@@ -18,13 +18,13 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from .. import letter, prose, rubric
+from .. import letter, prose, rubric, runs
 from .cleaning import CleaningReport, ConversationStats
 from .sharegpt import InvalidJson, parse_json_line
 
 logger = logging.getLogger(__name__)
 
-LETTERS = Path(__file__).resolve().parents[3] / "data" / "letters"
+LETTERS = runs.DATA / "letters"
 TRAIN, HELDOUT = LETTERS / "train.jsonl", LETTERS / "heldout.jsonl"
 TEXT_FIELDS = ("name", "job_title", "company_name", "reasons", "tone", "length", "letter")  # never empty
 FIELDS = (*TEXT_FIELDS, "skills", "job_description", "resume")
