@@ -21,6 +21,7 @@ from pathlib import Path
 
 from hparam_study import ROOT, DOCS, coverletter
 
+from coverletter.letter import RESAMPLE_TEMPERATURE
 from coverletter.runs import final_dir, gguf_dir, gguf_files
 
 RUNS = {  # name: overrides of recipes/smollm2-135m-cpu.yaml
@@ -30,10 +31,10 @@ RUNS = {  # name: overrides of recipes/smollm2-135m-cpu.yaml
     "written-seed1": {"cover_letters": "written", "seed": 1},
     "written-seed2": {"cover_letters": "written", "seed": 2},
 }
-PAGE_TEMPERATURE = "0.7"
+SAMPLED = str(RESAMPLE_TEMPERATURE)  # Regenerate's (the page's default until session 13)
 EVALUATIONS = {  # folder: evaluate's flags
     "eval": ["--temperature", "0"],
-    "eval-page-temperature": ["--temperature", PAGE_TEMPERATURE],
+    "eval-page-temperature": ["--temperature", SAMPLED],
     "eval-alone": ["--temperature", "0", "--no_length_steering"],
 }
 

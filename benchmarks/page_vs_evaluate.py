@@ -5,7 +5,7 @@
 1. `coverletter evaluate`'s letter for every profile (temperature 0, the writer's defaults).
 2. The app, started as the Space starts it, asked through `/generate` for each profile at temperature 0 with the
    form's own defaults otherwise (Max new tokens on auto): the same letter, word for word?
-3. Each long profile again with nothing but the form's defaults (temperature 0.7 too): is the letter whole,
+3. Each long profile again with nothing but the form's defaults: is the letter whole,
    signed with the applicant's name and within its word range?
 """
 
@@ -51,7 +51,7 @@ def main() -> None:
     words = [letter.word_count(text) for text in long_letters]
     print(f"model: {gguf.name}; {len(same)} profiles from {args.profiles}")
     print(f"page (temperature 0) = coverletter evaluate: {sum(same)}/{len(same)} letters identical")
-    print(f"long letters with the form's defaults only (temperature 0.7, budget auto): {sum(signed)}/{len(signed)} "
+    print(f"long letters with the form's defaults only (budget auto): {sum(signed)}/{len(signed)} "
           f"signed with the applicant's name, {sum(low <= w <= high for w in words)}/{len(words)} within {low}-{high} "
           f"words; lengths {sorted(words)}; applicants {', '.join(names)}")
 

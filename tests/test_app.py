@@ -504,3 +504,19 @@ def test_the_drafts_dropdown_names_each_draft_by_its_number_and_words():
     assert app_lib.draft_choices(drafts) == [("Draft 1 — 4 words", 1), ("Draft 2 — 8 words", 2)]
     assert app_lib.draft_choices([]) == []
 
+
+
+def test_a_draft_number_is_counted_from_one_and_anything_else_says_which_exist():
+    drafts = [{"text": "one"}, {"text": "two"}]
+    assert [app_lib.draft_number(value, drafts) for value in (1, "2", 2.0, " 1 ")] == [1, 2, 2, 1]
+    for value in ("x", 0, 3, 1.5, "nan", ""):
+        with pytest.raises(ValueError, match=f"There is no draft {value}: this session has drafts 1 to 2."):
+            app_lib.draft_number(value, drafts)
+
+
+def test_the_page_listens_where_gradios_variables_say(monkeypatch):
+    monkeypatch.delenv("GRADIO_SERVER_NAME", raising=False)
+    monkeypatch.delenv("GRADIO_SERVER_PORT", raising=False)
+    assert app_lib.server_address() == ("127.0.0.1", 7860)
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "8123")
+    assert app_lib.server_address() == ("127.0.0.1", 8123) and app_lib.server_address(port=9000)[1] == 9000

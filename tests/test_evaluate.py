@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from coverletter import evaluate, generate, guards, letter, rubric, runs
+from coverletter import evaluate, facts, generate, guards, letter, runs
 from coverletter.errors import UserError
 from coverletter.embedded import embedded_gguf
 
@@ -51,7 +51,7 @@ def test_the_resume_profiles_are_the_shipped_ones_with_their_skills_in_a_resume(
         assert uploaded.skills == "" and uploaded.resume.startswith(typed.name + "\n")
         assert {**uploaded.as_dict(), "skills": typed.skills, "resume": ""} == typed.as_dict()
         # the full résumés' contact details, jobs and degrees are not read as skills
-        assert rubric.profile_skills(uploaded) == rubric.profile_skills(typed)
+        assert facts.profile_skills(uploaded) == facts.profile_skills(typed)
 
 
 @pytest.mark.slow

@@ -9,7 +9,7 @@ from conftest import ROOT
 PACKAGE = ROOT / "src" / "coverletter"
 # Lower layers first; a module may import its own layer and those before it, never one after it
 LAYERS = [
-    {"chat", "config", "embedded", "errors", "letter", "prose", "rubric", "resume", "runs"},
+    {"chat", "config", "embedded", "errors", "facts", "letter", "prose", "rubric", "resume", "runs"},
     {"guards"},
     {"synthetic", "standin"},
     {"data"},

@@ -3,7 +3,7 @@ what the profile says in other words, or what the ad asks, is not taken for one.
 
 import pytest
 
-from coverletter import letter, rubric
+from coverletter import facts, letter, rubric
 
 AD = ("Quillstone Analytics is hiring a UX Researcher to plan accessibility audits and present findings to product "
       "teams. Requirements: accessibility research and remote interviewing.")
@@ -79,12 +79,12 @@ def test_each_rule_can_fail_alone(rule):
 def test_with_the_skills_left_to_a_resume_its_items_are_the_skills():
     resume = "Aiko Tanaka\nKey skills\n- survey design\n• Figma\nUX Researcher, Quillstone Analytics"
     profile = letter.make_profile(**{**PROFILE.as_dict(), "skills": "", "resume": resume})
-    assert rubric.profile_skills(profile) == ["survey design", "figma"]  # not the name, heading, title, company
+    assert facts.profile_skills(profile) == ["survey design", "figma"]  # not the name, heading, title, company
     assert rubric.score_letter(GOOD, profile)["skill"]
     vague = GOOD.replace("survey design", "planning").replace("Figma", "a design tool")
     assert not rubric.score_letter(vague, profile)["skill"]
     one_line = letter.make_profile(**{**profile.as_dict(), "resume": "Aiko Tanaka\nSkills: survey design, Figma"})
-    assert rubric.profile_skills(one_line) == ["survey design", "figma"]
+    assert facts.profile_skills(one_line) == ["survey design", "figma"]
     copied = GOOD.replace("in Figma.", f"in {letter.SKILLS_IN_RESUME}.")
     assert rubric.score_letter(GOOD, profile)["no_placeholder"] and not rubric.score_letter(copied, profile)["no_placeholder"]
 
@@ -94,8 +94,8 @@ def test_a_full_resumes_jobs_dates_and_contact_details_are_facts_not_skills():
               "Experience\nResearch Lead | Brightwater Group | Sep 2019 – Present\n\nEducation\n"
               "BSc (Hons), University of Leeds, 2016")
     profile = letter.make_profile(**{**PROFILE.as_dict(), "skills": "", "resume": resume})
-    assert rubric.profile_skills(profile) == ["4 years of usability testing", "survey design", "figma"]
-    assert rubric.resume_role_parts(resume) == ["research lead", "brightwater group", "bsc", "hons",
+    assert facts.profile_skills(profile) == ["4 years of usability testing", "survey design", "figma"]
+    assert facts.resume_role_parts(resume) == ["research lead", "brightwater group", "bsc", "hons",
                                                 "university of leeds"]
     said = GOOD.replace("Thank you for considering my application.",
                         "I have led research at Brightwater Group since 2019, after a BSc at the University of Leeds.")

@@ -222,7 +222,7 @@ def test_checkpoints_sync_to_the_hub_with_the_checkpoint_strategy(tiny_llama, tm
 
 
 def test_training_says_its_expected_total_time_once_a_few_steps_are_done(monkeypatch, caplog):
-    clock = iter([0.0, 20.0, 50.0, 50.0])  # begin; first step done (start-up cost); 3 steps of 10 s later
+    clock = iter([0.0, 20.0, 70.0, 70.0])  # begin; first step done (start-up cost); 5 steps of 10 s later
     monkeypatch.setattr(train_lib.time, "perf_counter", lambda: next(clock))
     postfix = []
     speed = train_lib.ReportSpeed()
@@ -230,11 +230,11 @@ def test_training_says_its_expected_total_time_once_a_few_steps_are_done(monkeyp
     state = SimpleNamespace(global_step=0, max_steps=240, is_world_process_zero=True)
     speed.on_train_begin(None, state, None)
     with caplog.at_level(logging.INFO, logger="coverletter.train"):
-        for step in range(1, 8):
+        for step in range(1, 10):
             state.global_step = step
             speed.on_step_end(None, state, None)
     expected = [r.getMessage() for r in caplog.records if "expected total" in r.getMessage()]
-    # 50 s for 4 steps, then 236 steps at 10 s: 2410 s
+    # 70 s for 6 steps, then 234 steps at 10 s: 2410 s
     assert expected == ["expected total time: 40 min for 240 steps at 10.0 s a step (39 min left)"]
     assert postfix == ["expected total 40 min"]
     assert [train_lib.duration(s) for s in (42, 2410, 6000)] == ["42 s", "40 min", "1 h 40 min"]

@@ -9,6 +9,7 @@ Widgets and events only: which model, and how a letter is written, live in `cove
 from __future__ import annotations
 
 import logging
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -81,13 +82,13 @@ def draft_choices(drafts: list[dict]) -> list[tuple[str, int]]:
 def draft_number(value, drafts: list[dict]) -> int:
     """A draft's number as the page or an API caller gives it (1 is the first); a ValueError that says what exists."""
     try:
-        number = int(str(value).strip())
+        number = float(str(value).strip())  # 2, "2" and 2.0 alike
     except ValueError:
-        number = None
-    if number is None or not 1 <= number <= len(drafts):
+        number = math.nan
+    if not number.is_integer() or not 1 <= number <= len(drafts):
         have = f"drafts 1 to {len(drafts)}" if drafts else "no drafts yet"
         raise ValueError(f"There is no draft {value}: this session has {have}.")
-    return number
+    return int(number)
 
 
 def server_address(host: str | None = None, port: int | None = None) -> tuple[str, int]:

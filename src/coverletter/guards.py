@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy
 
-from . import letter, rubric
+from . import facts, letter, rubric
 
 LINE_BREAK_PENALTY = 1000.0  # logit off line breaks while a paragraph should go on: a ban (docs/experiments.md)
 LINE_END_BONUS = 4.0  # logit onto line breaks when a line should end
@@ -151,14 +151,14 @@ class FactGuard:
     (degrees, names at the start of a sentence)."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
-        source = rubric.source_text(profile)
+        source = facts.source_text(profile)
         self.allowed = sorted(rubric.numbers(source))
         tables = vocabulary_tables(llm)
         out = {word for word in rubric.NUMBER_WORDS if word != "one"  # a pronoun as often as a number
                and str(rubric.NUMBER_WORDS[word]) not in self.allowed}
         if not profile.job_description:
             out |= AD_WORDS
-        known = rubric.word_set(source)  # a token may also start a longer word: not one the profile uses
+        known = facts.word_set(source)  # a token may also start a longer word: not one the profile uses
         self.banned = tables.tokens_of(word for word in out if not any(k.startswith(word) for k in known))
         self.ad_nouns = [] if profile.job_description else tables.tokens_of(AD_NOUNS)
         self.digit_ids, self.digits, self.joins = tables.digit_ids, tables.digits, tables.joins

@@ -22,80 +22,13 @@ from difflib import SequenceMatcher
 from os.path import commonprefix
 
 from . import letter, prose
+from .facts import (DATE_RANGE, MONTH, WORD, YEAR, bare, profile_skills, resume_role_parts, source_text,
+                    word_set)
 
 HABITS = ("skills_not_repeated", "skills_not_possessed", "openings_varied")  # of template prose (`prose`)
 RULES = ("name", "company", "job_title", "skill", "no_placeholder", "length", "greeting", "sign_off", "no_repeats",
          "faithful", "uses_job_ad", "grammatical", *HABITS)
 GREETING = re.compile(r"^(dear|hello|hi|greetings|to whom it may concern)\b", re.IGNORECASE)
-
-# --------------------------------------------------------------------------- words
-
-
-WORD = re.compile(r"[A-Za-z][\w'’&-]*")
-
-
-def bare(word: str) -> str:
-    """'Corrib's' -> 'corrib', 'APIs' -> 'apis', "I'm" -> 'i': a word as compared with the profile's words."""
-    return re.sub(r"['’](?:s|m|d|ve|ll|re)?$", "", word.rstrip("-")).lower()
-
-
-def word_set(text: str) -> set[str]:
-    """The text's words (possessives dropped), each also without a plural s: 'SLOs' matches 'SLO'."""
-    words = {bare(w) for w in WORD.findall(text)}
-    return words | {w[:-1] for w in words if w.endswith("s")}
-
-
-def source_text(profile: letter.Profile) -> str:
-    """Everything the letter may draw facts from."""
-    return "\n".join(str(value) for value in profile.as_dict().values())
-
-
-RESUME_HEADINGS = ("skills", "experience", "skills and experience", "key skills", "profile", "core strengths",
-                   "work experience", "work history", "summary", "education", "certifications", "career", "work",
-                   "employment", "employment history", "professional experience", "career history", "qualifications",
-                   "education and training", "training", "achievements", "projects", "volunteering", "languages",
-                   "interests", "references", "contact", "personal statement", "professional summary", "licences",
-                   "licenses", "certifications and training", "technical skills", "selected achievements")
-
-
-def listed_skills(skills: str) -> list[str]:
-    """'Go and Python, SQL; leading a line' -> ['go and python', 'sql', 'leading a line']; list bullets dropped."""
-    return [skill for skill in (s.lstrip("-*• ").lower() for s in letter.skill_list(skills)) if len(skill) >= 2]
-
-
-YEAR = r"(?:19|20)\d\d"
-MONTH = r"(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+)?"
-DATE_RANGE = re.compile(rf"{MONTH}{YEAR}\s*[–—-]\s*(?:present|now|current|today|{MONTH}{YEAR})\b",
-                        re.IGNORECASE)
-# a résumé line with a year (a job, a degree) or contact details: what the applicant did or where, not a skill
-DATED_OR_CONTACT = re.compile(rf"\b{YEAR}\b|@|\+?\d[\d ()-]{{7,}}\d")
-
-
-def resume_skill_lines(resume: str) -> str:
-    return "\n".join(line for line in resume.splitlines() if not DATED_OR_CONTACT.search(line))
-
-
-def resume_role_parts(resume: str) -> list[str]:
-    """The titles, employers and schools of a résumé's dated lines ('Analyst, Kestrel Systems, 2017–present' ->
-    ['analyst', 'kestrel systems']): names of where the applicant was, not things they have."""
-    parts = []
-    for line in resume.splitlines():
-        if re.search(rf"\b{YEAR}\b", line):
-            parts += [part.strip(" .").lower() for part in re.split(r"[,|—–()]|\s-\s", DATE_RANGE.sub("", line))
-                      if part.strip(" .") and not re.search(r"\d", part)]
-    return list(dict.fromkeys(parts))
-
-
-def profile_skills(profile: letter.Profile) -> list[str]:
-    """The skills typed in; when that field is left to the résumé, the résumé's lines and list items without
-    their headings, its dated lines (jobs, degrees) and contact details, and not its name, the company or the
-    title (every letter says those: the skill rule would pass for free)."""
-    if profile.skills.strip():
-        return listed_skills(profile.skills)
-    given = {profile.name.lower(), profile.company_name.lower(), profile.job_title.lower(), *RESUME_HEADINGS}
-    items = (item.rpartition(": ")[2] for item in listed_skills(resume_skill_lines(profile.resume)))
-    return [item for item in items if item not in given]  # "skills: sql" -> "sql"
-
 
 # --------------------------------------------------------------------------- faithful
 

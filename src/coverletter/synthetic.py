@@ -27,6 +27,7 @@ import yaml
 
 from . import letter, prose, rubric
 from .config import SynthArguments, parse_args
+from .facts import RESUME_HEADINGS
 
 
 @dataclass(frozen=True)
@@ -39,81 +40,52 @@ class Industry:
     people: str  # whom the work serves
 
 
-INDUSTRIES = {name: Industry(**{key: tuple(value) if isinstance(value, list) else value
-                                for key, value in fields.items()})
-              for name, fields in yaml.safe_load(Path(__file__).with_name("industries.yaml").read_text()).items()}
+def load(name: str) -> dict:
+    """A YAML file beside this module, its lists as tuples at any depth: as immutable as the data was in Python."""
+    def tuples(value):
+        if isinstance(value, dict):
+            return {key: tuples(item) for key, item in value.items()}
+        return tuple(tuples(item) for item in value) if isinstance(value, list) else value
+    return tuples(yaml.safe_load(Path(__file__).with_name(name).read_text(encoding="utf-8")))
 
-FIRST_NAMES = (
-    "Amara", "Benedikt", "Carmen", "Darius", "Elena", "Farid", "Gabriela", "Henrik", "Ines", "Jonah", "Keiko",
-    "Leon", "Marisol", "Nadia", "Oskar", "Paloma", "Quentin", "Rosa", "Samir", "Tamsin", "Ulrich", "Valentina",
-    "Wei", "Ximena", "Yusuf", "Zofia", "Abena", "Bruno", "Chloe", "Diego", "Esther", "Felix", "Giulia", "Hamza",
-    "Ida", "Jasper", "Kavya", "Lorenzo", "Maya", "Nikhil", "Olga", "Pedro", "Rania", "Stefan", "Thandiwe", "Viktor",
-    "Wanjiru", "Aiden", "Beatriz", "Callum", "Dalia", "Emil", "Fiona", "Gustavo", "Hana", "Ivo", "Julia", "Kenji",
-    "Lina", "Mateo",
-)
-LAST_NAMES = (
-    "Abernathy", "Bianchi", "Castillo-Vega", "Dubois", "Eriksen", "Fischer", "Garcia", "Hoang", "Ibrahim", "Jovanovic",
-    "Kaur", "Lambert", "Moreau", "Nakamura", "Obi", "Pereira", "Quinn", "Rossi", "Schmidt", "Takahashi", "Usman",
-    "Varga", "Walsh", "Yilmaz", "Zhang", "Adeyemi", "Brennan", "Costa", "Dlamini", "Esposito", "Fontaine", "Gallagher",
-    "Horvat", "Iyer", "Jensen", "Kowalski", "Lindgren", "Mwangi", "Novak", "Okafor", "Popescu", "Reyes", "Sato",
-    "Tremblay", "Vasquez", "Weber", "Yamamoto", "Ahmadi", "Barros", "Chen",
-)
-COMPANY_PREFIXES = (
-    "Aldermoor", "Bluefinch", "Brightwater", "Calderon", "Clearpath", "Driftwood", "Emberly", "Fernhill", "Goldcrest",
-    "Harbourline", "Hazelwick", "Juniper", "Kestrel", "Lakeshore", "Larkspur", "Meridian", "Millbrook", "Northgate",
-    "Oakridge", "Pinecrest", "Redwing", "Rowan", "Silverbirch", "Skylark", "Southwind", "Stonebridge", "Sunfield",
-    "Thistledown", "Tidewater", "Trailhead", "Valewood", "Waypoint", "Whitlock", "Willowmere", "Yarrow", "Zephyr",
-)
-SENIORITY = ("", "", "Junior ", "Senior ", "Lead ")
-YEARS = ("two", "three", "four", "five", "six", "eight", "ten", "2", "3", "4", "5", "6", "7", "8", "10", "12")
-GROWTH = (
-    "grow into a role with more responsibility", "learn from an experienced team", "work closer to the people "
-    "the work is for", "build on what I have learned so far", "take on larger projects", "contribute to work I "
-    "believe in", "keep improving my craft", "work somewhere with a clear purpose", "settle into a long-term role",
-    "widen my experience", "work in a smaller, closer team", "take on work with more variety",
-)
+
+INDUSTRIES = {name: Industry(**fields) for name, fields in load("industries.yaml").items()}
+
+# Names, reasons, job ads and sentence templates, described in the YAML; the order of each list is part of the corpus
+WORDS = load("synthetic.yaml")
+FIRST_NAMES = WORDS["first_names"]
+LAST_NAMES = WORDS["last_names"]
+COMPANY_PREFIXES = WORDS["company_prefixes"]
+SENIORITY = WORDS["seniority"]
+YEARS = WORDS["years"]
+GROWTH = WORDS["growth"]
+REASONS = {tuple(atoms.split()): templates for atoms, templates in WORDS["reasons"].items()}  # by the atoms they hold
+ADS = WORDS["ads"]
+ASKS = WORDS["asks"]
+AD_YEARS = WORDS["ad_years"]
+BULLETS = WORDS["bullets"]
+RESTATE = WORDS["restate"]  # by a skill's form, as CLAUSES and CONNECT are
+CLAUSES = WORDS["clauses"]
+JOINERS = WORDS["joiners"]
+CONNECT_STARTS = WORDS["connect_starts"]
+CONNECT = WORDS["connect"]
+TOPIC = WORDS["topic"]
+TOPIC_CONNECT = WORDS["topic_connect"]
+GROWTH_LINES = WORDS["growth_lines"]
+PEOPLE = WORDS["people"]
+PEOPLE_CONNECT = WORDS["people_connect"]
+ASKED = WORDS["asked"]
+DUTY_DONE = WORDS["duty_done"]
+DUTY_WANTED = WORDS["duty_wanted"]
+YEARS_ASKED = WORDS["years_asked"]
+OPENINGS = WORDS["openings"]  # by tone, as CLOSINGS and THANKS are
+CLOSINGS = WORDS["closings"]
+THANKS = WORDS["thanks"]
+GREETINGS = WORDS["greetings"]
+RESUME_SHARE = 0.2  # applicants who upload a résumé; most of them then leave the skills field empty
+VERBS_DOUBLING = {"ship", "plan", "hit", "run", "cut", "set"}
 
 # --------------------------------------------------------------------------- the applicant's profile
-
-# The reasons a profile gives, by the atoms they hold; the letter may restate exactly those
-REASONS = {
-    ("topic",): (
-        "I admire {company}'s {topic}.", "{company}'s {topic} is what draws me to the job.",
-        "I have followed {company}'s {topic} for a while and like what I see.", "{company} is known for its {topic}.",
-    ),
-    ("growth",): (
-        "I want to {growth}.", "This job would let me {growth}.", "I am looking for a chance to {growth}.",
-        "Next, I want to {growth}.",
-    ),
-    ("people", "topic"): (
-        "I admire {company}'s {topic}, and I want my work to help {people}.",
-        "{company}'s {topic} shows it cares about {people}, and so do I.",
-    ),
-    ("growth", "people", "topic"): (
-        "I admire {company}'s {topic}. I want to {growth}, and I want my work to help {people}.",
-        "{company} is known for its {topic}. I would like to {growth} while helping {people}.",
-    ),
-    ("topic", "growth"): (
-        "I admire {company}'s {topic} and want to {growth}.",
-        "{company}'s {topic} matches what I care about, and I would like to {growth}.",
-        "I have followed {company}'s {topic} for some time; joining would let me {growth}.",
-        "{company} is known for its {topic}. I want to {growth}.",
-        "I want to {growth}, and {company}'s {topic} appeals to me.",
-    ),
-}
-ADS = (
-    "{company} is hiring {a_title}. You will {duty} and {duty2}. {asks}",
-    "Join {company} as our next {title}! In this role you will {duty}, and you will also {duty2}. {asks}",
-    "We are looking for {a_title} to {duty}. The role also involves helping to {duty2}. {asks}",
-    "{title} at {company}. Responsibilities: {duty}; {duty2}. {asks}",
-    "About the role: you will {duty} and {duty2} as part of a small team. {asks}",
-)
-ASKS = ("Requirements: {asked}.", "We value {asked}.", "Must have: {asked}.", "Experience with {asked} is essential.",
-        "You bring {asked}.")
-AD_YEARS = ("At least {n} years of experience.", "{n}+ years in a similar role.")
-RESUME_SHARE = 0.2  # applicants who upload a résumé; most of them then leave the skills field empty
-BULLETS = ("- ", "• ", "* ", "")
-VERBS_DOUBLING = {"ship", "plan", "hit", "run", "cut", "set"}
 
 
 @dataclass(frozen=True)
@@ -195,7 +167,7 @@ def with_resume(facts: Facts, rng: random.Random) -> Facts:
     listed = [s.listed for s in facts.skills]
     one_line = rng.random() < 0.3
     bullet = "" if one_line else rng.choice(BULLETS)
-    heading = rng.choice(rubric.RESUME_HEADINGS[:6]).capitalize()  # the first six: headings a skill list goes under
+    heading = rng.choice(RESUME_HEADINGS[:6]).capitalize()  # the first six: headings a skill list goes under
     items = [f"{heading}: {', '.join(listed)}"] if one_line else [heading] + [bullet + skill for skill in listed]
     skills = p.skills if rng.random() < 0.25 else ""
     return replace(facts, profile=replace(p, resume="\n".join([p.name, *items]), skills=skills))
@@ -223,98 +195,6 @@ def with_job_ad(facts: Facts, industry: Industry, rng: random.Random) -> Facts:
 
 
 # --------------------------------------------------------------------------- sentences
-
-# How a skill is restated, by its grammatical form: {x} is the skill as listed, {X} capitalized
-RESTATE = {
-    "thing": ("I have experience with {x}.", "My skills include {x}.", "{X} is one of my strengths.",
-              "I am skilled in {x}.", "I work with {x}.", "I can offer {x}.", "I am confident with {x}.",
-              "{X} is part of my experience."),
-    "years": ("I have {x}.", "I bring {x}.", "I have worked with {core} for {n} years.",
-              "For {n} years I have worked with {core}.", "My experience includes {x}."),
-    "action": ("I have experience {x}.", "My background includes {x}.", "I am used to {x}.",
-               "{X} is part of my experience.", "I have a record of {x}."),
-}
-# Two skills in one sentence: a clause each, by form, joined
-CLAUSES = {
-    "thing": ("I have experience with {x}", "I am skilled in {x}", "{x} is one of my strengths", "I work with {x}",
-              "I can offer {x}", "I am confident with {x}", "{x} is part of my experience", "I bring {x}"),
-    "years": ("I have {x}", "I bring {x}", "I have worked with {core} for {n} years", "my experience includes {x}"),
-    "action": ("I have experience {x}", "my background includes {x}", "I am used to {x}",
-               "{x} is part of my experience", "I have a record of {x}"),
-}
-JOINERS = ("{a}, and {b}.", "{a}; {b}.", "{a}, while {b}.")
-# Two skills tied to the role or the company: a start, then a clause each, by form
-CONNECT_STARTS = ("As your {title}, ", "At {company}, ", "In the {title} role, ", "If I join {company}, ",
-                  "Should I join {company}, ", "As {a_title}, ")
-CONNECT = {
-    "thing": ("I would put {x} to good use", "I would apply my {x}", "I would draw on my {x}",
-              "I would make use of my {x}", "I would bring {x} to the team", "I would rely on my {x}"),
-    "years": ("I would bring my {x}", "I would put my {x} to work", "I would draw on my {x}",
-              "I would build on my {x}"),
-    "action": ("I would go on {x}", "I would continue {x}", "I would apply my experience {x}",
-               "I would keep up my record of {x}"),
-}
-TOPIC = ("What draws me to {company} is its {topic}.", "I am drawn to {company} by its {topic}.",
-         "{company}'s {topic} is a big reason for my application.", "I admire {company}'s {topic}.",
-         "{company}'s {topic} first caught my attention.", "I have long liked {company}'s {topic}.",
-         "{company}'s {topic} matters to me.", "{company}'s {topic} is where I would like my {x} to count.",
-         "I would like to bring my {x} to {company}'s {topic}.", "{company}'s {topic} and my {x} would go well together.")
-TOPIC_CONNECT = ("I would be glad to contribute to {company}'s {topic}.",
-                 "As your {title}, I would help sustain {company}'s {topic}.",
-                 "I would like my {x} to support {company}'s {topic}.", "Working on {company}'s {topic} would suit me.")
-GROWTH_LINES = ("I want to {growth}, and my {x} is a good base for that.", "I hope to {growth} while using my {x}.",
-                "Joining {company} would let me {growth} and put my {x} to use.",
-                "With my {x}, I am ready to {growth}.", "My aim is to {growth}, building on my {x}.",
-                "As your {title}, I could {growth} and make good use of my {x}.",
-                "I am looking for a role where I can {growth}, and where my {x} counts.")
-PEOPLE = ("I want my {x} to help {people}.", "Helping {people} with my {x} matters to me.",
-          "I want {people} to feel the benefit of my {x}.", "My {x} should make a difference to {people}.")
-PEOPLE_CONNECT = ("As your {title}, I would use my {x} with {people} in mind.",
-                  "My {x} is one way I can help {people}.")
-ASKED = ("You ask for {x}, which I bring.", "Your advertisement asks for {x}; that is one of my skills.",
-         "The role calls for {x}, which I have.", "The job ad mentions {x}, and I can offer it.",
-         "You are looking for {x}, which I can bring.")
-DUTY_DONE = ("Your advertisement says the {title} will {duty}; I have experience {action}.",
-             "The {title} will {duty}, and I am used to {action}.",
-             "You want someone to {duty}, and my background includes {action}.")
-DUTY_WANTED = ("I would welcome the chance to {duty}, as the advertisement describes, drawing on my {x}.",
-               "The posting says the role will {duty}, and my {x} would help me do that.",
-               "I was glad to read that the job includes the chance to {duty}, where my {x} would count.",
-               "You want someone to {duty}; I would bring my {x} to that work.")
-YEARS_ASKED = ("You ask for {n} years of experience, and I have {x}.", "Against the {n} years you ask for, I have {x}.")
-# Openings: the application and one fact, the first skill as listed ({x}, in a slot that takes any form) or the
-# company's topic
-OPENINGS = {
-    "formal": ("I am writing to apply for the {title} position at {company}, and my experience includes {x}.",
-               "Please accept my application for the {title} role at {company}; my background includes {x}.",
-               "I wish to apply for the post of {title} at {company}, where my skills, including {x}, would be of "
-               "use.",
-               "I am applying for the {title} position at {company} because of its {topic}."),
-    "warm": ("I would love to join {company} as {a_title}; my experience includes {x}.",
-             "I was glad to see the {title} opening at {company}, as my background includes {x}.",
-             "I would be delighted to join {company} as {a_title}, not least because of its {topic}."),
-    "enthusiastic": ("I am excited to apply for the {title} role at {company}: my experience includes {x}!",
-                     "The {title} role at {company} is exactly right for me, as my skills include {x}!",
-                     "{company}'s {topic} is why I am so keen on the {title} role!"),
-    "concise": ("I am applying for the {title} role at {company}; my skills include {x}.",
-                "Please consider me for {company}'s {title} position: my experience includes {x}.",
-                "I am applying for the {title} role at {company} for its {topic}."),
-}
-CLOSINGS = {
-    "formal": ("I would welcome the chance to discuss how my {x} could serve {company}.",
-               "I would be glad to explain in an interview how my {x} fits the {title} role."),
-    "warm": ("I would love to talk about how my {x} could help {company}.",
-             "It would be a pleasure to tell you more about my {x}."),
-    "enthusiastic": ("I would be thrilled to show you what my {x} can do for {company}!",
-                     "I cannot wait to talk about putting my {x} to work at {company}!"),
-    "concise": ("I would welcome an interview about my {x}.", "I can tell you more about my {x} in an interview."),
-}
-THANKS = {"formal": ("Thank you for your consideration.", "Thank you for your time."),
-          "warm": ("Thank you for reading.", "Thank you so much."),
-          "enthusiastic": ("Thank you so much!", "Thanks for reading!"),
-          "concise": ("Thank you.", "Thanks for your time.")}
-GREETINGS = ("Dear Hiring Manager,", "Dear {company} Hiring Team,", "Dear {company} team,", "Dear Hiring Committee,",
-             "Dear Recruitment Team,")
 
 
 def capitalized(sentence: str) -> str:

@@ -142,7 +142,7 @@ class ReportSpeed(TrainerCallback):
     laptop user learns whether to wait); at the end, seconds per step of this session (a resumed run counts only its
     own steps) and, on a GPU, the peak memory: what a user needs to size batch and sequence length for their card."""
 
-    ESTIMATE_AFTER = 3  # steps timed after the first, whose start-up cost would skew the estimate
+    ESTIMATE_AFTER = 5  # steps timed after the first, whose start-up cost would skew the estimate
     progress = None  # Trainer's ProgressCallback, whose bar shows the estimate
 
     def on_train_begin(self, args, state, control, **kwargs):

@@ -18,7 +18,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from .. import letter, prose, rubric, runs
+from .. import facts, letter, prose, rubric, runs
 from .cleaning import CleaningReport, ConversationStats
 from .sharegpt import InvalidJson, parse_json_line
 
@@ -134,7 +134,7 @@ def split(paths: list[Path]) -> tuple[int, int]:
 
 def full_resume(profile: letter.Profile) -> bool:
     """A résumé with jobs or degrees by their dates, not only a skill list."""
-    return bool(re.search(rf"\b{rubric.YEAR}\b", profile.resume))
+    return bool(re.search(rf"\b{facts.YEAR}\b", profile.resume))
 
 
 def thin(profile: letter.Profile) -> bool:
