@@ -3,17 +3,22 @@
 import dataclasses
 import importlib.util
 import json
+import math
 import re
+import subprocess
+import sys
 
 import pytest
 import yaml
 
 from coverletter import app as app_lib
-from coverletter import data, export, generate, letter, standin
+from coverletter import data, export, generate, heldout, letter, standin
 from coverletter import train as train_lib
 from coverletter.config import DataArguments, ExportArguments, parse_train_args
 from coverletter.errors import UserError
 from coverletter.model import resolve_model_path
+
+from conftest import free_port, two_written_letters
 
 
 CONVERSATION = [{"role": "system", "content": "You write cover letters."},
@@ -171,8 +176,6 @@ def one_letter_gguf(tmp_path_factory):
 def test_the_app_serves_the_llama_3_gguf_and_the_letter_stops_at_eot(one_letter_gguf):
     from gradio_client import Client
 
-    from test_app import free_port
-
     profile = PROFILE
     low, high = letter.LENGTHS["short"]
     assert low <= letter.word_count(LETTER) <= high
@@ -189,3 +192,20 @@ def test_the_app_serves_the_llama_3_gguf_and_the_letter_stops_at_eot(one_letter_
             ui.close()
     assert text.startswith(f"Dear {profile.company_name}") and text.endswith(f"Sincerely,\n{profile.name}")
     assert not re.search(r"<\|[a-z_]+\|>|^assistant\b", text, re.MULTILINE)  # no template text reaches the page
+
+
+@pytest.mark.slow
+def test_a_llama_gguf_without_a_template_is_written_and_measured_in_llama_3s_format(one_letter_gguf, tmp_path):
+    """A Llama GGUF whose converter kept no chat template: the writer prompts it in Llama 3's format, and the held-out
+    losses render the same prompts (before, `evaluate` reported NaN for a model that the page still served)."""
+    bare = tmp_path / "no-template.Q8_0.gguf"
+    subprocess.run([sys.executable, "-m", "gguf.scripts.gguf_new_metadata", "--remove-metadata",
+                    "tokenizer.chat_template", "--force", str(one_letter_gguf), str(bare)], check=True,
+                   capture_output=True)
+    with generate.LetterWriter.for_gguf(bare) as writer:
+        llm = writer.model.llm
+        assert "tokenizer.chat_template" not in llm.metadata and llm.chat_format == "llama-3"
+        # Llama 3's generic format, not the 3.2 template it learned under: the letter starts as it learned it
+        assert writer.write(PROFILE).startswith(f"Dear {PROFILE.company_name} Hiring Team,\n\nI am applying")
+        assert math.isfinite(heldout.gguf_heldout_loss(llm, bare))
+        assert math.isfinite(heldout.gguf_written_loss(llm, bare, two_written_letters(tmp_path)))
