@@ -109,7 +109,7 @@ SUBCOMMANDS = {  # each subcommand's words before its options, and one option it
     "train": (["train"], "learning_rate"), "export": (["export"], "push_to"), "serve": (["serve"], "port"),
     "evaluate": (["evaluate"], "written_heldout"), "synth": (["synth"], "count"),
     "demo": (["demo"], "output_dir"), "space": (["space", "deploy"], "model_repo"),
-    "checkpoint": (["checkpoint", "pack"], "step"),
+    "checkpoint": (["checkpoint", "pack"], "step"), "letters": (["letters", "check"], "paths"),
 }
 
 

@@ -102,3 +102,23 @@ def test_the_prompt_is_the_apps_own():
     row = json.loads(letters.HELDOUT.read_text(encoding="utf-8").splitlines()[0])
     profile = letters.row_profile(row)
     assert examples[0]["messages"] == letter.build_messages(profile) + [{"role": "assistant", "content": row["letter"]}]
+
+
+def test_the_letters_command_checks_files_and_fails_on_a_bad_row(tmp_path, capsys):
+    from coverletter import cli
+
+    good = good_row()
+    clean, bad = tmp_path / "clean.jsonl", tmp_path / "bad.jsonl"
+    clean.write_text(json.dumps(good) + "\n")
+    bad.write_text(json.dumps({**good, "name": "Another Applicant", "letter": good["letter"].replace(
+        good["company_name"], "your company")}) + "\n")
+    cli.main(["letters", "check", "--paths", str(clean)])
+    assert f"{clean}: 1 of 1 rows pass" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["letters", "check", "--paths", str(bad)])
+    captured = capsys.readouterr()
+    assert stopped.value.code == 1 and f"{bad}: 0 of 1 rows pass" in captured.out
+    assert "coverletter: check failed: 1 problem(s)" in captured.err
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["letters", "chek"])
+    assert stopped.value.code == 2 and "usage: coverletter letters check|split|stats" in capsys.readouterr().err

@@ -5,6 +5,7 @@
     coverletter serve [--host H] [--port P]
     coverletter evaluate --model GGUF_OR_RUN [--profiles FILE.jsonl] [--out DIR] [--no_length_steering]
     coverletter synth [--count 2000] [--seed 0] [--out FILE.jsonl]
+    coverletter letters check|split|stats [--paths FILE.jsonl ...]
     coverletter demo [--output_dir runs/demo] [--no_serve]
     coverletter space deploy --repo USER/SPACE [--model_repo USER/GGUF_REPO] [--hardware cpu-basic|zero-a10g] [--dry_run]
     coverletter checkpoint pack --run RUN_DIR [--step N] [--out FILE.zip]
@@ -31,6 +32,7 @@ COMMANDS = {
     "serve": "the cover-letter web app (MODEL_PATH / MODEL_REPO pick the model)",
     "evaluate": "score letters from a GGUF on held-out profiles",
     "synth": "synthetic cover-letter training examples and their variety",
+    "letters": "the written letters: check rows, split by applicant, statistics (letters check|split|stats)",
     "demo": "fine-tune the embedded model on the shipped sample, export it to GGUF, serve it",
     "space": "build the Space and deploy it to the Hub (space deploy)",
     "checkpoint": "zip one checkpoint of a run (checkpoint pack)",
@@ -80,6 +82,10 @@ def dispatch(command: str, argv: list[str]) -> None:
         from .synthetic import main as synth_main
 
         synth_main(argv)
+    elif command == "letters":
+        from .data.letters import main as letters_main
+
+        letters_main(argv)
     elif command == "export":
         from .export import main as export_main
 

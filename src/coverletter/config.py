@@ -138,6 +138,12 @@ class SynthArguments:
 
 
 @dataclass
+class LettersArguments:
+    paths: list[str] = field(default_factory=list, metadata={"help": "JSONL files of written letters; default: "
+                                                                      "the corpus (data/letters/)."})
+
+
+@dataclass
 class ServeArguments:
     host: str | None = field(default=None, metadata={"help": "Address to listen on; default GRADIO_SERVER_NAME, "
                                                               "else 127.0.0.1."})
@@ -198,8 +204,8 @@ def train_dataclasses() -> tuple:
 
 def recipe_dataclasses() -> tuple:
     """Every subcommand's options: a recipe may set any of them (a key shared by two subcommands sets both)."""
-    return (*train_dataclasses(), ExportArguments, EvaluateArguments, SynthArguments, ServeArguments, DemoArguments,
-            CheckpointArguments, SpaceArguments)
+    return (*train_dataclasses(), ExportArguments, EvaluateArguments, SynthArguments, LettersArguments, ServeArguments,
+            DemoArguments, CheckpointArguments, SpaceArguments)
 
 
 def parse_args(dataclass_types: tuple, argv: list[str], prog: str, defaults=None) -> tuple:

@@ -9,7 +9,6 @@ applicant already seen is named (file, line, why), skipped and counted; the rest
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
@@ -19,6 +18,8 @@ from collections import Counter
 from pathlib import Path
 
 from .. import facts, letter, prose, rubric, runs
+from ..config import LettersArguments, parse_args
+from ..errors import CheckFailed, UserError
 from .cleaning import CleaningReport, ConversationStats
 from .sharegpt import InvalidJson, parse_json_line
 
@@ -186,22 +187,21 @@ def check(paths: list[Path]) -> int:
     return problems
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m coverletter.data.letters")
-    parser.add_argument("command", choices=["check", "split", "stats"],
-                        help="check: each failing row and shared sentence; split: write train.jsonl and heldout.jsonl "
-                             "from the files; stats: the corpus's figures (docs/data.md)")
-    parser.add_argument("paths", nargs="*", type=Path, help="JSONL files (default: the corpus)")
-    args = parser.parse_args(argv)
-    paths = args.paths or [TRAIN, HELDOUT]
-    if args.command == "split":
+ACTIONS = {"check": "each failing row and each sentence two letters share",
+           "split": "write train.jsonl and heldout.jsonl from the files, by applicant",
+           "stats": "the corpus's figures (docs/data.md)"}
+
+
+def main(argv: list[str]) -> None:
+    """`coverletter letters check|split|stats [--paths FILE ...]`."""
+    if not argv or argv[0] not in ACTIONS:
+        raise UserError("usage: coverletter letters " + "|".join(ACTIONS) + " [--paths FILE.jsonl ...]: "
+                        + "; ".join(f"{action}: {what}" for action, what in ACTIONS.items()))
+    (args,) = parse_args((LettersArguments,), argv[1:], f"coverletter letters {argv[0]}")
+    paths = [Path(path) for path in args.paths] or [TRAIN, HELDOUT]
+    if argv[0] == "split":
         print("train %d, held out %d" % split(paths))
-        return 0
-    if args.command == "stats":
+    elif argv[0] == "stats":
         print(json.dumps(statistics(paths), indent=1))
-        return 0
-    return min(1, check(paths))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    elif problems := check(paths):
+        raise CheckFailed(f"{problems} problem(s) in {', '.join(map(str, paths))}: see the lines above")
