@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pytest
 
 from coverletter import config
@@ -128,6 +131,7 @@ def test_every_subcommand_lists_every_option_with_its_default(command, capsys):
     code, out, _ = cli_exit(capsys, *words, "--help")
     assert code == 0 and f"--{option}" in out and "(default:" in out
     assert "--recipe NAME_OR_YAML" in out  # every subcommand takes its options from a recipe too
+    assert ("default smollm2-135m-cpu" in out) == (command in ("train", "export"))  # the training settings
 
 
 @pytest.mark.parametrize("command", SUBCOMMANDS)
@@ -159,6 +163,13 @@ def test_a_recipe_sets_the_options_of_any_subcommand_and_the_command_line_wins(t
     assert serve.port == 7999
     export = config.parse_export_args(["--recipe", str(path)])
     assert (export.run, export.quant) == ("runs/mine", ["q8_0"])  # the run defaults to the recipe's output_dir
+
+
+def test_serving_and_evaluating_parse_their_options_without_importing_torch():
+    code = ("import sys; from coverletter import config; config.parse_args((config.ServeArguments,), ['--port', '8000'],"
+            " 'serve'); print('torch' in sys.modules, 'trl' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]
 
 
 def test_a_missing_required_option_and_an_unknown_command_are_one_line(capsys):

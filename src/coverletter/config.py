@@ -208,23 +208,25 @@ def recipe_dataclasses() -> tuple:
             DemoArguments, CheckpointArguments, SpaceArguments)
 
 
-def parse_args(dataclass_types: tuple, argv: list[str], prog: str, defaults=None) -> tuple:
+def parse_args(dataclass_types: tuple, argv: list[str], prog: str, defaults=None,
+               default_recipe: str | None = None) -> tuple:
     """One parser for every subcommand: `[--recipe R] [--key value ...]` into instances of the dataclasses, with
     transformers' HfArgumentParser (TRL's parser is one too): the recipe's keys are the defaults, the command line
     overrides them, `--help` lists every key with its default. `defaults(recipe)` adds defaults drawn from the
-    recipe. A mistake is a UserError naming the close matches, before any work."""
+    recipe; `default_recipe` is read when none is given (train and export: the training settings). A mistake is a
+    UserError naming the close matches, before any work."""
     from transformers import HfArgumentParser
 
     class Parser(HfArgumentParser):
         def error(self, message):  # argparse would print its usage and exit: one line instead
             raise UserError(f"{self.prog}: {message}")
 
-    path, argv = pop_recipe(argv)
-    recipe = read_recipe(path, recipe_dataclasses())
+    path, argv = pop_recipe(argv, default_recipe)
+    recipe = read_recipe(path, recipe_dataclasses()) if path else {}  # no recipe: no need to import TRL's classes
     keys = valid_keys(dataclass_types)
-    parser = Parser(dataclass_types, prog=prog, epilog=f"Any option can also come from a recipe: --recipe NAME_OR_YAML "
-                                                       f"(a file in recipes/, default {DEFAULT_RECIPE}), which the "
-                                                       "command line overrides.")
+    parser = Parser(dataclass_types, prog=prog, epilog="Any option can also come from a recipe: --recipe NAME_OR_YAML "
+                                                       f"(a file in recipes/; default {default_recipe or 'none'}), "
+                                                       "which the command line overrides.")
     parser.set_defaults(**{key: value for key, value in recipe.items() if key in keys},
                         **(defaults(recipe) if defaults else {}))
     unknown = [arg for arg in argv if arg.startswith("-") and arg.split("=")[0] not in flags(keys) and
@@ -252,27 +254,28 @@ def flags(keys: list[str]) -> set[str]:
 def parse_train_args(argv: list[str]):
     """`coverletter train`'s arguments: (data, run, model, training) dataclasses."""
     given = {a.lstrip("-").split("=")[0] for a in argv}
-    set_in_recipe = read_recipe(pop_recipe(argv)[0], recipe_dataclasses()).keys()
+    set_in_recipe = read_recipe(pop_recipe(argv, DEFAULT_RECIPE)[0], recipe_dataclasses()).keys()
     if not {"bf16", "fp16"} & (given | set_in_recipe):
         argv = [*precision_defaults(), *argv]
-    data_args, run_args, model_args, training_args = parse_args(train_dataclasses(), argv, "coverletter train")
+    data_args, run_args, model_args, training_args = parse_args(train_dataclasses(), argv, "coverletter train",
+                                                                default_recipe=DEFAULT_RECIPE)
     validate(training_args)
     return data_args, run_args, model_args, training_args
 
 
 def parse_export_args(argv: list[str]) -> ExportArguments:
     """`coverletter export`'s arguments; `run` defaults to the recipe's training output_dir."""
-    (args,) = parse_args((ExportArguments,), argv, "coverletter export",
+    (args,) = parse_args((ExportArguments,), argv, "coverletter export", default_recipe=DEFAULT_RECIPE,
                          defaults=lambda recipe: {"run": recipe["output_dir"]} if "output_dir" in recipe else {})
     if not args.run:
         raise UserError("which run? give --run RUN_DIR (the training output_dir)")
     return args
 
 
-def pop_recipe(argv: list[str]) -> tuple[Path, list[str]]:
-    """Take `--recipe R` out of the arguments; the default recipe if absent."""
+def pop_recipe(argv: list[str], default: str | None) -> tuple[Path | None, list[str]]:
+    """Take `--recipe R` out of the arguments; the default recipe if absent (None: no recipe)."""
     argv = list(argv)
-    recipe = DEFAULT_RECIPE
+    recipe = default
     for i, arg in enumerate(argv):
         if arg == "--recipe" or arg.startswith("--recipe="):
             value = arg.partition("=")[2] or (argv[i + 1] if i + 1 < len(argv) else "")
@@ -281,7 +284,7 @@ def pop_recipe(argv: list[str]) -> tuple[Path, list[str]]:
             recipe = value
             del argv[i : i + (1 if "=" in arg else 2)]
             break
-    return recipe_path(recipe), argv
+    return (recipe_path(recipe) if recipe else None), argv
 
 
 def valid_keys(dataclass_types) -> list[str]:
