@@ -30,6 +30,9 @@ RUNS = {  # name: overrides of recipes/smollm2-135m-cpu.yaml
     "both": {"cover_letters": "written+synthetic"},  # the written letters first: the mixture cut takes from the end
     "written-seed1": {"cover_letters": "written", "seed": 1},
     "written-seed2": {"cover_letters": "written", "seed": 2},
+    # one renamed copy of each letter (data.augment): the fraction that keeps all ~870 beside the 72 FineTome rows,
+    # in the same 240 steps (each letter's prose seen as often, under two names)
+    "written-renamed": {"cover_letters": "written", "cover_letter_augment": 1, "cover_letter_fraction": 0.924},
 }
 SAMPLED = str(RESAMPLE_TEMPERATURE)  # Regenerate's (the page's default until session 13)
 EVALUATIONS = {  # folder: evaluate's flags

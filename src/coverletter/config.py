@@ -74,7 +74,14 @@ class DataArguments:
         metadata={"help": "Share of cover letters in the training mixture (0.75 = 3 letters per FineTome "
                           "conversation); the larger source is cut to fit."},
     )
-    cover_letter_seed: int = field(default=0, metadata={"help": "Seed of the synthetic cover-letter generator."})
+    cover_letter_seed: int = field(default=0, metadata={"help": "Seed of the synthetic cover-letter generator and "
+                                                                 "of the written letters' renamed copies."})
+    cover_letter_augment: int = field(
+        default=0,
+        metadata={"help": "Renamed copies of each written letter (coverletter.data.augment): another applicant's "
+                          "name and another company's brand, consistently everywhere; skills and numbers untouched. "
+                          "0: none. Not yet measured in a study."},
+    )
 
 
 @dataclass

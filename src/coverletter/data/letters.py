@@ -20,6 +20,7 @@ from pathlib import Path
 from .. import facts, letter, prose, rubric, runs
 from ..config import LettersArguments, parse_args
 from ..errors import CheckFailed, UserError
+from .augment import augment
 from .cleaning import CleaningReport, ConversationStats
 from .sharegpt import InvalidJson, parse_json_line
 
@@ -96,9 +97,14 @@ def read_letters(path: str | Path = TRAIN) -> tuple[list[tuple[str, letter.Profi
     return pairs, report
 
 
-def load_letters(path: str | Path = TRAIN) -> tuple[list[dict], CleaningReport]:
-    """The usable rows as chat examples ({"messages", "source", "score": None}): the app's prompt, the letter."""
+def load_letters(path: str | Path = TRAIN, copies: int = 0, seed: int = 0) -> tuple[list[dict], CleaningReport]:
+    """The usable rows as chat examples ({"messages", "source", "score": None}): the app's prompt, the letter; then
+    `copies` renamed copies of each (`data.augment`)."""
     pairs, report = read_letters(path)
+    if copies:
+        renamed = augment(pairs, copies, seed)
+        logger.info("%s: %d renamed copies of %d letters", path, len(renamed), len(pairs))
+        pairs += renamed
     examples = [{"messages": letter.build_messages(profile) + [{"role": "assistant", "content": text}],
                  "source": str(path), "score": None} for text, profile in pairs]
     for example in examples:

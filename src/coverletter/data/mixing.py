@@ -57,7 +57,8 @@ def load_cover_letter_source(source: str, args: DataArguments) -> tuple[list[dic
     if source == "synthetic":
         return clean(synthetic.generate(args.cover_letter_samples, args.cover_letter_seed), letter_args)
     if source == "written" or is_written(source):
-        examples, report = load_letters(TRAIN if source == "written" else source)
+        examples, report = load_letters(TRAIN if source == "written" else source, args.cover_letter_augment,
+                                        args.cover_letter_seed)
         return examples[:args.cover_letter_samples], report
     rows = load_rows(source, args.dataset_split)
     if not args.cover_letter_columns and rows and isinstance(rows[0], dict) and "conversations" in rows[0]:
