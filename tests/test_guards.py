@@ -59,6 +59,24 @@ def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the
             "As your", letter.make_profile(**{**profile.as_dict(), "job_description": "We need SQL."}))
 
 
+def test_a_number_only_the_ad_states_is_never_the_applicants_claim(llm):
+    profile = letter.make_profile(name="Maria Lopez", job_title="Front Desk Lead", company_name="Acme Hotels",
+                                  skills="5 years on a front desk, leading 4 receptionists", reasons="Guests.",
+                                  job_description="You will lead a team of 8. At least 3 years in hospitality.")
+    scores = np.zeros(llm.n_vocab(), dtype=np.single)
+
+    def digits_after(text: str) -> set[str]:
+        left = after(llm, guard(guards.FactGuard, llm, profile), text.encode(), scores)
+        return {llm.detokenize([t]).decode(errors="ignore") for t in np.flatnonzero(np.isfinite(left))} & set("0123456789")
+
+    assert digits_after("I have led a team of ") == {"5", "4"}  # the applicant's own numbers only
+    assert digits_after("Today I lead ") == {"5", "4"}
+    for about_the_ad in ("You are looking for someone to lead a team of ", "Your ad asks for ",
+                         "I see that you want ", "I led 4 receptionists, and the role asks for "):
+        assert digits_after(about_the_ad) == {"5", "4", "8", "3"}, about_the_ad
+    assert guards.claims_so_far("Dear team,\n\nIn my current job I run") and not guards.claims_so_far("It has ")
+
+
 def test_the_name_guard_keeps_names_the_profile_lacks_off_the_page(llm):
     profile = letter.make_profile(name="Dmitri Volkov", job_title="Intern", company_name="Tessellate Energy",
                                   skills="Git, Moderated usability testing, fine-tuning models", reasons="Climate.")

@@ -142,12 +142,21 @@ class AnswerReader:
         return self.read_up_to(input_ids).decode("utf-8", errors="ignore")
 
 
+def claims_so_far(text: str) -> bool:
+    """Whether the clause being written is the applicant's claim about themselves, as `rubric.claim_clauses`
+    reads one: in the first person, and not about the ad, a wish or a lack."""
+    sentence = re.split(r"(?<=[.!?])\s+|\n", text)[-1]
+    clause = rubric.CLAUSE_BREAK.split(sentence)[-1]
+    return bool(rubric.FIRST_PERSON.search(clause)) and not rubric.NOT_A_CLAIM.search(clause)
+
+
 class FactGuard:
     """A llama.cpp logits processor that keeps numbers and job ads the profile does not hold off the page: a
     token may start or extend a number only toward one that the profile or the ad states ("5 years" allows "5",
     never "50" or "12"), and a number begun must be finished ("2017" allows "2017", never "20 years"); a number
     word only for such a number; and without an ad the words that cite one ("advertisement", "posting", ...) are
-    out. The model still chooses every word; the rubric's `faithful` rule counts what the guards cannot see
+    out. A number that only the ad states goes only where the clause so far is not the applicant's claim, as the
+    rubric reads claims ("you ask for 8", not "I led a team of 8"). The model still chooses every word; the rubric's `faithful` rule counts what the guards cannot see
     (degrees, names at the start of a sentence)."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
@@ -163,6 +172,8 @@ class FactGuard:
         self.ad_nouns = [] if profile.job_description else tables.tokens_of(AD_NOUNS)
         self.digit_ids, self.digits, self.joins = tables.digit_ids, tables.digits, tables.joins
         self.starts = self.leading_to(self.allowed)  # a new number: the start of one the profile states
+        self.own = sorted(rubric.numbers(rubric.applicant_text(profile)))  # the ad's left out
+        self.own_starts = self.leading_to(self.own)
         self.reader = reader
 
     def leading_to(self, numbers: list[str]) -> numpy.ndarray:
@@ -175,13 +186,14 @@ class FactGuard:
         if AD_CITED.search(text):  # "the job", "your": not "ad" or "description" next without an ad
             scores[self.ad_nouns] = -math.inf
         run = re.search(r"\d[\d,.]*$", text)
-        allowed = self.starts
+        numbers, allowed = ((self.own, self.own_starts) if claims_so_far(text[:run.start()] if run else text)
+                            else (self.allowed, self.starts))
         if run:  # a token starting with a digit goes on this number: toward the rest of one the profile states
             written = run.group(0).replace(",", "")
-            rest = [n[len(written):] for n in self.allowed if n.startswith(written)]
-            allowed = numpy.where(self.joins, self.leading_to(rest), self.starts)
+            rest = [n[len(written):] for n in numbers if n.startswith(written)]
+            allowed = numpy.where(self.joins, self.leading_to(rest), allowed)
             going_on = self.digit_ids[self.joins & allowed]
-            if written.rstrip(".") not in self.allowed and len(going_on):  # "20" of "2017": 2017, not "20 years"
+            if written.rstrip(".") not in numbers and len(going_on):  # "20" of "2017": 2017, not "20 years"
                 keep_only(scores, going_on)
                 return scores
         scores[self.digit_ids[~allowed]] = -math.inf
