@@ -1,11 +1,13 @@
 """What the guards do and cost: the same letters decoded with the app's processors (`guards.processors`: the fact
 guard, the name guard, the length steering and the signature) and with the length steering alone.
 
-    python benchmarks/guards.py --gguf runs/demo/gguf/X.Q8_0.gguf [--profiles 32] [--out result.json]
+    python benchmarks/guards.py --gguf runs/demo/gguf/X.Q8_0.gguf [--profiles 32] [--sets all] [--with_ad] [--out F]
 
-For each profile of data/eval-profiles.jsonl, the letter at temperature 0, once with the guards and once without,
+For each profile of data/eval-profiles.jsonl (`--sets all`: the three sets, 96 applications; `--with_ad`: those
+with a job ad only), the letter at temperature 0, once with the guards and once without,
 one after the other: decode tokens/s (after the first token), the time to build the letter's processors, and
-what the rubric finds in each (numbers, names, an absent ad cited; signed with the applicant's name). llama.cpp
+what the rubric finds in each (numbers, names, an absent ad cited, claims borrowed from the ad; signed with the
+applicant's name). llama.cpp
 alone, with the app's settings; the page adds nothing to decoding (docs/benchmarks.md).
 """
 
@@ -43,10 +45,15 @@ def decode(llm, profile: letter.Profile, guard: bool) -> tuple[float, float, str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--gguf", required=True)
-    parser.add_argument("--profiles", type=int, default=32)
+    parser.add_argument("--profiles", type=int, default=96)
+    parser.add_argument("--sets", choices=["skills", "all"], default="skills")
+    parser.add_argument("--with_ad", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    profiles = evaluate.load_profiles(ROOT / "data" / "eval-profiles.jsonl")[0][: args.profiles]
+    files = sorted((ROOT / "data").glob("eval-profiles*.jsonl")) if args.sets == "all" else [
+        ROOT / "data" / "eval-profiles.jsonl"]
+    profiles = [p for path in files for p in evaluate.load_profiles(path)[0] if p.job_description or not args.with_ad]
+    profiles = profiles[: args.profiles]
     llm = generate.open_gguf(Path(args.gguf)).llm
     started = time.perf_counter()
     guards.vocabulary_tables(llm)
@@ -58,7 +65,8 @@ def main() -> None:
             judged = rubric.judge(text, profile)
             rows[guard].append({"speed": speed, "setup": setup, "faithful": judged["rules"]["faithful"],
                                 "signed": judged["rules"]["sign_off"], "passed": all(judged["rules"].values()),
-                                **{kind: kind in judged["invented"] for kind in ("number", "name", "ad_cited")}})
+                                **{kind: kind in judged["invented"]
+                                   for kind in ("number", "name", "ad_cited", "borrowed")}})
     result = {"gguf": args.gguf, "profiles": len(profiles), "vocabulary_tables_seconds": round(tables_seconds, 3)}
     for guard, label in ((True, "guards"), (False, "steering_only")):
         result[label] = {"decode_tok_s_median": round(statistics.median(r["speed"] for r in rows[guard]), 1),
@@ -66,6 +74,7 @@ def main() -> None:
                          "letters_with_invented_number": sum(r["number"] for r in rows[guard]),
                          "letters_with_invented_name": sum(r["name"] for r in rows[guard]),
                          "letters_citing_absent_ad": sum(r["ad_cited"] for r in rows[guard]),
+                         "letters_with_borrowed_claim": sum(r["borrowed"] for r in rows[guard]),
                          "faithful": sum(r["faithful"] for r in rows[guard]),
                          "signed_with_the_name": sum(r["signed"] for r in rows[guard]),
                          "pass": sum(r["passed"] for r in rows[guard])}

@@ -195,7 +195,7 @@ def test_the_app_serves_the_llama_3_gguf_and_the_letter_stops_at_eot(one_letter_
 
 
 @pytest.mark.slow
-def test_a_llama_gguf_without_a_template_is_written_and_measured_in_llama_3s_format(one_letter_gguf, tmp_path):
+def test_a_llama_gguf_without_a_template_serves_in_llama_3s_format_with_finite_losses(one_letter_gguf, tmp_path):
     """A Llama GGUF whose converter kept no chat template: the writer prompts it in Llama 3's format, and the held-out
     losses render the same prompts (before, `evaluate` reported NaN for a model that the page still served)."""
     bare = tmp_path / "no-template.Q8_0.gguf"
