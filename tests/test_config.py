@@ -144,6 +144,15 @@ def test_a_misspelled_flag_fails_at_once_with_the_close_matches(command, capsys,
     assert not any(tmp_path.iterdir())  # nothing written
 
 
+@pytest.mark.parametrize("command", [name for name, (words, _) in SUBCOMMANDS.items() if len(words) == 2])
+def test_a_missing_or_unknown_action_is_one_line_naming_the_actions(command, capsys):
+    action = SUBCOMMANDS[command][0][1]
+    for given in ([], ["nonsense"], [f"--{SUBCOMMANDS[command][1]}", "1"]):
+        code, out, err = cli_exit(capsys, command, *given)
+        assert code == 2 and out == "" and err.count("\n") == 1, given
+        assert f"usage: coverletter {command} " in err and f"{action}: " in err and f"{action} --help" in err
+
+
 def test_one_flag_spelling_with_the_same_dashed_aliases_everywhere():
     (args,) = config.parse_args((config.EvaluateArguments,), ["--model", "m.gguf", "--no-length-steering",
                                                               "--written-heldout", "w.jsonl"], "coverletter evaluate")

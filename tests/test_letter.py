@@ -169,6 +169,13 @@ def test_while_streaming_the_sentence_being_written_is_shown():
     assert letter.clean_letter(partial) == ""  # the finished letter drops it
 
 
+def test_the_sentence_being_written_starts_after_the_last_sentence_end_or_line_break():
+    assert letter.sentence_so_far("Dear team,\n\nI led 5 people. Today I run") == "Today I run"
+    assert letter.sentence_so_far("I led 5 people. ") == ""  # a new sentence, not yet begun
+    assert letter.sentence_so_far("Dear team,\n") == ""
+    assert letter.sentence_so_far("I cut costs by 4.5% in") == "I cut costs by 4.5% in"  # no space: no end
+
+
 RICH = {length: rich_profile(length) for length in letter.LENGTHS}
 
 

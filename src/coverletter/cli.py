@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from . import runs
-from .config import CheckpointArguments, DemoArguments, ExportArguments, ServeArguments, parse_args
+from .config import CheckpointArguments, DemoArguments, ExportArguments, ServeArguments, parse_action_args, parse_args
 from .errors import CheckFailed, UserError
 
 COMMANDS = {
@@ -97,9 +97,7 @@ def dispatch(command: str, argv: list[str]) -> None:
     elif command == "checkpoint":
         from .train import pack_checkpoint
 
-        if not argv or argv[0] != "pack":
-            raise UserError("usage: coverletter checkpoint pack --run RUN_DIR [--step N] [--out FILE.zip]")
-        (args,) = parse_args((CheckpointArguments,), argv[1:], "coverletter checkpoint pack")
+        _, (args,) = parse_action_args((CheckpointArguments,), argv, "checkpoint", {"pack": "zip one checkpoint of a run"})
         print(pack_checkpoint(Path(args.run), args.step, args.out and Path(args.out)))
 
 

@@ -249,6 +249,16 @@ def parse_args(dataclass_types: tuple, argv: list[str], prog: str, defaults=None
     return tuple(parsed)
 
 
+def parse_action_args(dataclass_types: tuple, argv: list[str], command: str, actions: dict[str, str]) -> tuple:
+    """`coverletter COMMAND ACTION [--key value ...]`: the action, then its options as `parse_args` reads them. A
+    missing or unknown action is one line listing the actions."""
+    if not argv or argv[0] not in actions:
+        listed = "; ".join(f"{action}: {what}" for action, what in actions.items())
+        raise UserError(f"usage: coverletter {command} {'|'.join(actions)} [options] - {listed} (options: "
+                        f"coverletter {command} {next(iter(actions))} --help)")
+    return argv[0], parse_args(dataclass_types, argv[1:], f"coverletter {command} {argv[0]}")
+
+
 def flags(keys: list[str]) -> set[str]:
     """Every spelling HfArgumentParser accepts for these keys: --key_name, --key-name, their --no_ forms, --help."""
     spellings = {"-h", "--help"}
@@ -261,11 +271,12 @@ def flags(keys: list[str]) -> set[str]:
 def parse_train_args(argv: list[str]):
     """`coverletter train`'s arguments: (data, run, model, training) dataclasses."""
     given = {a.lstrip("-").split("=")[0] for a in argv}
-    set_in_recipe = read_recipe(pop_recipe(argv, DEFAULT_RECIPE)[0], recipe_dataclasses()).keys()
-    if not {"bf16", "fp16"} & (given | set_in_recipe):
-        argv = [*precision_defaults(), *argv]
+
+    def precision(recipe: dict) -> dict:  # only where neither the recipe nor the command line sets it
+        return {} if {"bf16", "fp16"} & (given | recipe.keys()) else precision_defaults()
+
     data_args, run_args, model_args, training_args = parse_args(train_dataclasses(), argv, "coverletter train",
-                                                                default_recipe=DEFAULT_RECIPE)
+                                                                defaults=precision, default_recipe=DEFAULT_RECIPE)
     validate(training_args)
     return data_args, run_args, model_args, training_args
 
@@ -308,15 +319,15 @@ def unknown_keys_message(keys: list[str], dataclass_types, what: str) -> str:
     return f"unknown {what}: {'; '.join(hints)}. Valid keys: {', '.join(valid)}"
 
 
-def precision_defaults() -> list[str]:
+def precision_defaults() -> dict:
     """Mixed precision when a recipe leaves it unset: bf16 where the GPU has it, else fp16 (a T4);
     on a CPU, bf16 autocast where the CPU computes bf16 natively (faster: docs/benchmarks.md), else fp32."""
     import torch
 
     cuda = torch.cuda.is_available()
     bf16 = torch.cuda.is_bf16_supported() if cuda else cpu_has_native_bf16()
-    cpu_autocast = ["--use_cpu", "true"] if bf16 and not cuda else []  # else TrainingArguments refuses bf16
-    return ["--bf16", str(bf16), "--fp16", str(cuda and not bf16), *cpu_autocast]
+    cpu_autocast = {"use_cpu": True} if bf16 and not cuda else {}  # else TrainingArguments refuses bf16
+    return {"bf16": bf16, "fp16": cuda and not bf16, **cpu_autocast}
 
 
 def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:

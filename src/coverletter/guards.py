@@ -145,8 +145,7 @@ class AnswerReader:
 def claims_so_far(text: str) -> bool:
     """Whether the clause being written is the applicant's claim about themselves, as `rubric.claim_clauses`
     reads one: in the first person, and not about the ad, a wish or a lack."""
-    sentence = re.split(r"(?<=[.!?])\s+|\n", text)[-1]
-    clause = rubric.CLAUSE_BREAK.split(sentence)[-1]
+    clause = rubric.CLAUSE_BREAK.split(letter.sentence_so_far(text))[-1]
     return bool(rubric.FIRST_PERSON.search(clause)) and not rubric.NOT_A_CLAIM.search(clause)
 
 

@@ -201,6 +201,11 @@ def sentences(text: str) -> list[str]:
     return [part for line in text.split("\n") for part in SENTENCE_BREAK.split(line) if part.strip()]
 
 
+def sentence_so_far(text: str) -> str:
+    """The sentence being written: what follows the last sentence end or line break."""
+    return SENTENCE_BREAK.split(text.rpartition("\n")[2])[-1]
+
+
 def said_key(text: str) -> str:
     """Text as compared for repeats: words only, lower case ('I like data!' and 'i like DATA.' are one)."""
     return re.sub(r"\W+", " ", text).strip().lower()

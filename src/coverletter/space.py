@@ -22,7 +22,7 @@ from pathlib import Path
 from . import runs
 from .errors import UserError
 from .hub import check_can_send, check_repo_id, listing, matching_file, push_space
-from .config import SPACE_HARDWARE, SpaceArguments, parse_args
+from .config import SPACE_HARDWARE, SpaceArguments, parse_action_args
 
 
 SHELL = runs.CHECKOUT / "huggingface"  # the Space's thin shell in a checkout
@@ -203,7 +203,5 @@ def deploy(args: SpaceArguments) -> SpacePlan:
 
 def main(argv: list[str]) -> SpacePlan:
     """`coverletter space deploy ARGS`."""
-    if not argv or argv[0] != "deploy":
-        raise UserError("usage: coverletter space deploy --repo USER/SPACE [options] (space deploy --help)")
-    (args,) = parse_args((SpaceArguments,), argv[1:], "coverletter space deploy")
+    _, (args,) = parse_action_args((SpaceArguments,), argv, "space", {"deploy": "build the Space and upload it"})
     return deploy(args)

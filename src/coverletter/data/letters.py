@@ -18,8 +18,8 @@ from collections import Counter
 from pathlib import Path
 
 from .. import facts, letter, prose, rubric, runs
-from ..config import LettersArguments, parse_args
-from ..errors import CheckFailed, UserError
+from ..config import LettersArguments, parse_action_args
+from ..errors import CheckFailed
 from .augment import augment
 from .cleaning import CleaningReport, ConversationStats
 from .sharegpt import InvalidJson, parse_json_line
@@ -200,14 +200,11 @@ ACTIONS = {"check": "each failing row and each sentence two letters share",
 
 def main(argv: list[str]) -> None:
     """`coverletter letters check|split|stats [--paths FILE ...]`."""
-    if not argv or argv[0] not in ACTIONS:
-        raise UserError("usage: coverletter letters " + "|".join(ACTIONS) + " [--paths FILE.jsonl ...]: "
-                        + "; ".join(f"{action}: {what}" for action, what in ACTIONS.items()))
-    (args,) = parse_args((LettersArguments,), argv[1:], f"coverletter letters {argv[0]}")
+    action, (args,) = parse_action_args((LettersArguments,), argv, "letters", ACTIONS)
     paths = [Path(path) for path in args.paths] or [TRAIN, HELDOUT]
-    if argv[0] == "split":
+    if action == "split":
         print("train %d, held out %d" % split(paths))
-    elif argv[0] == "stats":
+    elif action == "stats":
         print(json.dumps(statistics(paths), indent=1))
     elif problems := check(paths):
         raise CheckFailed(f"{problems} problem(s) in {', '.join(map(str, paths))}: see the lines above")
