@@ -1,7 +1,9 @@
 """What the guards do and cost: the same letters decoded with the app's processors (`guards.processors`: the fact
-guard, the name guard, the length steering and the signature) and with the length steering alone.
+guard, the name guard, the claim guard, the length steering and the signature) and with the length steering alone,
+or (`--leave_out ClaimGuard`) with all of them but one.
 
-    python benchmarks/guards.py --gguf runs/demo/gguf/X.Q8_0.gguf [--profiles 32] [--sets all] [--with_ad] [--out F]
+    python benchmarks/guards.py --gguf runs/demo/gguf/X.Q8_0.gguf [--profiles 32] [--sets all] [--with_ad]
+                                [--leave_out GUARD] [--out F]
 
 For each profile of data/eval-profiles.jsonl (`--sets all`: the three sets, 96 applications; `--with_ad`: those
 with a job ad only), the letter at temperature 0, once with the guards and once without,
@@ -19,15 +21,18 @@ import statistics
 import time
 from pathlib import Path
 
-from coverletter import evaluate, generate, guards, letter, rubric
+from coverletter import evaluate, generate, guards, letter, rubric, vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def decode(llm, profile: letter.Profile, guard: bool) -> tuple[float, float, str]:
+def decode(llm, profile: letter.Profile, guard: bool, leave_out: str | None) -> tuple[float, float, str]:
     """Decode tokens/s, the seconds its processors took to build, and the cleaned letter."""
     started = time.perf_counter()
-    processors = guards.processors(llm, profile) if guard else [guards.LengthSteering(llm, profile, guards.AnswerReader(llm))]
+    if guard or leave_out:
+        processors = [p for p in guards.processors(llm, profile) if guard or type(p).__name__ != leave_out]
+    else:
+        processors = [guards.LengthSteering(llm, profile, guards.AnswerReader(llm))]
     setup = time.perf_counter() - started
     llm.reset()
     stamps, text = [], ""
@@ -48,6 +53,8 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=96)
     parser.add_argument("--sets", choices=["skills", "all"], default="skills")
     parser.add_argument("--with_ad", action="store_true")
+    parser.add_argument("--leave_out", choices=["FactGuard", "NameGuard", "ClaimGuard"],
+                        help="compare with every guard but this one, not with the length steering alone")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     files = sorted((ROOT / "data").glob("eval-profiles*.jsonl")) if args.sets == "all" else [
@@ -56,19 +63,19 @@ def main() -> None:
     profiles = profiles[: args.profiles]
     llm = generate.open_gguf(Path(args.gguf)).llm
     started = time.perf_counter()
-    guards.vocabulary_tables(llm)
+    vocabulary.vocabulary_tables(llm)
     tables_seconds = time.perf_counter() - started
     rows = {True: [], False: []}
     for profile in profiles:
         for guard in (True, False):
-            speed, setup, text = decode(llm, profile, guard)
+            speed, setup, text = decode(llm, profile, guard, args.leave_out)
             judged = rubric.judge(text, profile)
             rows[guard].append({"speed": speed, "setup": setup, "faithful": judged["rules"]["faithful"],
                                 "signed": judged["rules"]["sign_off"], "passed": all(judged["rules"].values()),
                                 **{kind: kind in judged["invented"]
                                    for kind in ("number", "name", "ad_cited", "borrowed")}})
     result = {"gguf": args.gguf, "profiles": len(profiles), "vocabulary_tables_seconds": round(tables_seconds, 3)}
-    for guard, label in ((True, "guards"), (False, "steering_only")):
+    for guard, label in ((True, "guards"), (False, f"without_{args.leave_out}" if args.leave_out else "steering_only")):
         result[label] = {"decode_tok_s_median": round(statistics.median(r["speed"] for r in rows[guard]), 1),
                          "processors_seconds_median": round(statistics.median(r["setup"] for r in rows[guard]), 4),
                          "letters_with_invented_number": sum(r["number"] for r in rows[guard]),

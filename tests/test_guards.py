@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from llama_cpp import Llama
 
-from coverletter import guards, letter
+from coverletter import guards, letter, vocabulary
 from coverletter.embedded import embedded_gguf
 
 from conftest import rich_profile
@@ -75,6 +75,35 @@ def test_a_number_only_the_ad_states_is_never_the_applicants_claim(llm):
                          "I see that you want ", "I led 4 receptionists, and the role asks for "):
         assert digits_after(about_the_ad) == {"5", "4", "8", "3"}, about_the_ad
     assert guards.claims_so_far("Dear team,\n\nIn my current job I run") and not guards.claims_so_far("It has ")
+
+
+def test_the_claim_guard_keeps_the_ads_requirements_out_of_the_applicants_claims(llm):
+    profile = letter.make_profile(name="Ines Duarte", job_title="Front Office Supervisor", company_name="Harbour Hotel",
+                                  skills="front desk, guest check-in, night audits", reasons="Guests.",
+                                  job_description="You will supervise hospitality staff. Advanced Excel and Salesforce.")
+    scores = np.zeros(llm.n_vocab(), dtype=np.single)
+    claim = "Dear team,\n\nIn my current job I have run"
+
+    def allowed(text: str, given: np.ndarray = scores, guarded: letter.Profile = profile) -> set[str]:
+        left = after(llm, guard(guards.ClaimGuard, llm, guarded), text.encode(), given)
+        return {llm.detokenize([t]).decode(errors="ignore") for t in np.flatnonzero(np.isfinite(left))}
+
+    after_claim = allowed(claim)
+    for word in (" hospitality", " Hospitality", " staff", " Excel"):  # only the ad states these
+        assert word not in after_claim, word
+    assert {" front", " guest", " night", " staffing", " excellent", " the"} <= after_claim  # the applicant's, or other words
+    assert " Sales" in after_claim and "force" not in allowed(claim + " Sales")  # " Sales"+"force": not the second
+    assert "force" in allowed("Dear team,\n\nYou ask for Sales")
+    assert {" hospitality", " staff", " Excel"} <= allowed("Dear team,\n\nYou ask for")  # about the ad: no claim
+    assert " hospitality" in allowed("Dear team,\n\nThe hotel has")  # no first person: no claim
+    thin = letter.make_profile(**{**profile.as_dict(), "job_description": ""})
+    assert " hospitality" in allowed(claim, guarded=thin)  # no ad: nothing to borrow
+    begun = [t for t in allowed(claim + " hosp") if t[:1].isalpha()]  # the word being written, token by token
+    assert begun and not [t for t in begun if ("hosp" + t.lower()).startswith("hospita")]
+    assert any(("hosp" + llm.detokenize([t]).decode(errors="ignore")).startswith("hospita") for t in range(llm.n_vocab()))
+    only_borrowed = np.full(llm.n_vocab(), -np.inf, dtype=np.single)
+    only_borrowed[llm.tokenize(b" hospitality", add_bos=False)[0]] = 0.0
+    assert allowed(claim, only_borrowed)  # never every token: what it cannot keep off, the rubric counts
 
 
 def test_the_name_guard_keeps_names_the_profile_lacks_off_the_page(llm):
@@ -176,7 +205,7 @@ def test_length_steering_lengthens_short_paragraphs_and_signs_off_a_full_letter(
     assert (steered(body + "\n\nBest regards,\n") == scores).all()  # signed off: the name may follow
     started = steered("Dear team,\n\nI have led data projects")  # a short letter's paragraph at 5 words
     assert started[newline] == pytest.approx(scores[newline] - guards.LINE_BREAK_PENALTY)
-    moved = [*guards.line_break_tokens(llm), *guard(guards.LengthSteering, llm, rich_profile("short")).thanks]
+    moved = [*vocabulary.line_break_tokens(llm), *guard(guards.LengthSteering, llm, rich_profile("short")).thanks]
     assert (np.delete(started, moved) == np.delete(scores, moved)).all()  # only line breaks (and thanks) move
 
 

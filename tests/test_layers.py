@@ -10,7 +10,7 @@ PACKAGE = ROOT / "src" / "coverletter"
 # Lower layers first; a module may import its own layer and those before it, never one after it
 LAYERS = [
     {"chat", "config", "embedded", "errors", "facts", "letter", "prose", "rubric", "resume", "runs"},
-    {"guards"},
+    {"guards", "vocabulary"},
     {"synthetic", "standin"},
     {"data"},
     {"heldout", "model"},

@@ -142,6 +142,18 @@ def test_each_kind_of_invented_fact_is_found_alone(kind, sentence, profile):
     assert rubric.score_letter(text, profile)["faithful"] is False
 
 
+def test_the_ads_words_a_claim_may_not_take_up_are_those_the_applicant_never_wrote():
+    ad = "You will plan. Remote interviewing. Dovetail. Survey design."
+    words, names = rubric.ad_only_stems(letter.make_profile(**{**PROFILE.as_dict(), "job_description": ad}))
+    assert words == {"remote", "intervi"} and names == {"dovetai"}  # survey design is the applicant's; plan anyone's
+    assert rubric.ad_only_stems(NO_AD) == (set(), set())
+    for sentence, borrowed in (("I do remote interviewing.", True), ("I use Dovetail.", True),
+                               ("I would like to plan.", False)):
+        text = GOOD.replace("Thank you for considering my application.", sentence)
+        found = rubric.invented_facts(text, letter.make_profile(**{**PROFILE.as_dict(), "job_description": ad}))
+        assert bool(found["borrowed"]) == borrowed, sentence
+
+
 def test_a_misspelled_company_and_an_invented_university_are_found():
     corrib = letter.make_profile(name="Sean Burke", job_title="Engineer", company_name="Corrib Power Services",
                                  skills="turbines", reasons="Wind power.")

@@ -7,23 +7,24 @@ The per-token pipeline (`processors`), in the order llama.cpp calls them at each
 2. `FactGuard` rules out digits that would not spell a number the profile or the ad states, number words for
    other numbers, and, without an ad, the words that would cite one.
 3. `NameGuard` rules out capitalized words inside a sentence that spell no word of the profile or the ad.
-4. `LengthSteering` (unless left out: "the model alone") moves line breaks off or onto the page, holds a closing
+4. `ClaimGuard` rules out, inside the applicant's claims, the words of the ad's requirements that the applicant
+   never wrote. It runs after the guards that keep only some tokens, and never rules out all that are left.
+5. `LengthSteering` (unless left out: "the model alone") moves line breaks off or onto the page, holds a closing
    back while the letter is short, and once it is full lets the next line be only a sign-off.
-5. `Signature` runs last: once a sign-off line ends, it keeps only the next token of the applicant's name, then
+6. `Signature` runs last: once a sign-off line ends, it keeps only the next token of the applicant's name, then
    the end of the text. Its choice is final, so nothing after it may widen or undo it.
-Each guard builds its tables of the vocabulary once per model (`vocabulary_tables`, `line_break_tokens`).
+Each guard reads the vocabulary through tables built once per model (`vocabulary`).
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import re
-from dataclasses import dataclass
 
 import numpy
 
 from . import facts, letter, rubric
+from .vocabulary import keep_only, line_break_tokens, pieces_toward, vocabulary_tables
 
 LINE_BREAK_PENALTY = 1000.0  # logit off line breaks while a paragraph should go on: a ban (docs/experiments.md)
 LINE_END_BONUS = 4.0  # logit onto line breaks when a line should end
@@ -46,79 +47,6 @@ SHORTEST_CLOSING = 12  # "I would love to talk about my SQL. Thank you!", the si
 AD_WORDS = {"advertisement", "advertisements", "advert", "adverts", "posting", "postings", "listing"}
 AD_NOUNS = {"ad", "ads", "description", "post"}  # out only after AD_CITED's words: elsewhere they are ordinary
 AD_CITED = re.compile(r"\b(?:job|your|the|this)\Z", re.IGNORECASE)
-
-
-# --------------------------------------------------------------------------- the vocabulary
-
-WORD_PIECE = re.compile(r"(\s*)([A-Za-z0-9_]+)(.?)", re.DOTALL)  # a token's leading space, word part, what follows
-
-
-@dataclass(frozen=True)
-class VocabularyTables:
-    digit_ids: numpy.ndarray  # tokens with a digit in them
-    digits: list[str]  # each one's digits, in order ("1,2" -> "12")
-    joins: numpy.ndarray  # whether it starts with a digit, so it goes on a number just written
-    words: dict[str, list[int]]  # lower-case whole words -> the tokens that are that word (" Five", "five", ...)
-    capitals: numpy.ndarray  # tokens that start a capitalized word (" Git", "Git")
-    capital_words: list[str]  # each one's word part, lower-case ("git")
-    capital_whole: numpy.ndarray  # whether the token also ends that word ("Git," or " Git ")
-    capital_spaced: numpy.ndarray  # whether a space comes first, so it starts a new word wherever it goes
-    letters: numpy.ndarray  # tokens that start with a letter or digit: they go on a word just written
-    pieces: dict[str, tuple[list[int], list[int]]]  # letter tokens by word part: (those all word, those that end it)
-
-    def tokens_of(self, words) -> list[int]:
-        """The tokens that are one of these lower-case whole words, with or without a space or a capital."""
-        return [token for word in words for token in self.words.get(word, [])]
-
-
-@functools.cache
-def vocabulary_tables(llm) -> VocabularyTables:
-    """The guard's view of the vocabulary, built once per model."""
-    digit_ids, digits, joins, words = [], [], [], {}
-    capitals, capital_words, capital_whole, capital_spaced, letters, pieces = [], [], [], [], [], {}
-    for token in range(llm.n_vocab()):
-        text = llm.detokenize([token]).decode("utf-8", errors="ignore")
-        if any(ch.isdigit() for ch in text):
-            digit_ids.append(token)
-            digits.append("".join(ch for ch in text if ch.isdigit() or ch == "."))
-            joins.append(text[:1].isdigit())
-        elif text.strip().isalpha():
-            words.setdefault(text.strip().lower(), []).append(token)
-        if word := WORD_PIECE.match(text):
-            space, part, after = word.groups()
-            if part[0].isupper():
-                capitals.append(token)
-                capital_words.append(part.lower())
-                capital_whole.append(bool(after))
-                capital_spaced.append(bool(space))
-            if not space:
-                letters.append(token)
-                pieces.setdefault(part.lower(), ([], []))[bool(after)].append(token)
-    return VocabularyTables(numpy.array(digit_ids, dtype=int), digits, numpy.array(joins, dtype=bool), words,
-                            numpy.array(capitals, dtype=int), capital_words, numpy.array(capital_whole, dtype=bool),
-                            numpy.array(capital_spaced, dtype=bool), numpy.array(letters, dtype=int), pieces)
-
-
-@functools.cache
-def line_break_tokens(llm) -> list[int]:
-    """The vocabulary's tokens that hold a line break (looked up once per model)."""
-    return [token for token in range(llm.n_vocab()) if b"\n" in llm.detokenize([token])]
-
-
-def pieces_toward(tables: VocabularyTables, rest: str) -> list[int]:
-    """Tokens that spell the start of `rest` (lower-case, any case in the token), or all of it and then end."""
-    tokens = []
-    for k in range(1, len(rest) + 1):
-        going_on, ending = tables.pieces.get(rest[:k], ((), ()))
-        tokens += [*going_on, *(ending if k == len(rest) else ())]
-    return tokens
-
-
-def keep_only(scores, tokens, among=slice(None)) -> None:
-    """Rule out every token in `among` (all of them by default) except `tokens`, whose scores stay as they were."""
-    kept = scores[tokens].copy()
-    scores[among] = -math.inf
-    scores[tokens] = kept
 
 
 # --------------------------------------------------------------------------- the answer and the guards
@@ -196,6 +124,54 @@ class FactGuard:
                 keep_only(scores, going_on)
                 return scores
         scores[self.digit_ids[~allowed]] = -math.inf
+        return scores
+
+
+class ClaimGuard:
+    """A llama.cpp logits processor that keeps the ad's requirements out of the applicant's claims, as the rubric
+    reads a borrowed claim: inside a clause that is the applicant's claim (`claims_so_far`), no word that only the
+    ad states (`rubric.ad_only_stems`: "I ran hospitality teams" where only the ad says hospitality). "You ask for
+    hospitality" stays free. A word is known by its stem as the rubric's are: a long one by its first seven letters,
+    a short one whole. It never rules out every token left: what it cannot keep off, the rubric counts."""
+
+    def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
+        self.tables = vocabulary_tables(llm)
+        self.words, self.names = ({s for s in stems if s.isalnum()} for stems in rubric.ad_only_stems(profile))
+        capitals = set(self.tables.capitals.tolist())
+        self.spaced, self.joined = ([*self.spelling(table, "", self.words),  # a new word after a space, or not
+                                     *(t for t in self.spelling(table, "", self.names) if t in capitals)]
+                                    for table in ("spaced", "pieces"))
+        self.reader = reader
+
+    def spelling(self, table: str, written: str, stems: set[str]) -> list[int]:
+        """The tokens of a table that take a word begun as `written` to one of these stems."""
+        words = self.tables.spaced if table == "spaced" else self.tables.pieces
+        tokens = []
+        for s in stems:
+            rest = s[len(written):]
+            if not s.startswith(written) or not rest:
+                continue
+            if len(s) == rubric.STEM_LETTERS:  # a long word: any word that starts so
+                parts = self.tables.parts_starting_with(table, rest)
+            else:  # a short one whole, or with the plural s the stem drops
+                parts = [part for part in (rest, rest + "s", rest + "ss") if part in words]
+            for part in parts:
+                tokens += words[part] if table == "spaced" else [*words[part][0], *words[part][1]]
+        return tokens
+
+    def __call__(self, input_ids, scores):
+        text = self.reader.text(input_ids)
+        if not self.words | self.names:
+            return scores
+        run = re.search(r"[A-Za-z0-9]+\Z", text)
+        out = [*self.spaced, *([] if run else self.joined)] if claims_so_far(text) else []  # a new word
+        if run and claims_so_far(text[:run.start()]):  # the word being written, a name if it began with a capital
+            written = run.group(0)
+            out += self.spelling("pieces", written.lower(), self.words | (self.names if written[0].isupper() else set()))
+        left = numpy.isfinite(scores)
+        left[out] = False
+        if left.any():
+            scores[out] = -math.inf
         return scores
 
 
@@ -356,5 +332,5 @@ def processors(llm, profile: letter.Profile, steer_length: bool = True) -> list:
     out, and the signature last, whose choice is final. They read the letter through one `AnswerReader`."""
     reader = AnswerReader(llm)
     steering = [LengthSteering(llm, profile, reader)] if steer_length else []
-    return [FactGuard(llm, profile, reader), NameGuard(llm, profile, reader), *steering,
-            Signature(llm, profile, reader)]
+    return [FactGuard(llm, profile, reader), NameGuard(llm, profile, reader), ClaimGuard(llm, profile, reader),
+            *steering, Signature(llm, profile, reader)]

@@ -223,9 +223,12 @@ responsibilities responsible such like ll re ve out up off""".split())
 LONE_VERB = re.compile(r"\b(?:will|to|can|must|should|also)\s+\w+\s*$", re.IGNORECASE)
 
 
+STEM_LETTERS = 7  # a word's stem is at most its first seven letters: "hospitality" and "hospital" are one
+
+
 def stem(word: str) -> str:
     word = bare(word).rstrip("s") if len(word) > 3 else bare(word)
-    return word[:7]
+    return word[:STEM_LETTERS]
 
 
 def content_stems(text: str) -> set[str]:
@@ -243,6 +246,18 @@ def ad_requirements(profile: letter.Profile) -> list[set[str]]:
         if stems - named and not (len(stems) == 1 and LONE_VERB.search(phrase)):
             requirements.append(stems - named)
     return requirements
+
+
+def ad_only_stems(profile: letter.Profile) -> tuple[set[str], set[str]]:
+    """What a claim of the applicant's may not take up (`borrowed_claims`): the stems of the ad's requirements that
+    the applicant never wrote, as (words, names). A requirement of one word is borrowed only as a name, written
+    with a capital ("Salesforce"): in lower case it is a word anyone may use ("plan")."""
+    own = content_stems(applicant_text(profile))
+    requirements = ad_requirements(profile) if profile.job_description else []
+    words, names = set(), set()
+    for requirement in requirements:
+        (words if len(requirement) > 1 else names).update(s for s in requirement if not said_by_applicant(s, own))
+    return words, names - words
 
 
 def takes_up(text: str, requirement: set[str]) -> bool:

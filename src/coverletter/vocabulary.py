@@ -1,0 +1,95 @@
+"""The guards' view of a model's vocabulary: which tokens hold digits, line breaks, capitalized words, or the start
+or rest of a word, built once per model; and the two ways a guard narrows a step's choices."""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import math
+import re
+from dataclasses import dataclass
+
+import numpy
+
+WORD_PIECE = re.compile(r"(\s*)([A-Za-z0-9_]+)(.?)", re.DOTALL)  # a token's leading space, word part, what follows
+
+
+@dataclass(frozen=True)
+class VocabularyTables:
+    digit_ids: numpy.ndarray  # tokens with a digit in them
+    digits: list[str]  # each one's digits, in order ("1,2" -> "12")
+    joins: numpy.ndarray  # whether it starts with a digit, so it goes on a number just written
+    words: dict[str, list[int]]  # lower-case whole words -> the tokens that are that word (" Five", "five", ...)
+    capitals: numpy.ndarray  # tokens that start a capitalized word (" Git", "Git")
+    capital_words: list[str]  # each one's word part, lower-case ("git")
+    capital_whole: numpy.ndarray  # whether the token also ends that word ("Git," or " Git ")
+    capital_spaced: numpy.ndarray  # whether a space comes first, so it starts a new word wherever it goes
+    letters: numpy.ndarray  # tokens that start with a letter or digit: they go on a word just written
+    pieces: dict[str, tuple[list[int], list[int]]]  # letter tokens by word part: (those all word, those that end it)
+    spaced: dict[str, list[int]]  # tokens that start a new word after a space, by lower-case word part (" Hosp")
+
+    @functools.cached_property
+    def sorted_parts(self) -> dict[str, list[str]]:  # each table's word parts, sorted once: lookups by prefix
+        return {"spaced": sorted(self.spaced), "pieces": sorted(self.pieces)}
+
+    def parts_starting_with(self, table: str, start: str) -> list[str]:
+        """The word parts of a table ("spaced" or "pieces") that begin with `start`."""
+        keys = self.sorted_parts[table]
+        return keys[bisect.bisect_left(keys, start):bisect.bisect_left(keys, start + "\uffff")]
+
+    def tokens_of(self, words) -> list[int]:
+        """The tokens that are one of these lower-case whole words, with or without a space or a capital."""
+        return [token for word in words for token in self.words.get(word, [])]
+
+
+@functools.cache
+def vocabulary_tables(llm) -> VocabularyTables:
+    """The guard's view of the vocabulary, built once per model."""
+    digit_ids, digits, joins, words = [], [], [], {}
+    capitals, capital_words, capital_whole, capital_spaced, letters, pieces, spaced = [], [], [], [], [], {}, {}
+    for token in range(llm.n_vocab()):
+        text = llm.detokenize([token]).decode("utf-8", errors="ignore")
+        if any(ch.isdigit() for ch in text):
+            digit_ids.append(token)
+            digits.append("".join(ch for ch in text if ch.isdigit() or ch == "."))
+            joins.append(text[:1].isdigit())
+        elif text.strip().isalpha():
+            words.setdefault(text.strip().lower(), []).append(token)
+        if word := WORD_PIECE.match(text):
+            space, part, after = word.groups()
+            if part[0].isupper():
+                capitals.append(token)
+                capital_words.append(part.lower())
+                capital_whole.append(bool(after))
+                capital_spaced.append(bool(space))
+            if not space:
+                letters.append(token)
+                pieces.setdefault(part.lower(), ([], []))[bool(after)].append(token)
+            else:
+                spaced.setdefault(part.lower(), []).append(token)
+    return VocabularyTables(numpy.array(digit_ids, dtype=int), digits, numpy.array(joins, dtype=bool), words,
+                            numpy.array(capitals, dtype=int), capital_words, numpy.array(capital_whole, dtype=bool),
+                            numpy.array(capital_spaced, dtype=bool), numpy.array(letters, dtype=int), pieces, spaced)
+
+
+@functools.cache
+def line_break_tokens(llm) -> list[int]:
+    """The vocabulary's tokens that hold a line break (looked up once per model)."""
+    return [token for token in range(llm.n_vocab()) if b"\n" in llm.detokenize([token])]
+
+
+def pieces_toward(tables: VocabularyTables, rest: str) -> list[int]:
+    """Tokens that spell the start of `rest` (lower-case, any case in the token), or all of it and then end."""
+    tokens = []
+    for k in range(1, len(rest) + 1):
+        going_on, ending = tables.pieces.get(rest[:k], ((), ()))
+        tokens += [*going_on, *(ending if k == len(rest) else ())]
+    return tokens
+
+
+def keep_only(scores, tokens, among=slice(None)) -> None:
+    """Rule out every token in `among` (all of them by default) except `tokens`, whose scores stay as they were."""
+    kept = scores[tokens].copy()
+    scores[among] = -math.inf
+    scores[tokens] = kept
+
