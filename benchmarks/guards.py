@@ -19,6 +19,7 @@ import argparse
 import json
 import statistics
 import time
+from collections import Counter
 from pathlib import Path
 
 from coverletter import evaluate, generate, guards, letter, rubric, vocabulary
@@ -70,12 +71,15 @@ def main() -> None:
         for guard in (True, False):
             speed, setup, text = decode(llm, profile, guard, args.leave_out)
             judged = rubric.judge(text, profile)
-            rows[guard].append({"speed": speed, "setup": setup, "faithful": judged["rules"]["faithful"],
+            rows[guard].append({"speed": speed, "setup": setup, "letter": text, "invented": judged["invented"],
+                                "failed": [rule for rule, met in judged["rules"].items() if not met],
+                                "faithful": judged["rules"]["faithful"],
                                 "signed": judged["rules"]["sign_off"], "passed": all(judged["rules"].values()),
                                 **{kind: kind in judged["invented"]
                                    for kind in ("number", "name", "ad_cited", "borrowed")}})
     result = {"gguf": args.gguf, "profiles": len(profiles), "vocabulary_tables_seconds": round(tables_seconds, 3)}
-    for guard, label in ((True, "guards"), (False, f"without_{args.leave_out}" if args.leave_out else "steering_only")):
+    labels = ("guards", f"without_{args.leave_out}" if args.leave_out else "steering_only")
+    for guard, label in zip((True, False), labels):
         result[label] = {"decode_tok_s_median": round(statistics.median(r["speed"] for r in rows[guard]), 1),
                          "processors_seconds_median": round(statistics.median(r["setup"] for r in rows[guard]), 4),
                          "letters_with_invented_number": sum(r["number"] for r in rows[guard]),
@@ -84,10 +88,14 @@ def main() -> None:
                          "letters_with_borrowed_claim": sum(r["borrowed"] for r in rows[guard]),
                          "faithful": sum(r["faithful"] for r in rows[guard]),
                          "signed_with_the_name": sum(r["signed"] for r in rows[guard]),
-                         "pass": sum(r["passed"] for r in rows[guard])}
+                         "pass": sum(r["passed"] for r in rows[guard]),
+                         "failed_rules": dict(Counter(rule for r in rows[guard] for rule in r["failed"]).most_common())}
     text = json.dumps(result, indent=1)
-    if args.out:
-        args.out.write_text(text)
+    if args.out:  # with each letter, both ways, to read side by side
+        letters = [{"name": p.name, **{label: {k: row[k] for k in ("letter", "failed", "invented")}
+                                       for label, row in zip(labels, pair)}}
+                   for p, *pair in zip(profiles, rows[True], rows[False])]
+        args.out.write_text(json.dumps({**result, "letters": letters}, indent=1))
     print(text)
 
 
