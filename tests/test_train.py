@@ -221,8 +221,9 @@ def test_checkpoints_sync_to_the_hub_with_the_checkpoint_strategy(tiny_llama, tm
     assert all(repo == "someone/coverletter-ckpt" for _, repo, _ in hub.calls)
 
 
-def test_training_says_its_expected_total_time_once_a_few_steps_are_done(monkeypatch, caplog):
-    clock = iter([0.0, 20.0, 70.0, 70.0])  # begin; first step done (start-up cost); 5 steps of 10 s later
+def test_training_says_its_expected_total_time_once_a_few_steps_are_done_and_the_bar_keeps_it_current(monkeypatch,
+                                                                                                        caplog):
+    clock = iter([0.0, 20.0, 70.0, 100.0, 130.0, 160.0])  # begin; first step (start-up); 5 steps of 10 s; 3 of 30 s
     monkeypatch.setattr(train_lib.time, "perf_counter", lambda: next(clock))
     postfix = []
     speed = train_lib.ReportSpeed()
@@ -236,5 +237,6 @@ def test_training_says_its_expected_total_time_once_a_few_steps_are_done(monkeyp
     expected = [r.getMessage() for r in caplog.records if "expected total" in r.getMessage()]
     # 70 s for 6 steps, then 234 steps at 10 s: 2410 s
     assert expected == ["expected total time: 40 min for 240 steps at 10.0 s a step (39 min left)"]
-    assert postfix == ["expected total 40 min"]
+    assert postfix == ["expected total 40 min", "expected total 53 min", "expected total 1 h 3 min",
+                       "expected total 1 h 10 min"]  # the bar follows the mean step: 3 slower steps lengthen it
     assert [train_lib.duration(s) for s in (42, 2410, 6000)] == ["42 s", "40 min", "1 h 40 min"]

@@ -153,12 +153,13 @@ class ReportSpeed(TrainerCallback):
         done = state.global_step - self.first_step
         if done == 1:
             self.after_first = time.perf_counter()
-        elif done == 1 + self.ESTIMATE_AFTER and self.after_first is not None and state.is_world_process_zero:
-            per_step = (time.perf_counter() - self.after_first) / self.ESTIMATE_AFTER
-            elapsed = time.perf_counter() - self.started
-            total = elapsed + per_step * (state.max_steps - state.global_step)
-            logger.info("expected total time: %s for %d steps at %.1f s a step (%s left)", duration(total),
-                        state.max_steps - self.first_step, per_step, duration(total - elapsed))
+        elif done > self.ESTIMATE_AFTER and self.after_first is not None and state.is_world_process_zero:
+            now = time.perf_counter()
+            per_step = (now - self.after_first) / (done - 1)
+            total = now - self.started + per_step * (state.max_steps - state.global_step)
+            if done == 1 + self.ESTIMATE_AFTER:  # said once in the log; the bar's figure follows the steps' mean
+                logger.info("expected total time: %s for %d steps at %.1f s a step (%s left)", duration(total),
+                            state.max_steps - self.first_step, per_step, duration(total - (now - self.started)))
             bar = getattr(self.progress, "training_bar", None)
             if bar is not None:
                 bar.set_postfix_str(f"expected total {duration(total)}")
