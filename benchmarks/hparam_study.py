@@ -35,7 +35,7 @@ GRID = {  # name: overrides of recipes/smollm2-135m-cpu.yaml (lr 3e-3, LoRA r=16
 
 
 def coverletter(*args: str, log: Path) -> None:
-    with log.open("w") as out:
+    with log.open("a") as out:  # a resumed step adds to its log
         done = subprocess.run([sys.executable, "-m", "coverletter", *args], cwd=ROOT, stdout=out,
                               stderr=subprocess.STDOUT)
     if done.returncode != 0:
@@ -49,7 +49,7 @@ def run_one(study: Path, name: str, overrides: dict, profiles: str) -> dict:
     from coverletter.runs import final_dir, gguf_dir, gguf_files
 
     if not final_dir(run).is_dir():  # a run stopped after training is evaluated, not trained again
-        coverletter("train", "--output_dir", str(run), "--resume", "never", *flags, log=run / "train.log")
+        coverletter("train", "--output_dir", str(run), *flags, log=run / "train.log")  # resumes a stopped run
     if not gguf_files(gguf_dir(run)):
         coverletter("export", "--run", str(run), "--quant", "q8_0", log=run / "export.log")
     losses = [json.loads(line) for line in (run / "loss_log.jsonl").read_text().splitlines()]

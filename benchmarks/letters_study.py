@@ -8,7 +8,9 @@ through `coverletter evaluate` (the page's own path) on every evaluation profile
 lists, résumés, full résumés): with the app's length steering at temperature 0 and at the page's temperature, and
 the model alone (no steering) at temperature 0. Every report holds the rubric, the three template habits, invented
 and borrowed facts, boilerplate, and the held-out losses on the written letters and on FineTome. Finished steps
-are read back, not repeated. Results: runs/STUDY/<name>/, and the table in docs/experiments/STUDY_table.md.
+are read back, not repeated, and a run stopped part way (a session's end) resumes from its last checkpoint: on a CPU
+with AVX2 only a run takes longer than a session. Results: runs/STUDY/<name>/, and the table in
+docs/experiments/STUDY_table.md.
 Run nothing else meanwhile: llama.cpp and training both want both cores.
 """
 
@@ -63,7 +65,7 @@ def train_and_export(run: Path, overrides: dict) -> None:
     run.mkdir(parents=True, exist_ok=True)
     flags = [item for key, value in overrides.items() for item in (f"--{key}", str(value))]
     if not final_dir(run).is_dir():
-        coverletter("train", "--output_dir", str(run), "--resume", "never", *flags, log=run / "train.log")
+        coverletter("train", "--output_dir", str(run), *flags, log=run / "train.log")  # resumes a stopped run
     if not gguf_files(gguf_dir(run)):
         coverletter("export", "--run", str(run), "--quant", "q8_0", log=run / "export.log")
 
