@@ -202,11 +202,30 @@ def test_length_steering_lengthens_short_paragraphs_and_signs_off_a_full_letter(
     late = "Dear team,\n\n" + "\n\n".join(map(paragraph, range(2))) + "\n\n"  # 116 words: a closing reaches 120
     assert steered(late)[first("Thank")] == scores[first("Thank")]
     assert steered(body)[newline] == pytest.approx(scores[newline] + guards.LINE_END_BONUS)  # only a closing fits
-    assert (steered(body + "\n\nBest regards,\n") == scores).all()  # signed off: the name may follow
+    assert (steered(body + "\n\nBest regards,\n") == scores).all()  # signed off: the name may follow, and the end
     started = steered("Dear team,\n\nI have led data projects")  # a short letter's paragraph at 5 words
     assert started[newline] == pytest.approx(scores[newline] - guards.LINE_BREAK_PENALTY)
-    moved = [*vocabulary.line_break_tokens(llm), *guard(guards.LengthSteering, llm, rich_profile("short")).thanks]
+    moved = [*vocabulary.line_break_tokens(llm), *guard(guards.LengthSteering, llm, rich_profile("short")).thanks,
+             *vocabulary.end_tokens(llm)]
     assert (np.delete(started, moved) == np.delete(scores, moved)).all()  # only line breaks (and thanks) move
+
+
+def test_before_its_sign_off_the_letter_may_not_end_the_end_becomes_a_paragraph_break(llm):
+    prompt = llm.tokenize(PROMPT, special=True)
+    steering = guard(guards.LengthSteering, llm, rich_profile("long"))
+    paragraph_break, eos = llm.tokenize(b"\n\n", add_bos=False)[0], llm.token_eos()
+    assert eos in vocabulary.end_tokens(llm)
+    scores = np.zeros(llm.n_vocab(), dtype=np.single)
+    scores[eos] = 5.0  # the model would end here, unsigned
+    steering(prompt, scores.copy())
+    closing = "Dear team,\n\n" + " ".join(f"I led study {i} and I wrote its report." for i in range(40))
+    steered = steering(prompt + llm.tokenize(closing.encode(), add_bos=False), scores.copy())
+    assert np.isinf(steered[vocabulary.end_tokens(llm)]).all() and steered[paragraph_break] == 5.0
+    assert int(np.argmax(steered)) == paragraph_break  # a new line, where the sign-off comes
+    short = steering(prompt + llm.tokenize(b"Dear team,\n\nI led a study.", add_bos=False), scores.copy())
+    assert short[paragraph_break] == 5.0 and np.isinf(short[eos])  # too short to close: a new paragraph, not an end
+    signed = steering(prompt + llm.tokenize(f"{closing}\n\nBest regards,\nAiko".encode(), add_bos=False), scores.copy())
+    assert signed[eos] == 5.0  # signed: it ends as it likes
 
 
 # --------------------------------------------------------------------------- the rules of the length

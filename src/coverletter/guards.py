@@ -10,7 +10,8 @@ The per-token pipeline (`processors`), in the order llama.cpp calls them at each
 4. `ClaimGuard` rules out, inside the applicant's claims, the words of the ad's requirements that the applicant
    never wrote. It runs after the guards that keep only some tokens, and never rules out all that are left.
 5. `LengthSteering` (unless left out: "the model alone") moves line breaks off or onto the page, holds a closing
-   back while the letter is short, and once it is full lets the next line be only a sign-off.
+   back while the letter is short, and once it is full lets the next line be only a sign-off. The letter may not
+   end before its sign-off: the end becomes a paragraph break.
 6. `Signature` runs last: once a sign-off line ends, it keeps only the next token of the applicant's name, then
    the end of the text. Its choice is final, so nothing after it may widen or undo it.
 Each guard reads the vocabulary through tables built once per model (`vocabulary`).
@@ -24,7 +25,7 @@ import re
 import numpy
 
 from . import facts, letter, rubric
-from .vocabulary import keep_only, line_break_tokens, pieces_toward, vocabulary_tables
+from .vocabulary import end_tokens, keep_only, line_break_tokens, pieces_toward, rule_out, vocabulary_tables
 
 LINE_BREAK_PENALTY = 1000.0  # logit off line breaks while a paragraph should go on: a ban (docs/experiments.md)
 LINE_END_BONUS = 4.0  # logit onto line breaks when a line should end
@@ -262,7 +263,7 @@ class LengthSteering:
     theirs, by the sentences in each paragraph: while a paragraph should go on (`needs_more_words`), line
     breaks cost LINE_BREAK_PENALTY, so it gets one more sentence; while a closing begun now would leave the letter
     short (`closing_too_soon`), no paragraph opens as a closing (`CLOSING_STARTS`), thanks the reader
-    or signs off; when only a closing still fits, or a sign-off line is whole (`needs_line_end`), line breaks
+    or signs off; before a sign-off, the text may not end (`end_as_paragraph_break`); when only a closing still fits, or a sign-off line is whole (`needs_line_end`), line breaks
     gain LINE_END_BONUS; once one more paragraph would pass the range (`sign_off_due`), the next line can
     only be a sign-off, its first word spelled out ("Sincerely", "Yours", "Thank", ...)."""
 
@@ -280,12 +281,15 @@ class LengthSteering:
                               for start, words in CLOSING_STARTS.items()}
         self.closing_words[""] += tables.tokens_of(word.lower() for word in SIGN_OFF_STARTS)  # nor sign off
         self.thanks = tables.tokens_of(CLOSING_STARTS[""])
+        self.ends = end_tokens(llm)
+        self.paragraph_break = llm.tokenize(b"\n\n", add_bos=False, special=False)[0]
         self.reader = reader
 
     def __call__(self, input_ids, scores):
         raw = self.reader.text(input_ids)
         text = letter.clean_letter(raw, finished=False) + raw[len(raw.rstrip()):]  # as shown: repeats do not count
         line = text.split("\n")[-1]
+        end = scores[self.ends].max()  # the model's wish to end here, before any steering
         if closing_too_soon(text, self.profile):  # no closing words, no thanks anywhere yet
             scores[self.thanks] = -math.inf
             scores[self.closing_words.get(line.strip(), [])] = -math.inf
@@ -293,9 +297,21 @@ class LengthSteering:
             scores[self.line_break_tokens] -= LINE_BREAK_PENALTY
         elif (line in self.sign_off_next or line in SIGN_OFF_STARTS) and sign_off_due(text, self.profile):
             self.spell_sign_off(line, scores)
+            return scores
         elif needs_line_end(text, self.profile):
             scores[self.line_break_tokens] += LINE_END_BONUS
+        if not letter.signed_off(text):
+            self.end_as_paragraph_break(line, end, scores)
         return scores
+
+    def end_as_paragraph_break(self, line: str, end: float, scores) -> None:
+        """Before its sign-off a letter may not end (a small model stops after a closing sentence, unsigned): the
+        end's chance goes to a paragraph break, even where the paragraph should go on, and the next paragraph
+        closes the letter if its length allows, or adds to it. Forbidding the end alone made the model sign off
+        inside the paragraph and go on ("Best regards, Rahul Mehta. #DevOps")."""
+        rule_out(scores, self.ends)
+        if line.strip():
+            scores[self.paragraph_break] = max(scores[self.paragraph_break], end)
 
     def spell_sign_off(self, line: str, scores) -> None:
         """A sign-off's first word, token by token from the line's start ("Y", "ours"), and then the word ends."""

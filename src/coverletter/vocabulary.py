@@ -78,6 +78,15 @@ def line_break_tokens(llm) -> list[int]:
     return [token for token in range(llm.n_vocab()) if b"\n" in llm.detokenize([token])]
 
 
+@functools.cache
+def end_tokens(llm) -> list[int]:
+    """The tokens that end the text (end of generation: "<|im_end|>", "<|eot_id|>", ...), looked up once per model."""
+    import llama_cpp
+
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    return [token for token in range(llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(vocab, token)]
+
+
 def pieces_toward(tables: VocabularyTables, rest: str) -> list[int]:
     """Tokens that spell the start of `rest` (lower-case, any case in the token), or all of it and then end."""
     tokens = []
@@ -85,6 +94,14 @@ def pieces_toward(tables: VocabularyTables, rest: str) -> list[int]:
         going_on, ending = tables.pieces.get(rest[:k], ((), ()))
         tokens += [*going_on, *(ending if k == len(rest) else ())]
     return tokens
+
+
+def rule_out(scores, tokens) -> None:
+    """Rule these tokens out, unless nothing else is left: a guard before may have narrowed the step's choices."""
+    left = numpy.isfinite(scores)
+    left[tokens] = False
+    if left.any():
+        scores[tokens] = -math.inf
 
 
 def keep_only(scores, tokens, among=slice(None)) -> None:
