@@ -151,6 +151,7 @@ class StandInModel:
         return 0
 
     chat_format = None  # no template to render: every letter is decoded from an empty cache
+    model = None  # no llama.cpp model behind it: its end-of-sequence token is the one that ends the text
 
     def reset(self):
         pass

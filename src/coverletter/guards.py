@@ -282,7 +282,7 @@ class LengthSteering:
         self.closing_words[""] += tables.tokens_of(word.lower() for word in SIGN_OFF_STARTS)  # nor sign off
         self.thanks = tables.tokens_of(CLOSING_STARTS[""])
         self.ends = end_tokens(llm)
-        self.paragraph_break = llm.tokenize(b"\n\n", add_bos=False, special=False)[0]
+        self.paragraph_break = llm.tokenize(b"\n\n", add_bos=False, special=False)[:1]  # "\n\n", or "\n" of it
         self.reader = reader
 
     def __call__(self, input_ids, scores):
@@ -311,7 +311,7 @@ class LengthSteering:
         inside the paragraph and go on ("Best regards, Rahul Mehta. #DevOps")."""
         rule_out(scores, self.ends)
         if line.strip():
-            scores[self.paragraph_break] = max(scores[self.paragraph_break], end)
+            scores[self.paragraph_break] = numpy.maximum(scores[self.paragraph_break], end)
 
     def spell_sign_off(self, line: str, scores) -> None:
         """A sign-off's first word, token by token from the line's start ("Y", "ours"), and then the word ends."""

@@ -80,9 +80,13 @@ def line_break_tokens(llm) -> list[int]:
 
 @functools.cache
 def end_tokens(llm) -> list[int]:
-    """The tokens that end the text (end of generation: "<|im_end|>", "<|eot_id|>", ...), looked up once per model."""
+    """The tokens that end the text: llama.cpp's end-of-generation set ("<|im_end|>", "<|eot_id|>", ...), through its
+    C API (llama-cpp-python has no method for it), once per model; a stand-in with no llama.cpp model behind it has
+    its end-of-sequence token."""
     import llama_cpp
 
+    if getattr(llm, "model", None) is None:
+        return [llm.token_eos()]
     vocab = llama_cpp.llama_model_get_vocab(llm.model)
     return [token for token in range(llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(vocab, token)]
 
