@@ -54,6 +54,8 @@ def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the
     assert token(" years") in allowed("I have worked there since 2017", since)
     assert token(" five") in allowed("I have") and token(" twelve") not in allowed("I have")
     assert token(" one") in allowed("I have")  # "one of", "no one": a pronoun as often as a number
+    assert "½" not in allowed("I have") and "½" in allowed("I have", letter.make_profile(
+        **{**profile.as_dict(), "skills": "½ marathon, SQL"}))  # a fraction sign is a number too
     for word in (" advertisement", " posting"):
         assert token(word) not in allowed("As your") and token(word) in allowed(
             "As your", letter.make_profile(**{**profile.as_dict(), "job_description": "We need SQL."}))
@@ -74,6 +76,14 @@ def test_a_number_only_the_ad_states_is_never_the_applicants_claim(llm):
     for about_the_ad in ("You are looking for someone to lead a team of ", "Your ad asks for ",
                          "I see that you want ", "I led 4 receptionists, and the role asks for "):
         assert digits_after(about_the_ad) == {"5", "4", "8", "3"}, about_the_ad
+
+    def words_after(text: str) -> set[str]:
+        left = after(llm, guard(guards.FactGuard, llm, profile), text.encode(), scores)
+        words = {" three", " eight", " five", " four", " twelve"}
+        return {w for w in words if np.isfinite(left[llm.tokenize(w.encode(), add_bos=False)[0]])}
+
+    assert words_after("I have") == {" five", " four"}  # in words too: "I have three years" only if the applicant has
+    assert words_after("Your ad asks for") == {" three", " eight", " five", " four"}  # never twelve: no one states it
     assert guards.claims_so_far("Dear team,\n\nIn my current job I run") and not guards.claims_so_far("It has ")
 
 
@@ -92,8 +102,9 @@ def test_the_claim_guard_keeps_the_ads_requirements_out_of_the_applicants_claims
     for word in (" hospitality", " Hospitality", " staff", " Excel"):  # only the ad states these
         assert word not in after_claim, word
     assert {" front", " guest", " night", " staffing", " excellent", " the"} <= after_claim  # the applicant's, or other words
-    assert " Sales" in after_claim and "force" not in allowed(claim + " Sales")  # " Sales"+"force": not the second
-    assert "force" in allowed("Dear team,\n\nYou ask for Sales")
+    # the name guard would let " Sales" grow only into "Salesforce": out from its first token, unlike " Har" (Harbour)
+    assert " Sales" not in after_claim and {" Har", " Front"} <= after_claim and "force" not in allowed(claim + " Sales")
+    assert "force" in allowed("Dear team,\n\nYou ask for Sales") and " Sales" in allowed("Dear team,\n\nYou ask for")
     assert {" hospitality", " staff", " Excel"} <= allowed("Dear team,\n\nYou ask for")  # about the ad: no claim
     assert " hospitality" in allowed("Dear team,\n\nThe hotel has")  # no first person: no claim
     thin = letter.make_profile(**{**profile.as_dict(), "job_description": ""})

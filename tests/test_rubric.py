@@ -120,6 +120,7 @@ DATED = letter.make_profile(**{**PROFILE.as_dict(), "resume": "Aiko Tanaka\nRese
 @pytest.mark.parametrize("kind, sentence, profile", [
     ("number", "I have run 40 studies.", PROFILE),
     ("number", "I have twelve years of usability testing.", PROFILE),
+    ("number", "I have ½ year of usability testing.", PROFILE),
     ("number", "In 2019 I moved into research.", PROFILE),
     ("credential", "My master's degree in psychology helps.", PROFILE),
     ("credential", "I am a certified research specialist.", PROFILE),

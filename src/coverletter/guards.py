@@ -83,24 +83,24 @@ class FactGuard:
     token may start or extend a number only toward one that the profile or the ad states ("5 years" allows "5",
     never "50" or "12"), and a number begun must be finished ("2017" allows "2017", never "20 years"); a number
     word only for such a number; and without an ad the words that cite one ("advertisement", "posting", ...) are
-    out. A number that only the ad states goes only where the clause so far is not the applicant's claim, as the
-    rubric reads claims ("you ask for 8", not "I led a team of 8"). The model still chooses every word; the rubric's `faithful` rule counts what the guards cannot see
+    out. A number that only the ad states, in digits or in words, goes only where the clause so far is not the
+    applicant's claim, as the rubric reads claims ("you ask for 8", not "I led a team of 8" nor "I have three years"). The model still chooses every word; the rubric's `faithful` rule counts what the guards cannot see
     (degrees, names at the start of a sentence)."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
         source = facts.source_text(profile)
         self.allowed = sorted(rubric.numbers(source))
+        self.own = sorted(rubric.numbers(rubric.applicant_text(profile)))  # the ad's left out
         tables = vocabulary_tables(llm)
-        out = {word for word in rubric.NUMBER_WORDS if word != "one"  # a pronoun as often as a number
-               and str(rubric.NUMBER_WORDS[word]) not in self.allowed}
-        if not profile.job_description:
-            out |= AD_WORDS
+        out = number_words_but(self.allowed) | (set() if profile.job_description else AD_WORDS)
         known = facts.word_set(source)  # a token may also start a longer word: not one the profile uses
         self.banned = tables.tokens_of(word for word in out if not any(k.startswith(word) for k in known))
+        self.banned += [token for token, fraction in tables.fractions.items() if fraction not in source]  # "½"
+        self.banned_in_claims = tables.tokens_of(word for word in number_words_but(self.own) - out  # "three" of 3+
+                                                 if not any(k.startswith(word) for k in known))
         self.ad_nouns = [] if profile.job_description else tables.tokens_of(AD_NOUNS)
         self.digit_ids, self.digits, self.joins = tables.digit_ids, tables.digits, tables.joins
         self.starts = self.leading_to(self.allowed)  # a new number: the start of one the profile states
-        self.own = sorted(rubric.numbers(rubric.applicant_text(profile)))  # the ad's left out
         self.own_starts = self.leading_to(self.own)
         self.reader = reader
 
@@ -114,8 +114,10 @@ class FactGuard:
         if AD_CITED.search(text):  # "the job", "your": not "ad" or "description" next without an ad
             scores[self.ad_nouns] = -math.inf
         run = re.search(r"\d[\d,.]*$", text)
-        numbers, allowed = ((self.own, self.own_starts) if claims_so_far(text[:run.start()] if run else text)
-                            else (self.allowed, self.starts))
+        claim = claims_so_far(text[:run.start()] if run else text)
+        if claim and not run:
+            scores[self.banned_in_claims] = -math.inf
+        numbers, allowed = (self.own, self.own_starts) if claim else (self.allowed, self.starts)
         if run:  # a token starting with a digit goes on this number: toward the rest of one the profile states
             written = run.group(0).replace(",", "")
             rest = [n[len(written):] for n in numbers if n.startswith(written)]
@@ -128,36 +130,47 @@ class FactGuard:
         return scores
 
 
+def number_words_but(numbers: list[str]) -> set[str]:
+    """The number words ("three", "twelve") for numbers other than these; not "one", a pronoun as often."""
+    return {word for word, value in rubric.NUMBER_WORDS.items() if word != "one" and str(value) not in numbers}
+
+
 class ClaimGuard:
     """A llama.cpp logits processor that keeps the ad's requirements out of the applicant's claims, as the rubric
     reads a borrowed claim: inside a clause that is the applicant's claim (`claims_so_far`), no word that only the
     ad states (`rubric.ad_only_stems`: "I ran hospitality teams" where only the ad says hospitality). "You ask for
     hospitality" stays free. A word is known by its stem as the rubric's are: a long one by its first seven letters,
-    a short one whole. It never rules out every token left: what it cannot keep off, the rubric counts."""
+    a short one whole. A capitalized word is out from its first token where the name guard could only finish it as
+    such a word (" BC" of "BCACP"). It never rules out every token left: what it cannot keep off, the rubric counts."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
         self.tables = vocabulary_tables(llm)
         self.words, self.names = ({s for s in stems if s.isalnum()} for stems in rubric.ad_only_stems(profile))
+        self.doomed = doomed_starts(profile, self.words | self.names)
         capitals = set(self.tables.capitals.tolist())
         self.spaced, self.joined = ([*self.spelling(table, "", self.words),  # a new word after a space, or not
-                                     *(t for t in self.spelling(table, "", self.names) if t in capitals)]
+                                     *(t for t in [*self.spelling(table, "", self.names), *self.tokens(table, self.doomed)]
+                                       if t in capitals)]
                                     for table in ("spaced", "pieces"))
         self.reader = reader
 
+    def tokens(self, table: str, parts) -> list[int]:
+        """The tokens of a table ("spaced" or "pieces") whose lower-case word part is one of these."""
+        words = self.tables.spaced if table == "spaced" else self.tables.pieces
+        return [token for part in parts if part in words
+                for token in (words[part] if table == "spaced" else [*words[part][0], *words[part][1]])]
+
     def spelling(self, table: str, written: str, stems: set[str]) -> list[int]:
         """The tokens of a table that take a word begun as `written` to one of these stems."""
-        words = self.tables.spaced if table == "spaced" else self.tables.pieces
         tokens = []
         for s in stems:
             rest = s[len(written):]
             if not s.startswith(written) or not rest:
                 continue
             if len(s) == rubric.STEM_LETTERS:  # a long word: any word that starts so
-                parts = self.tables.parts_starting_with(table, rest)
+                tokens += self.tokens(table, self.tables.parts_starting_with(table, rest))
             else:  # a short one whole, or with the plural s the stem drops
-                parts = [part for part in (rest, rest + "s", rest + "ss") if part in words]
-            for part in parts:
-                tokens += words[part] if table == "spaced" else [*words[part][0], *words[part][1]]
+                tokens += self.tokens(table, (rest, rest + "s", rest + "ss"))
         return tokens
 
     def __call__(self, input_ids, scores):
@@ -167,13 +180,21 @@ class ClaimGuard:
         run = re.search(r"[A-Za-z0-9]+\Z", text)
         out = [*self.spaced, *([] if run else self.joined)] if claims_so_far(text) else []  # a new word
         if run and claims_so_far(text[:run.start()]):  # the word being written, a name if it began with a capital
-            written = run.group(0)
-            out += self.spelling("pieces", written.lower(), self.words | (self.names if written[0].isupper() else set()))
-        left = numpy.isfinite(scores)
-        left[out] = False
-        if left.any():
-            scores[out] = -math.inf
+            written, capital = run.group(0).lower(), run.group(0)[0].isupper()
+            out += self.spelling("pieces", written, self.words | (self.names if capital else set()))
+            if capital:
+                out += self.tokens("pieces", {d[len(written):] for d in self.doomed if d.startswith(written)} - {""})
+        rule_out(scores, out)
         return scores
+
+
+def doomed_starts(profile: letter.Profile, stems: set[str]) -> set[str]:
+    """The lower-case starts of a capitalized word that the name guard would let grow only into a word with one of
+    these stems: "bc" of "BCACP" and "rabbitm" of "RabbitMQ", not "r", which may still become "Redfern"."""
+    names = rubric.name_words(profile)
+    borrowed = {word for word in names if rubric.stem(word) in stems}
+    kept = {word[:k] for word in names - borrowed for k in range(1, len(word) + 1)}
+    return {word[:k] for word in borrowed for k in range(1, len(word) + 1)} - kept
 
 
 class NameGuard:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from difflib import SequenceMatcher
 from os.path import commonprefix
 
@@ -37,8 +38,9 @@ NUMBER_WORDS = dict(zip((
     "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"), range(21)))
 NUMBER_WORDS |= {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
                  "hundred": 100, "thousand": 1000, "million": 1_000_000, "dozen": 12, "dozens": 12}
-NUMBER = re.compile(r"\d+(?:[.,]\d+)*|\b(?:" + "|".join(NUMBER_WORDS) + r")(?:-(?:one|two|three|four|five|six|seven"
-                    r"|eight|nine))?\b", re.IGNORECASE)
+FRACTIONS = "¼½¾⅐⅑⅒⅓⅔⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"  # one character each: "½ year" is a number too
+NUMBER = re.compile(rf"\d+(?:[.,]\d+)*|[{FRACTIONS}]|\b(?:" + "|".join(NUMBER_WORDS) + r")(?:-(?:one|two|three|four|five"
+                    r"|six|seven|eight|nine))?\b", re.IGNORECASE)
 # "one" as a pronoun ("one of", "no one", "one another") is not a number
 NOT_A_NUMBER = re.compile(r"\b(?:no|each|any|every|this|that|which|the) one\b|\bone (?:of|another|who|that|which|"
                           r"more|step|way|thing|day|reason)\b", re.IGNORECASE)
@@ -65,6 +67,8 @@ def numbers(text: str) -> set[str]:
         token = match.group(0).lower()
         if token[0].isdigit():
             found.add(token.replace(",", ""))
+        elif token in FRACTIONS:
+            found.add(f"{unicodedata.numeric(token):g}")
         else:
             found.add(str(sum(NUMBER_WORDS.get(part, 0) for part in token.split("-")) if "-" in token
                           else NUMBER_WORDS[token]))

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy
 
+from .rubric import FRACTIONS
+
 WORD_PIECE = re.compile(r"(\s*)([A-Za-z0-9_]+)(.?)", re.DOTALL)  # a token's leading space, word part, what follows
 
 
@@ -27,6 +29,7 @@ class VocabularyTables:
     letters: numpy.ndarray  # tokens that start with a letter or digit: they go on a word just written
     pieces: dict[str, tuple[list[int], list[int]]]  # letter tokens by word part: (those all word, those that end it)
     spaced: dict[str, list[int]]  # tokens that start a new word after a space, by lower-case word part (" Hosp")
+    fractions: dict[int, str]  # tokens with a fraction sign, and the signs ("½"): numbers that are not digits
 
     @functools.cached_property
     def sorted_parts(self) -> dict[str, list[str]]:  # each table's word parts, sorted once: lookups by prefix
@@ -47,8 +50,11 @@ def vocabulary_tables(llm) -> VocabularyTables:
     """The guard's view of the vocabulary, built once per model."""
     digit_ids, digits, joins, words = [], [], [], {}
     capitals, capital_words, capital_whole, capital_spaced, letters, pieces, spaced = [], [], [], [], [], {}, {}
+    fractions = {}
     for token in range(llm.n_vocab()):
         text = llm.detokenize([token]).decode("utf-8", errors="ignore")
+        if signs := "".join(ch for ch in text if ch in FRACTIONS):
+            fractions[token] = signs
         if any(ch.isdigit() for ch in text):
             digit_ids.append(token)
             digits.append("".join(ch for ch in text if ch.isdigit() or ch == "."))
@@ -69,7 +75,8 @@ def vocabulary_tables(llm) -> VocabularyTables:
                 spaced.setdefault(part.lower(), []).append(token)
     return VocabularyTables(numpy.array(digit_ids, dtype=int), digits, numpy.array(joins, dtype=bool), words,
                             numpy.array(capitals, dtype=int), capital_words, numpy.array(capital_whole, dtype=bool),
-                            numpy.array(capital_spaced, dtype=bool), numpy.array(letters, dtype=int), pieces, spaced)
+                            numpy.array(capital_spaced, dtype=bool), numpy.array(letters, dtype=int), pieces, spaced,
+                            fractions)
 
 
 @functools.cache
