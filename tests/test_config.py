@@ -17,7 +17,8 @@ def test_colab_recipe_has_the_reference_values():
     assert (str(t.lr_scheduler_type), t.seed, t.logging_steps, t.save_steps) == ("SchedulerType.LINEAR", 3407, 1, 100)
     assert t.max_length == 2048
     assert (model_args.lora_r, model_args.lora_alpha, model_args.lora_dropout) == (16, 16, 0.0)
-    assert model_args.lora_target_modules == ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    projections = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    assert model_args.lora_target_modules == projections
     assert model_args.load_in_4bit and model_args.use_peft
     assert model_args.model_name_or_path == "unsloth/Llama-3.2-1B-Instruct"
     assert data_args.dataset_name == "mlabonne/FineTome-100k"
@@ -175,8 +176,9 @@ def test_a_recipe_sets_the_options_of_any_subcommand_and_the_command_line_wins(t
 
 
 def test_serving_and_evaluating_parse_their_options_without_importing_torch():
-    code = ("import sys; from coverletter import config; config.parse_args((config.ServeArguments,), ['--port', '8000'],"
-            " 'serve'); print('torch' in sys.modules, 'trl' in sys.modules)")
+    code = ("import sys; from coverletter import config; "
+            "config.parse_args((config.ServeArguments,), ['--port', '8000'], 'serve'); "
+            "print('torch' in sys.modules, 'trl' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"]
 

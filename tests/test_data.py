@@ -31,7 +31,8 @@ def test_standardize_maps_sharegpt_roles_to_chat_roles():
 
 
 def test_standardize_accepts_role_content_turns_and_missing_metadata():
-    out = data.standardize({"conversations": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}]})
+    out = data.standardize({"conversations": [{"role": "user", "content": "hi"},
+                                              {"role": "assistant", "content": "hello"}]})
     assert out == {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}],
                    "source": None, "score": None}
 
@@ -391,8 +392,8 @@ def test_rows_whose_letter_invents_facts_are_dropped_and_counted():
     """The sample's letters are like the Hub's: most add up years ("five years" for 2 + 3) or name a degree the
     row does not; each one the rubric finds is dropped, and only those."""
     examples, report = data.load_cover_letters(str(COVER_SAMPLE), data.DEFAULT_COVER_LETTER_COLUMNS)
-    faithful = [row["Cover Letter"] for row in cover_rows() if rubric.score_letter(row["Cover Letter"], row_profile(row))
-                ["faithful"]]
+    faithful = [row["Cover Letter"] for row in cover_rows()
+                if rubric.score_letter(row["Cover Letter"], row_profile(row))["faithful"]]
     assert [e["messages"][-1]["content"] for e in examples] == faithful and 0 < len(faithful) < len(cover_rows())
     assert report.dropped == {"letter states facts its row lacks": len(cover_rows()) - len(faithful)}
 

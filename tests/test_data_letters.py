@@ -78,7 +78,8 @@ def good_row() -> dict:
 
 def test_bad_rows_are_named_skipped_and_counted_and_training_goes_on(tmp_path, caplog):
     good = good_row()
-    failing = {**good, "name": "Another Applicant", "letter": good["letter"].replace(good["company_name"], "your company")}
+    failing = {**good, "name": "Another Applicant",
+               "letter": good["letter"].replace(good["company_name"], "your company")}
     rows = [good, {k: v for k, v in good.items() if k != "reasons"}, {**good, "job_title": " "}, {**good},
             failing, ["not", "an", "object"]]
     path = tmp_path / "letters.jsonl"

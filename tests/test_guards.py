@@ -3,19 +3,12 @@ the letter to its length, and sign it with the applicant's name; and the rules o
 
 import numpy as np
 import pytest
-from llama_cpp import Llama
 
 from coverletter import guards, letter, vocabulary
-from coverletter.embedded import embedded_gguf
 
 from conftest import rich_profile
 
 PROMPT = b"<|im_start|>user\nWrite a letter.<|im_end|>\n<|im_start|>assistant\n"
-
-
-@pytest.fixture(scope="module")
-def llm():
-    return Llama(str(embedded_gguf("smollm2-135m-instruct")), vocab_only=True, verbose=False)
 
 
 def guard(kind, llm, profile: letter.Profile):
@@ -69,7 +62,8 @@ def test_a_number_only_the_ad_states_is_never_the_applicants_claim(llm):
 
     def digits_after(text: str) -> set[str]:
         left = after(llm, guard(guards.FactGuard, llm, profile), text.encode(), scores)
-        return {llm.detokenize([t]).decode(errors="ignore") for t in np.flatnonzero(np.isfinite(left))} & set("0123456789")
+        kept = {llm.detokenize([t]).decode(errors="ignore") for t in np.flatnonzero(np.isfinite(left))}
+        return kept & set("0123456789")
 
     assert digits_after("I have led a team of ") == {"5", "4"}  # the applicant's own numbers only
     assert digits_after("Today I lead ") == {"5", "4"}
@@ -88,9 +82,10 @@ def test_a_number_only_the_ad_states_is_never_the_applicants_claim(llm):
 
 
 def test_the_claim_guard_keeps_the_ads_requirements_out_of_the_applicants_claims(llm):
-    profile = letter.make_profile(name="Ines Duarte", job_title="Front Office Supervisor", company_name="Harbour Hotel",
-                                  skills="front desk, guest check-in, night audits", reasons="Guests.",
-                                  job_description="You will supervise hospitality staff. Advanced Excel and Salesforce.")
+    profile = letter.make_profile(
+        name="Ines Duarte", job_title="Front Office Supervisor", company_name="Harbour Hotel",
+        skills="front desk, guest check-in, night audits", reasons="Guests.",
+        job_description="You will supervise hospitality staff. Advanced Excel and Salesforce.")
     scores = np.zeros(llm.n_vocab(), dtype=np.single)
     claim = "Dear team,\n\nIn my current job I have run"
 
@@ -101,9 +96,10 @@ def test_the_claim_guard_keeps_the_ads_requirements_out_of_the_applicants_claims
     after_claim = allowed(claim)
     for word in (" hospitality", " Hospitality", " staff", " Excel"):  # only the ad states these
         assert word not in after_claim, word
-    assert {" front", " guest", " night", " staffing", " excellent", " the"} <= after_claim  # the applicant's, or other words
+    assert {" front", " guest", " night", " staffing", " excellent", " the"} <= after_claim  # theirs, or other words
     # the name guard would let " Sales" grow only into "Salesforce": out from its first token, unlike " Har" (Harbour)
-    assert " Sales" not in after_claim and {" Har", " Front"} <= after_claim and "force" not in allowed(claim + " Sales")
+    assert " Sales" not in after_claim and {" Har", " Front"} <= after_claim
+    assert "force" not in allowed(claim + " Sales")
     assert "force" in allowed("Dear team,\n\nYou ask for Sales") and " Sales" in allowed("Dear team,\n\nYou ask for")
     assert {" hospitality", " staff", " Excel"} <= allowed("Dear team,\n\nYou ask for")  # about the ad: no claim
     assert " hospitality" in allowed("Dear team,\n\nThe hotel has")  # no first person: no claim
@@ -111,7 +107,8 @@ def test_the_claim_guard_keeps_the_ads_requirements_out_of_the_applicants_claims
     assert " hospitality" in allowed(claim, guarded=thin)  # no ad: nothing to borrow
     begun = [t for t in allowed(claim + " hosp") if t[:1].isalpha()]  # the word being written, token by token
     assert begun and not [t for t in begun if ("hosp" + t.lower()).startswith("hospita")]
-    assert any(("hosp" + llm.detokenize([t]).decode(errors="ignore")).startswith("hospita") for t in range(llm.n_vocab()))
+    spelled = (("hosp" + llm.detokenize([t]).decode(errors="ignore")) for t in range(llm.n_vocab()))
+    assert any(word.startswith("hospita") for word in spelled)  # the model could have written it
     only_borrowed = np.full(llm.n_vocab(), -np.inf, dtype=np.single)
     only_borrowed[llm.tokenize(b" hospitality", add_bos=False)[0]] = 0.0
     assert allowed(claim, only_borrowed)  # never every token: what it cannot keep off, the rubric counts

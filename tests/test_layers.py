@@ -74,3 +74,12 @@ def test_the_evaluation_and_the_page_import_neither_torch_nor_transformers():
     code = "import sys, coverletter.evaluate; print('gradio' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == \
         "False"
+
+
+def test_the_code_passes_the_linter_and_no_module_outgrows_400_lines():
+    """pyproject.toml's [tool.ruff]: no unused import or undefined name, no line over 120 characters."""
+    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--quiet", "src", "tests", "benchmarks",
+                           "huggingface"], cwd=ROOT, capture_output=True, text=True)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    sizes = {path.name: len(path.read_text(encoding="utf-8").splitlines()) for path in PACKAGE.rglob("*.py")}
+    assert max(sizes.values()) <= 400, {name: n for name, n in sizes.items() if n > 400}

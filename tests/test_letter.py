@@ -96,7 +96,8 @@ def test_limits_per_field():
 
 
 def test_control_characters_removed_other_scripts_and_emoji_kept():
-    profile = letter.make_profile(**{**FIELDS, "name": "Zoë\x00 Çelik\x1b[31m", "skills": "日本語, العربية 🚀\tSQL\r\n"})
+    profile = letter.make_profile(**{**FIELDS, "name": "Zoë\x00 Çelik\x1b[31m",
+                                     "skills": "日本語, العربية 🚀\tSQL\r\n"})
     assert profile.name == "Zoë Çelik[31m"
     assert profile.skills == "日本語, العربية 🚀\tSQL"
     assert letter.make_profile(**{**FIELDS, "tone": "", "length": None}).tone == "formal"
@@ -146,7 +147,8 @@ MESSY = {
                                  BODY.replace("Dear Hiring Manager", "Dear [Hiring Manager's Name]")),
     "trailing whitespace": ("\n\n  " + BODY + "  \n\n\n", BODY),
     "crlf": (BODY.replace("\n", "\r\n"), BODY),
-    "sign-off only last line": ("Thank you for your time.\n\nBest regards,", "Thank you for your time.\n\nBest regards,"),
+    "sign-off only last line": ("Thank you for your time.\n\nBest regards,",
+                                "Thank you for your time.\n\nBest regards,"),
     "clean letter untouched": (BODY, BODY),
     "inst tokens": ("[INST]" + BODY + "[/INST]", BODY),
 }

@@ -99,7 +99,8 @@ def test_docx_merged_cells_come_once(tmp_path):
 # A text box as Word writes it: a drawing, and the same box again as VML for readers without drawings
 TEXT_BOX_RUN = """<w:r xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"
     xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006"
-    xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape" xmlns:v="urn:schemas-microsoft-com:vml">
+    xmlns:wps="http://schemas.microsoft.com/office/word/2010/wordprocessingShape"
+    xmlns:v="urn:schemas-microsoft-com:vml">
   <mc:AlternateContent>
     <mc:Choice Requires="wps"><w:drawing><wps:wsp><wps:txbx><w:txbxContent>
       <w:p><w:r><w:t>Experience: five years of Go</w:t></w:r></w:p><w:p><w:r><w:t>Kafka</w:t></w:r></w:p>

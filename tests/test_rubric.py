@@ -43,8 +43,8 @@ BAD = {
     "job_title": GOOD.replace("UX Researcher", "research"),
     "skill": GOOD.replace("usability\ntesting", "studies").replace("usability\ntesting", "studies")
                  .replace("survey design", "planning").replace("Figma", "a design tool")
-                 .replace("leading diary studies with older adults", "running qualitative studies of many kinds").replace("Usability\ntesting has",
-                                                                                        "Research has"),
+                 .replace("leading diary studies with older adults", "running qualitative studies of many kinds")
+                 .replace("Usability\ntesting has", "Research has"),
     "no_placeholder": GOOD.replace("Dear Hiring Manager", "Dear [Hiring Manager Name]"),
     "length": GOOD.replace("Thank you for considering", "Product teams act on findings" + ", and they act" * 40
                            + ". Thank you for considering"),  # one long sentence: no repeats
@@ -86,11 +86,13 @@ def test_with_the_skills_left_to_a_resume_its_items_are_the_skills():
     one_line = letter.make_profile(**{**profile.as_dict(), "resume": "Aiko Tanaka\nSkills: survey design, Figma"})
     assert facts.profile_skills(one_line) == ["survey design", "figma"]
     copied = GOOD.replace("in Figma.", f"in {letter.SKILLS_IN_RESUME}.")
-    assert rubric.score_letter(GOOD, profile)["no_placeholder"] and not rubric.score_letter(copied, profile)["no_placeholder"]
+    assert rubric.score_letter(GOOD, profile)["no_placeholder"]
+    assert not rubric.score_letter(copied, profile)["no_placeholder"]
 
 
 def test_a_full_resumes_jobs_dates_and_contact_details_are_facts_not_skills():
-    resume = ("Aiko Tanaka\naiko@example.com · +44 7700 900504\n\nKey skills\n- 4 years of usability testing\n- survey design\n- Figma\n\n"
+    resume = ("Aiko Tanaka\naiko@example.com · +44 7700 900504\n\n"
+              "Key skills\n- 4 years of usability testing\n- survey design\n- Figma\n\n"
               "Experience\nResearch Lead | Brightwater Group | Sep 2019 – Present\n\nEducation\n"
               "BSc (Hons), University of Leeds, 2016")
     profile = letter.make_profile(**{**PROFILE.as_dict(), "skills": "", "resume": resume})
@@ -114,7 +116,8 @@ def test_too_short_fails_length():
 
 NO_AD = letter.make_profile(**{**PROFILE.as_dict(), "job_description": ""})
 AD_OF_8 = letter.make_profile(**{**PROFILE.as_dict(), "job_description": AD + " You will lead a team of 8."})
-DATED = letter.make_profile(**{**PROFILE.as_dict(), "resume": "Aiko Tanaka\nResearcher | Brightwater Group | 2019 – Present"})
+DATED = letter.make_profile(**{**PROFILE.as_dict(),
+                                "resume": "Aiko Tanaka\nResearcher | Brightwater Group | 2019 – Present"})
 
 
 @pytest.mark.parametrize("kind, sentence, profile", [

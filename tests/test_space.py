@@ -75,7 +75,8 @@ def test_the_folder_names_its_model_and_preloads_it(tmp_path, hub):
 
 def test_the_spaces_copy_is_what_the_app_imports_and_no_training_code(tmp_path, hub):
     plan = space.deploy(arguments(tmp_path, model_repo="someone/cover-letter-gguf"))
-    copied = {p.relative_to(plan.folder / "coverletter").as_posix() for p in (plan.folder / "coverletter").rglob("*.py")}
+    copied = {p.relative_to(plan.folder / "coverletter").as_posix()
+              for p in (plan.folder / "coverletter").rglob("*.py")}
     assert {"app.py", "generate.py", "guards.py", "letter.py", "resume.py", "__init__.py"} <= copied
     assert not copied & {"train.py", "model.py", "export.py", "synthetic.py", "config.py", "data/__init__.py"}
     for name in copied:  # read from the copy itself: whatever it imports, at its top or inside a function

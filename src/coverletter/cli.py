@@ -7,7 +7,8 @@
     coverletter synth [--count 2000] [--seed 0] [--out FILE.jsonl]
     coverletter letters check|split|stats [--paths FILE.jsonl ...]
     coverletter demo [--output_dir runs/demo] [--no_serve]
-    coverletter space deploy --repo USER/SPACE [--model_repo USER/GGUF_REPO] [--hardware cpu-basic|zero-a10g] [--dry_run]
+    coverletter space deploy --repo USER/SPACE [--model_repo USER/GGUF_REPO] [--hardware cpu-basic|zero-a10g]
+        [--dry_run]
     coverletter checkpoint pack --run RUN_DIR [--step N] [--out FILE.zip]
 
 Every option can also come from a recipe (`--recipe R`); `coverletter COMMAND --help` lists them with their defaults.
@@ -97,7 +98,8 @@ def dispatch(command: str, argv: list[str]) -> None:
     elif command == "checkpoint":
         from .train import pack_checkpoint
 
-        _, (args,) = parse_action_args((CheckpointArguments,), argv, "checkpoint", {"pack": "zip one checkpoint of a run"})
+        _, (args,) = parse_action_args((CheckpointArguments,), argv, "checkpoint",
+                                       {"pack": "zip one checkpoint of a run"})
         print(pack_checkpoint(Path(args.run), args.step, args.out and Path(args.out)))
 
 

@@ -44,12 +44,13 @@ class DataArguments:
     cover_letter_columns: str | None = field(
         default=None,
         metadata={"help": "Cover-letter dataset columns for the form's fields, e.g. 'name=Applicant Name,"
-                          "skills=Skillsets+Qualifications,...' (+ joins columns); unset: rows in the FineTome schema are "
-                          "taken as they are, other tables read in the ShashiVish/cover-letter-dataset layout."},
+                          "skills=Skillsets+Qualifications,...' (+ joins columns); unset: rows in the FineTome schema "
+                          "are taken as they are, other tables read in the ShashiVish/cover-letter-dataset layout."},
     )
     response_template: str | None = field(
         default=None,
-        metadata={"help": "Text that opens an assistant turn in the rendered chat; detected from the template if unset."},
+        metadata={"help": "Text that opens an assistant turn in the rendered chat; "
+                          "detected from the template if unset."},
     )
     end_of_turn: str | None = field(
         default=None,

@@ -304,7 +304,8 @@ def export_gguf(args: ExportArguments) -> ExportResult:
 
         report = {"run": str(run_dir), "adapter": str(adapter), "base_model": base_name, "model_name": name,
                   "export_seconds": round(export_seconds, 1),
-                  "files": {k: {"file": p.name, "size_mb": round(p.stat().st_size / 2**20, 1)} for k, p in files.items()}}
+                  "files": {k: {"file": p.name, "size_mb": round(p.stat().st_size / 2**20, 1)}
+                            for k, p in files.items()}}
         if args.validate:
             logger.info("validating %d files on held-out conversations", len(files))
             tokenizer = model_lib.load_tokenizer(str(merged))
@@ -344,8 +345,8 @@ def place_results(scratch: Path, out_dir: Path, files: dict[str, Path]) -> None:
 
 
 def base_gguf(base_name: str, out_dir: str | Path) -> Path:
-    """The base model as a GGUF of the served quant, made once with the same converter and quantizer as every export, so that
-    letters before and after fine-tuning come through the same writer in the same format."""
+    """The base model as a GGUF of the served quant, made once with the same converter and quantizer as every export,
+    so that letters before and after fine-tuning come through the same writer in the same format."""
     out_dir = Path(out_dir)
     name = model_lib.display_name(base_name)
     target = out_dir / f"{name}.{runs.SERVED_QUANT}.gguf"
@@ -356,7 +357,8 @@ def base_gguf(base_name: str, out_dir: str | Path) -> Path:
     scratch = Path(tempfile.mkdtemp(prefix=".base-", dir=out_dir))
     try:
         convert_to_f16(source, scratch / f"{name}.F16.gguf", name, scratch / "convert.log")
-        quantize(scratch / f"{name}.F16.gguf", scratch / target.name, runs.SERVED_QUANT.lower(), scratch / "quantize.log")
+        quantize(scratch / f"{name}.F16.gguf", scratch / target.name, runs.SERVED_QUANT.lower(),
+                 scratch / "quantize.log")
         os.replace(scratch / target.name, target)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -84,7 +84,8 @@ class FactGuard:
     never "50" or "12"), and a number begun must be finished ("2017" allows "2017", never "20 years"); a number
     word only for such a number; and without an ad the words that cite one ("advertisement", "posting", ...) are
     out. A number that only the ad states, in digits or in words, goes only where the clause so far is not the
-    applicant's claim, as the rubric reads claims ("you ask for 8", not "I led a team of 8" nor "I have three years"). The model still chooses every word; the rubric's `faithful` rule counts what the guards cannot see
+    applicant's claim, as the rubric reads claims ("you ask for 8", not "I led a team of 8" nor "I have three
+    years"). The model still chooses every word; the rubric's `faithful` rule counts what the guards cannot see
     (degrees, names at the start of a sentence)."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
@@ -93,11 +94,10 @@ class FactGuard:
         self.own = sorted(rubric.numbers(rubric.applicant_text(profile)))  # the ad's left out
         tables = vocabulary_tables(llm)
         out = number_words_but(self.allowed) | (set() if profile.job_description else AD_WORDS)
-        known = facts.word_set(source)  # a token may also start a longer word: not one the profile uses
-        self.banned = tables.tokens_of(word for word in out if not any(k.startswith(word) for k in known))
+        known = facts.word_set(source)
+        self.banned = tables.tokens_of(not_beginning(out, known))
         self.banned += [token for token, fraction in tables.fractions.items() if fraction not in source]  # "½"
-        self.banned_in_claims = tables.tokens_of(word for word in number_words_but(self.own) - out  # "three" of 3+
-                                                 if not any(k.startswith(word) for k in known))
+        self.banned_in_claims = tables.tokens_of(not_beginning(number_words_but(self.own) - out, known))  # 3+
         self.ad_nouns = [] if profile.job_description else tables.tokens_of(AD_NOUNS)
         self.digit_ids, self.digits, self.joins = tables.digit_ids, tables.digits, tables.joins
         self.starts = self.leading_to(self.allowed)  # a new number: the start of one the profile states
@@ -130,6 +130,12 @@ class FactGuard:
         return scores
 
 
+def not_beginning(words: set[str], known: set[str]) -> list[str]:
+    """These words, less those that begin a word the profile uses: a token may also start a longer word ("ten" of
+    "tennis")."""
+    return [word for word in words if not any(k.startswith(word) for k in known)]
+
+
 def number_words_but(numbers: list[str]) -> set[str]:
     """The number words ("three", "twelve") for numbers other than these; not "one", a pronoun as often."""
     return {word for word, value in rubric.NUMBER_WORDS.items() if word != "one" and str(value) not in numbers}
@@ -148,17 +154,15 @@ class ClaimGuard:
         self.words, self.names = ({s for s in stems if s.isalnum()} for stems in rubric.ad_only_stems(profile))
         self.doomed = doomed_starts(profile, self.words | self.names)
         capitals = set(self.tables.capitals.tolist())
-        self.spaced, self.joined = ([*self.spelling(table, "", self.words),  # a new word after a space, or not
-                                     *(t for t in [*self.spelling(table, "", self.names), *self.tokens(table, self.doomed)]
-                                       if t in capitals)]
-                                    for table in ("spaced", "pieces"))
+        self.spaced, self.joined = (self.word_starts(table, capitals) for table in ("spaced", "pieces"))  # " X", "X"
+        self.guarding = bool(self.words | self.names)  # an ad whose every requirement the applicant wrote: nothing
         self.reader = reader
 
-    def tokens(self, table: str, parts) -> list[int]:
-        """The tokens of a table ("spaced" or "pieces") whose lower-case word part is one of these."""
-        words = self.tables.spaced if table == "spaced" else self.tables.pieces
-        return [token for part in parts if part in words
-                for token in (words[part] if table == "spaced" else [*words[part][0], *words[part][1]])]
+    def word_starts(self, table: str, capitals: set[int]) -> list[int]:
+        """The tokens of a table that begin an ad-only word: any that begin one of its words, and of its names those
+        with a capital."""
+        names = [*self.spelling(table, "", self.names), *self.tables.tokens_by_part(table, self.doomed)]
+        return [*self.spelling(table, "", self.words), *(token for token in names if token in capitals)]
 
     def spelling(self, table: str, written: str, stems: set[str]) -> list[int]:
         """The tokens of a table that take a word begun as `written` to one of these stems."""
@@ -168,22 +172,23 @@ class ClaimGuard:
             if not s.startswith(written) or not rest:
                 continue
             if len(s) == rubric.STEM_LETTERS:  # a long word: any word that starts so
-                tokens += self.tokens(table, self.tables.parts_starting_with(table, rest))
+                tokens += self.tables.tokens_by_part(table, self.tables.parts_starting_with(table, rest))
             else:  # a short one whole, or with the plural s the stem drops
-                tokens += self.tokens(table, (rest, rest + "s", rest + "ss"))
+                tokens += self.tables.tokens_by_part(table, (rest, rest + "s", rest + "ss"))
         return tokens
 
     def __call__(self, input_ids, scores):
-        text = self.reader.text(input_ids)
-        if not self.words | self.names:
+        if not self.guarding:
             return scores
+        text = self.reader.text(input_ids)
         run = re.search(r"[A-Za-z0-9]+\Z", text)
         out = [*self.spaced, *([] if run else self.joined)] if claims_so_far(text) else []  # a new word
         if run and claims_so_far(text[:run.start()]):  # the word being written, a name if it began with a capital
             written, capital = run.group(0).lower(), run.group(0)[0].isupper()
             out += self.spelling("pieces", written, self.words | (self.names if capital else set()))
             if capital:
-                out += self.tokens("pieces", {d[len(written):] for d in self.doomed if d.startswith(written)} - {""})
+                rests = {d[len(written):] for d in self.doomed if d.startswith(written)} - {""}
+                out += self.tables.tokens_by_part("pieces", rests)
         rule_out(scores, out)
         return scores
 
@@ -284,9 +289,10 @@ class LengthSteering:
     theirs, by the sentences in each paragraph: while a paragraph should go on (`needs_more_words`), line
     breaks cost LINE_BREAK_PENALTY, so it gets one more sentence; while a closing begun now would leave the letter
     short (`closing_too_soon`), no paragraph opens as a closing (`CLOSING_STARTS`), thanks the reader
-    or signs off; before a sign-off, the text may not end (`end_as_paragraph_break`); when only a closing still fits, or a sign-off line is whole (`needs_line_end`), line breaks
-    gain LINE_END_BONUS; once one more paragraph would pass the range (`sign_off_due`), the next line can
-    only be a sign-off, its first word spelled out ("Sincerely", "Yours", "Thank", ...)."""
+    or signs off; before a sign-off, the text may not end (`end_as_paragraph_break`); when only a closing still
+    fits, or a sign-off line is whole (`needs_line_end`), line breaks gain LINE_END_BONUS; once one more paragraph
+    would pass the range (`sign_off_due`), the next line can only be a sign-off, its first word spelled out
+    ("Sincerely", "Yours", "Thank", ...)."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
         self.llm, self.profile = llm, profile

@@ -70,7 +70,8 @@ CARD_TEMPLATE = """---
 
 # {{ name }}
 
-A LoRA fine-tune of {% if base_model %}[{{ base_model }}](https://huggingface.co/{{ base_model }}){% else %}{{ base_name }} (made offline, random weights){% endif %} for writing cover letters, merged
+A LoRA fine-tune of {% if base_model %}[{{ base_model }}](https://huggingface.co/{{ base_model }}){% else %}\
+{{ base_name }} (made offline, random weights){% endif %} for writing cover letters, merged
 with peft, converted to GGUF with llama.cpp's converter and quantized with llama.cpp. Made with coverletter
 (`coverletter train`, then `coverletter export`). The chat template is stored in each file.
 

@@ -292,5 +292,6 @@ def load_unsloth(model_path: str, model_args, training_args):
     )
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    training_args.activation_checkpointing = training_args.gradient_checkpointing = False  # unsloth's own offloaded checkpointing is already on
+    # unsloth's own offloaded checkpointing is already on
+    training_args.activation_checkpointing = training_args.gradient_checkpointing = False
     return model, tokenizer, None

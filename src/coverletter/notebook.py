@@ -112,7 +112,8 @@ def publish_if_asked(result, push_to_hub: bool, hub_repo: str) -> None:
     if not push_to_hub:
         print(f"not pushing (push_to_hub = False); the files are in {result.out_dir}")
     elif not hub_repo:
-        print(f"push_to_hub is on but hub_repo is empty: set it to 'your-name/model-name'; files kept in {result.out_dir}")
+        print("push_to_hub is on but hub_repo is empty: set it to 'your-name/model-name'; "
+              f"files kept in {result.out_dir}")
     elif not hub_token():
         print("no Hugging Face token: add the HF_TOKEN secret (the key icon in Colab's sidebar, with notebook "
               f"access) and run this cell again; the files are kept in {result.out_dir}")

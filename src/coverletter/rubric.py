@@ -39,8 +39,8 @@ NUMBER_WORDS = dict(zip((
 NUMBER_WORDS |= {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
                  "hundred": 100, "thousand": 1000, "million": 1_000_000, "dozen": 12, "dozens": 12}
 FRACTIONS = "¼½¾⅐⅑⅒⅓⅔⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"  # one character each: "½ year" is a number too
-NUMBER = re.compile(rf"\d+(?:[.,]\d+)*|[{FRACTIONS}]|\b(?:" + "|".join(NUMBER_WORDS) + r")(?:-(?:one|two|three|four|five"
-                    r"|six|seven|eight|nine))?\b", re.IGNORECASE)
+NUMBER = re.compile(rf"\d+(?:[.,]\d+)*|[{FRACTIONS}]|\b(?:" + "|".join(NUMBER_WORDS)
+                    + r")(?:-(?:one|two|three|four|five|six|seven|eight|nine))?\b", re.IGNORECASE)
 # "one" as a pronoun ("one of", "no one", "one another") is not a number
 NOT_A_NUMBER = re.compile(r"\b(?:no|each|any|every|this|that|which|the) one\b|\bone (?:of|another|who|that|which|"
                           r"more|step|way|thing|day|reason)\b", re.IGNORECASE)
@@ -177,9 +177,9 @@ def borrowed_claims(text: str, profile: letter.Profile) -> list[str]:
         said = content_stems(clause)
         named = {stem(w) for w in WORD.findall(clause)[1:] if not w.islower()}
         for requirement in ad_requirements(profile):
-            if len(requirement) == 1 and not requirement <= named:
-                continue  # one lower-case word ("build", "plan") is a verb anyone may use, not a borrowed skill
-            ad_only = {s for s in requirement if not said_by_applicant(s, own_stems)}
+            if borrowed_only_as_name(requirement) and not requirement <= named:
+                continue
+            ad_only = unsaid(requirement, own_stems)
             if ad_only and takes_up(clause, requirement) and len(said & ad_only) * 2 >= len(requirement):
                 found.append(" ".join(sorted(said & requirement)))
     return list(dict.fromkeys(found))
@@ -252,15 +252,25 @@ def ad_requirements(profile: letter.Profile) -> list[set[str]]:
     return requirements
 
 
+def unsaid(requirement: set[str], own_stems: set[str]) -> set[str]:
+    """The stems of an ad's requirement that the applicant never wrote."""
+    return {s for s in requirement if not said_by_applicant(s, own_stems)}
+
+
+def borrowed_only_as_name(requirement: set[str]) -> bool:
+    """A requirement of one word is borrowed only as a name, written with a capital ("Salesforce"): in lower case it
+    is a word anyone may use ("plan", "build")."""
+    return len(requirement) == 1
+
+
 def ad_only_stems(profile: letter.Profile) -> tuple[set[str], set[str]]:
     """What a claim of the applicant's may not take up (`borrowed_claims`): the stems of the ad's requirements that
-    the applicant never wrote, as (words, names). A requirement of one word is borrowed only as a name, written
-    with a capital ("Salesforce"): in lower case it is a word anyone may use ("plan")."""
+    the applicant never wrote, as (words, names)."""
     own = content_stems(applicant_text(profile))
     requirements = ad_requirements(profile) if profile.job_description else []
     words, names = set(), set()
     for requirement in requirements:
-        (words if len(requirement) > 1 else names).update(s for s in requirement if not said_by_applicant(s, own))
+        (names if borrowed_only_as_name(requirement) else words).update(unsaid(requirement, own))
     return words, names - words
 
 

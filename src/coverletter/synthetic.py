@@ -377,7 +377,8 @@ def corpus_stats(pairs: list[tuple[letter.Profile, dict]]) -> dict:
         text = prose.masked(text, profile)
         masked.add(text)
         openings.add(re.split(r"(?<=[.!?])\s", text.split("\n\n")[1])[0])
-    stats = {"examples": len(pairs), "distinct_letters_masked": len(masked), "distinct_opening_sentences": len(openings)}
+    stats = {"examples": len(pairs), "distinct_letters_masked": len(masked),
+             "distinct_opening_sentences": len(openings)}
     for n in (1, 2, 3, 4):
         grams = [tuple(words[i: i + n]) for words in tokenized for i in range(len(words) - n + 1)]
         stats[f"distinct_{n}"] = round(len(set(grams)) / max(1, len(grams)), 4)

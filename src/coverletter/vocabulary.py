@@ -32,8 +32,17 @@ class VocabularyTables:
     fractions: dict[int, str]  # tokens with a fraction sign, and the signs ("½"): numbers that are not digits
 
     @functools.cached_property
+    def by_part(self) -> dict[str, dict[str, list[int]]]:  # each table's tokens by word part, ending the word or not
+        return {"spaced": self.spaced, "pieces": {part: [*on, *end] for part, (on, end) in self.pieces.items()}}
+
+    @functools.cached_property
     def sorted_parts(self) -> dict[str, list[str]]:  # each table's word parts, sorted once: lookups by prefix
-        return {"spaced": sorted(self.spaced), "pieces": sorted(self.pieces)}
+        return {table: sorted(parts) for table, parts in self.by_part.items()}
+
+    def tokens_by_part(self, table: str, parts) -> list[int]:
+        """The tokens of a table ("spaced" or "pieces") whose lower-case word part is one of these."""
+        tokens = self.by_part[table]
+        return [token for part in parts for token in tokens.get(part, [])]
 
     def parts_starting_with(self, table: str, start: str) -> list[str]:
         """The word parts of a table ("spaced" or "pieces") that begin with `start`."""
@@ -88,12 +97,9 @@ def line_break_tokens(llm) -> list[int]:
 @functools.cache
 def end_tokens(llm) -> list[int]:
     """The tokens that end the text: llama.cpp's end-of-generation set ("<|im_end|>", "<|eot_id|>", ...), through its
-    C API (llama-cpp-python has no method for it), once per model; a stand-in with no llama.cpp model behind it has
-    its end-of-sequence token."""
+    C API (llama-cpp-python has no method for it), once per model."""
     import llama_cpp
 
-    if getattr(llm, "model", None) is None:
-        return [llm.token_eos()]
     vocab = llama_cpp.llama_model_get_vocab(llm.model)
     return [token for token in range(llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(vocab, token)]
 

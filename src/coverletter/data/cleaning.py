@@ -79,7 +79,8 @@ class CleaningReport:
         skipped = sum(self.malformed.values())
         filtered = sum(self.dropped.values())
         return (
-            f"data: read {self.read} rows, kept {self.kept}; skipped {skipped} malformed{reason_counts(self.malformed)}; "
+            f"data: read {self.read} rows, kept {self.kept}; "
+            f"skipped {skipped} malformed{reason_counts(self.malformed)}; "
             f"filtered {filtered}{reason_counts(self.dropped)}"
         )
 

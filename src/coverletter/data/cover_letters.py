@@ -52,7 +52,8 @@ def load_cover_letters(source: str, columns: dict[str, str | list[str]], split: 
                        limit: int | None = None, faithful_only: bool = True) -> tuple[list[dict], CleaningReport]:
     """Rows of a cover-letter table (Hub id or local file) as chat examples: the app's own prompt for the row's
     facts, and the row's letter as the answer. Rows with an empty field, facts the form would refuse, a
-    placeholder in the letter or a letter that invents facts are skipped and counted. `limit` keeps only the first N usable rows."""
+    placeholder in the letter or a letter that invents facts are skipped and counted. `limit` keeps only the
+    first N usable rows."""
     return table_examples(load_rows(source, split), columns, source, limit, faithful_only)
 
 

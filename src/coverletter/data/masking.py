@@ -58,11 +58,13 @@ def tokenize_with_mask(tokenizer, messages: list[dict], markers: TurnMarkers) ->
     text = tokenizer.apply_chat_template(messages, tokenize=False)
     encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     spans = assistant_char_spans(text, markers)
-    mask = [int(any(b <= start and end <= e for b, e in spans) and end > start) for start, end in encoded["offset_mapping"]]
+    mask = [int(any(b <= start and end <= e for b, e in spans) and end > start)
+            for start, end in encoded["offset_mapping"]]
     return {"input_ids": encoded["input_ids"], "assistant_masks": mask}
 
 
-def tokenize_dataset(tokenizer, examples: list[dict], report: CleaningReport, args: DataArguments, max_length: int | None):
+def tokenize_dataset(tokenizer, examples: list[dict], report: CleaningReport, args: DataArguments,
+                     max_length: int | None):
     """The `datasets.Dataset` of input_ids + assistant_masks that SFTTrainer takes (report updated in place)."""
     from datasets import Dataset
 
