@@ -44,7 +44,8 @@ def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the
     unfinished = allowed("I have worked there for 2", since)  # toward 2017 only: never "2 years" or "20 years"
     assert unfinished and {t.strip()[:1] for t in unfinished} <= {"0"} and token(" years") not in unfinished
     assert token(" years") not in allowed("I have worked there for 20", since)
-    assert token(" years") in allowed("I have worked there since 2017", since)
+    assert token(",") in allowed("I have worked there since 2017", since)  # whole: the sentence goes on
+    assert token(" years") not in allowed("I have worked there since 2017", since)  # a year, not a length
     assert token(" five") in allowed("I have") and token(" twelve") not in allowed("I have")
     assert token(" one") in allowed("I have")  # "one of", "no one": a pronoun as often as a number
     assert "½" not in allowed("I have") and "½" in allowed("I have", letter.make_profile(
@@ -79,6 +80,14 @@ def test_a_number_only_the_ad_states_is_never_the_applicants_claim(llm):
     assert words_after("I have") == {" five", " four"}  # in words too: "I have three years" only if the applicant has
     assert words_after("Your ad asks for") == {" three", " eight", " five", " four"}  # never twelve: no one states it
     assert guards.claims_so_far("Dear team,\n\nIn my current job I run") and not guards.claims_so_far("It has ")
+
+    def years_after(text: str) -> bool:
+        left = after(llm, guard(guards.FactGuard, llm, profile), text.encode(), scores)
+        return bool(np.isfinite(left[llm.tokenize(b" years", add_bos=False)[0]]))
+
+    assert years_after("I have 5") and years_after("I have five")  # 5 years on a front desk
+    assert not years_after("I have led 4") and not years_after("I bring four")  # 4 receptionists, not 4 years
+    assert years_after("You ask for 3") and years_after("The hotel is 4")  # the ad's years; no claim
 
 
 def test_the_claim_guard_keeps_the_ads_requirements_out_of_the_applicants_claims(llm):

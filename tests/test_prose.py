@@ -82,3 +82,20 @@ def test_a_shared_sentence_counts_the_writers_own_words_not_the_names():
 def test_distinct_n_is_low_for_a_template_and_high_for_prose():
     template = ["I bring SKILL to COMPANY, and I bring SKILL to the team."] * 20  # names masked
     assert prose.distinct_n(template) < 0.1 < 0.9 < prose.distinct_n([LETTER])
+
+
+def test_skills_are_told_apart_by_their_form():
+    assert prose.is_action("leading a line of eight cooks")
+    assert not prose.is_action("positioning and messaging")  # marketing's nouns
+    assert not prose.is_action("marketing campaigns") and not prose.is_action("seafood butchery")
+    assert not prose.is_action("testing")  # one word: a field, not an action
+
+
+def test_a_name_joined_to_itself_is_misplaced_and_a_phrase_that_repeats_by_design_is_not():
+    profile = letter.make_profile(name="Priya Raghunathan", job_title="UX Researcher", company_name="Quillstone",
+                                  skills="Qualtrics, usability testing", reasons="Research.")
+    assert prose.misplaced_phrases("I speak Qualtrics as well as Qualtrics.", profile) == [
+        "a name twice: Qualtrics as well as Qualtrics"]
+    for fine in ("Our users grew more and more patient.", "I worked in natural history and history.",
+                 "I learned what a clause did and did not cover."):
+        assert not prose.misplaced_phrases(fine, profile), fine

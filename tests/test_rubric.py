@@ -3,7 +3,7 @@ what the profile says in other words, or what the ad asks, is not taken for one.
 
 import pytest
 
-from coverletter import facts, letter, rubric
+from coverletter import facts, letter, prose, rubric
 
 AD = ("Quillstone Analytics is hiring a UX Researcher to plan accessibility audits and present findings to product "
       "teams. Requirements: accessibility research and remote interviewing.")
@@ -118,6 +118,7 @@ NO_AD = letter.make_profile(**{**PROFILE.as_dict(), "job_description": ""})
 AD_OF_8 = letter.make_profile(**{**PROFILE.as_dict(), "job_description": AD + " You will lead a team of 8."})
 DATED = letter.make_profile(**{**PROFILE.as_dict(),
                                 "resume": "Aiko Tanaka\nResearcher | Brightwater Group | 2019 – Present"})
+COUNTED = letter.make_profile(**{**PROFILE.as_dict(), "skills": PROFILE.skills + ", 40 diary studies run"})
 
 
 @pytest.mark.parametrize("kind, sentence, profile", [
@@ -138,12 +139,29 @@ DATED = letter.make_profile(**{**PROFILE.as_dict(),
     ("borrowed", "At my last job I led a team of 8 researchers.", AD_OF_8),  # the ad's number, not the applicant's
     ("year_as_skill", "I bring 2019 to every study.", DATED),
     ("year_as_skill", "I ran diary studies for 2019.", DATED),
+    ("length_of_time", "I bring 40 years of usability research.", COUNTED),  # 40 studies, not 40 years
+    ("length_of_time", "I have a forty-year record in research.", COUNTED),
+    ("employer", "I have run usability testing at Quillstone for a year.", PROFILE),  # the company applied to
+    ("employer", "Today I work for Quillstone Analytics as a researcher.", PROFILE),
 ])
 def test_each_kind_of_invented_fact_is_found_alone(kind, sentence, profile):
     text = GOOD.replace("Thank you for considering my application.", sentence)
     found = rubric.invented_facts(text, profile)
     assert found[kind] and [k for k, v in found.items() if v] == [kind], found
     assert rubric.score_letter(text, profile)["faithful"] is False
+
+
+def test_work_at_the_company_applied_to_is_a_claim_only_where_the_applicant_never_placed_themselves_there():
+    claim = GOOD.replace("Thank you for considering my application.", "I run weekend studies at Quillstone.")
+    assert rubric.claimed_employer(claim, PROFILE) == ["I run weekend studies at Quillstone."]
+    placed = {"reasons": "Quillstone is where I already run weekend studies.",
+              "resume": "Aiko Tanaka\nResearch Assistant | Quillstone Analytics | 2023 – Present"}
+    for field, text in placed.items():
+        assert not rubric.claimed_employer(claim, letter.make_profile(**{**PROFILE.as_dict(), field: text})), field
+    wishes = ("I hope to run studies at Quillstone.", "I am applying for the researcher post at Quillstone.")
+    assert not [w for w in wishes if rubric.claimed_employer(GOOD + "\n" + w, PROFILE)]
+    assert rubric.company_keys("The Greenhollow Community Trust") == ["Greenhollow Community Trust", "Greenhollow"]
+    assert rubric.company_keys("University of Kingsmere") == ["University of Kingsmere"]  # not "the University"
 
 
 def test_the_ads_words_a_claim_may_not_take_up_are_those_the_applicant_never_wrote():
@@ -209,14 +227,8 @@ def test_an_ad_is_taken_up_by_its_requirements_not_by_a_stray_word():
     "I am applying because of i admire quillstone's research culture.",
     "I would be a excellent fit.",
     "I bring an usability lens.",
+    "I work in Figma as well as Figma.",
 ])
 def test_a_phrase_put_where_it_does_not_fit_is_found(sentence):
     text = GOOD.replace("Thank you for considering my application.", sentence)
-    assert rubric.misplaced_phrases(text, PROFILE) and not rubric.score_letter(text, PROFILE)["grammatical"]
-
-
-def test_skills_are_told_apart_by_their_form():
-    assert rubric.is_action("leading a line of eight cooks")
-    assert not rubric.is_action("positioning and messaging")  # marketing's nouns
-    assert not rubric.is_action("marketing campaigns") and not rubric.is_action("seafood butchery")
-    assert not rubric.is_action("testing")  # one word: a field, not an action
+    assert prose.misplaced_phrases(text, PROFILE) and not rubric.score_letter(text, PROFILE)["grammatical"]

@@ -89,10 +89,8 @@ def what_a_recruiter_sees(letters: list[dict]) -> dict:
     share, common = prose.boilerplate([(x["letter"], letter.Profile(**x["profile"])) for x in letters])
     return {"boilerplate_share": share, "boilerplate_sentences": common[:20],
             "letters_citing_absent_ad": sum("ad_cited" in x["invented"] for x in letters),
-            "borrowed_claim_share": sum(bool({"borrowed", "year_as_skill"} & set(x["invented"]))
-                                        for x in letters) / len(letters),
-            "invented_fact_share": sum(bool({"number", "credential", "name"} & set(x["invented"]))
-                                       for x in letters) / len(letters),
+            "borrowed_claim_share": sum(bool(rubric.BORROWED & set(x["invented"])) for x in letters) / len(letters),
+            "invented_fact_share": sum(bool(rubric.INVENTED & set(x["invented"])) for x in letters) / len(letters),
             "misspelled_names": sum("misspelled" in x["invented"] for x in letters),
             "job_ad_uptake": sum(x["rules"]["uses_job_ad"] for x in with_ad) / len(with_ad) if with_ad else None}
 
@@ -106,8 +104,9 @@ def write_report(report: dict, out: Path) -> None:
              f"**{report['written_letters_loss']:.3f}**, on FineTome {report['heldout_loss']:.3f}. Temperature "
              f"{report['temperature']}; length steering: {'on' if report['length_steering'] else 'off'}.",
              "", f"Boilerplate share: **{report['boilerplate_share']:.2f}** of sentences. Letters citing a job ad that "
-             f"was not given: **{report['letters_citing_absent_ad']}**. Letters with an invented number, credential or "
-             f"name: **{report['invented_fact_share']:.0%}**; with a claim borrowed from the ad or a year for a skill: "
+             f"was not given: **{report['letters_citing_absent_ad']}**. Letters with an invented number, credential, "
+             f"name, length of time or employer: **{report['invented_fact_share']:.0%}**; with a claim borrowed from "
+             f"the ad or a year for a skill: "
              f"**{report['borrowed_claim_share']:.0%}**. Misspelled names: {report['misspelled_names']}. "
              + (f"Letters taking up the ad, of those given one: **{report['job_ad_uptake']:.0%}**."
                 if report["job_ad_uptake"] is not None else ""),

@@ -85,7 +85,8 @@ class FactGuard:
     word only for such a number; and without an ad the words that cite one ("advertisement", "posting", ...) are
     out. A number that only the ad states, in digits or in words, goes only where the clause so far is not the
     applicant's claim, as the rubric reads claims ("you ask for 8", not "I led a team of 8" nor "I have three
-    years"). The model still chooses every word; the rubric's `faithful` rule counts what the guards cannot see
+    years"). In a claim, "years" follows only a number the profile gives as years ("44 years" from 44 studies is
+    out). The model still chooses every word; the rubric's `faithful` rule counts what the guards cannot see
     (degrees, names at the start of a sentence)."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
@@ -99,6 +100,8 @@ class FactGuard:
         self.banned += [token for token, fraction in tables.fractions.items() if fraction not in source]  # "½"
         self.banned_in_claims = tables.tokens_of(not_beginning(number_words_but(self.own) - out, known))  # 3+
         self.ad_nouns = [] if profile.job_description else tables.tokens_of(AD_NOUNS)
+        self.lengths = rubric.lengths_of_time(source)  # "5 years": the numbers the profile gives as years
+        self.years = tables.tokens_of(("year", "years", "yrs"))
         self.digit_ids, self.digits, self.joins = tables.digit_ids, tables.digits, tables.joins
         self.starts = self.leading_to(self.allowed)  # a new number: the start of one the profile states
         self.own_starts = self.leading_to(self.own)
@@ -117,6 +120,8 @@ class FactGuard:
         claim = claims_so_far(text[:run.start()] if run else text)
         if claim and not run:
             scores[self.banned_in_claims] = -math.inf
+        if claim and not rubric.numbers(re.search(r"\S*$", text).group(0)) <= self.lengths:
+            scores[self.years] = -math.inf  # "44 years of research" where the profile has 44 studies
         numbers, allowed = (self.own, self.own_starts) if claim else (self.allowed, self.starts)
         if run:  # a token starting with a digit goes on this number: toward the rest of one the profile states
             written = run.group(0).replace(",", "")

@@ -4,10 +4,13 @@ and how much a set of letters shares.
 - a skill named three or more times (`repeated_skills`);
 - a typed skill used as a possession, "my HPLC", "my lab safety" (`possessed_skills`);
 - one two-word opening starting sentence after sentence, "I would ... I would ..." (`repeated_opening`);
+- grammar: the user's phrases where they do not fit ("I can survey design"), a/an before the wrong sound, a name
+  joined to itself (`misplaced_phrases`);
 - across letters: sentences that recur for different applicants (`boilerplate`), sentences of 8+ words that two
   letters share (`shared_sentences`), and distinct-n, the share of n-grams that are new (`distinct_n`).
 
-`rubric` reads the first three as rules; the written corpus (`data.letters`) is held to all of them.
+`rubric` reads the first three as rules, and the grammar as one; the written corpus (`data.letters`) is held to all
+of them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import re
 from collections import Counter, defaultdict
 
 from . import letter
+from .facts import DATE_RANGE, profile_skills, resume_role_parts
 
 # "my HPLC experience" is how a writer speaks of a skill they own; "my HPLC" is a template's
 OWNED_BY_WHAT_FOLLOWS = re.compile(
@@ -75,6 +79,60 @@ def habits(text: str, skills: list[str]) -> dict[str, list[str]]:
     first = repeated_opening(text)
     return {"repeated_skill": repeated_skills(text, skills), "possessed_skill": possessed_skills(text, skills),
             "repeated_opening": [first] if first else []}
+
+
+# --------------------------------------------------------------------------- grammar
+
+# -ing words that usually name a field ("marketing campaigns"), not an action with an object ("leading a line")
+NOMINAL_ING = set("""accounting advertising baking banking bookkeeping budgeting catering coaching consulting cooking
+costing debugging drawing editing engineering forecasting fundraising housekeeping landscaping lighting logging
+manufacturing marketing merchandising modeling modelling monitoring networking nursing onboarding packaging painting
+planning plumbing pricing printing profiling programming publishing purchasing recruiting scheduling sourcing
+staffing storytelling testing training tutoring welding wiring writing copywriting clothing building opening
+closing ordering cleaning handling reading positioning messaging""".split())
+NOUN_SLOT = re.compile(r"\b(?:a|an|the|my|our|your|their|this|that|use|uses|used|using)\s+$", re.IGNORECASE)
+VERB_SLOT = re.compile(r"\b(?:can|could|will|would|how to|able to|want to|like to|love to|learn to)\s+$",
+                       re.IGNORECASE)
+CLAUSE_SLOT = re.compile(r"\b(?:of|for|about|my|the|a|an|with|in|on|include|includes|including)\s+$", re.IGNORECASE)
+# a / an before a word, except where the sound is not the letter ("a university", "an hour")
+A_BEFORE_VOWEL = re.compile(r"\ba\s+(?!(?:uni|use|usu|usa|ure|uti|eu|one|once|ewe)\w*)[aeiou]\w*", re.IGNORECASE)
+AN_BEFORE_CONSONANT = re.compile(r"\ban\s+(?:(?!(?:hour|honest|honou?r|heir)\w*)[b-df-hj-np-tv-z][a-z]|"
+                                 r"(?:uni|use|usa|usu|ure|uti|eu)\w*|one\b)", re.IGNORECASE)
+# a name joined to itself: "Qualtrics as well as Qualtrics", where the model wanted a second tool it could not name
+ECHOED_NAME = re.compile(r"\b([A-Z][\w+#.-]*(?: [A-Z][\w+#.-]*){0,3}) (?:and|or|as well as|and also|&) \1\b")
+
+
+def is_action(skill: str) -> bool:
+    """'leading a line of eight cooks' is an action (a verb with its object); 'menu costing' is a thing."""
+    words = skill.split()
+    return len(words) >= 2 and words[0].endswith("ing") and len(words[0]) > 4 and words[0] not in NOMINAL_ING
+
+
+def misplaced_phrases(text: str, profile: letter.Profile) -> list[str]:
+    """The user's phrases that the letter puts where they do not fit, a/an before the wrong sound, and a name joined
+    to itself."""
+    lowered = text.lower()
+    problems = []
+    for skill in profile_skills(profile):
+        for match in re.finditer(re.escape(skill), lowered):
+            before = lowered[max(0, match.start() - 20): match.start()]
+            slot = NOUN_SLOT if is_action(skill) else VERB_SLOT
+            if slot.search(before):
+                problems.append(f"{before.split()[-1]} + {skill}")
+    for reason in letter.sentences(profile.reasons):
+        start = " ".join(reason.lower().split()[:4])
+        if not start.startswith(("i ", "i'", "my ")):
+            continue  # only a clause in the first person breaks when it follows "because of" or "my"
+        for match in re.finditer(re.escape(start), lowered):
+            if CLAUSE_SLOT.search(lowered[max(0, match.start() - 20): match.start()]):
+                problems.append(f"clause after a preposition: {start}")
+    problems += [f"résumé dates copied: {m.group(0)}" for m in DATE_RANGE.finditer(text)]  # prose says "since 2017"
+    problems += [f"years of {part}" for part in resume_role_parts(profile.resume)
+                 if re.search(rf"\byears? (?:of|in) {re.escape(part)}\b", lowered)]  # "6 years of Kestrel Systems"
+    problems += [f"'{m.group(0)}'" for m in (*A_BEFORE_VOWEL.finditer(text), *AN_BEFORE_CONSONANT.finditer(text))
+                 if not m.group(0).split()[-1].isupper()]  # acronyms go by their letters' sounds
+    problems += [f"a name twice: {m.group(0)}" for m in ECHOED_NAME.finditer(text)]
+    return problems
 
 
 # --------------------------------------------------------------------------- a set of letters

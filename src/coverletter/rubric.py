@@ -5,9 +5,12 @@ rules a reader notices next:
 - `faithful`: no invented fact. No number, degree, credential or proper name that the profile and the ad do not
   hold; no job ad cited when none was given; the applicant's and the company's names spelled as given.
 - `uses_job_ad`: given an ad, the letter takes up at least one of its stated requirements.
-- `grammatical`: the phrases the user typed fit the sentences around them ("I use leading a line" fails).
+- `grammatical`: the phrases the user typed fit the sentences around them ("I use leading a line" fails), and no
+  name is joined to itself ("Qualtrics as well as Qualtrics").
 - `faithful` also fails on a claim borrowed from the ad (a number, skill or duty only the ad states, said of the
-  applicant) and on a year standing where a skill or a length of time should ("I bring 2015", "for 2019").
+  applicant), on a year standing where a skill or a length of time should ("I bring 2015", "for 2019"), on a
+  number of the profile's claimed as years ("44 years of research" from 44 studies), and on a claim to work at
+  the company applied to already ("I hold board reporting at Greenhollow").
 - the habits of template prose (`prose`): a skill named three or more times, "my <skill>", one opening for
   sentence after sentence.
 
@@ -23,12 +26,13 @@ from difflib import SequenceMatcher
 from os.path import commonprefix
 
 from . import letter, prose
-from .facts import (DATE_RANGE, MONTH, WORD, YEAR, bare, profile_skills, resume_role_parts, source_text,
-                    word_set)
+from .facts import MONTH, WORD, YEAR, bare, profile_skills, source_text, word_set
 
 HABITS = ("skills_not_repeated", "skills_not_possessed", "openings_varied")  # of template prose (`prose`)
 RULES = ("name", "company", "job_title", "skill", "no_placeholder", "length", "greeting", "sign_off", "no_repeats",
          "faithful", "uses_job_ad", "grammatical", *HABITS)
+INVENTED = {"number", "credential", "name", "length_of_time", "employer"}  # facts the profile does not give
+BORROWED = {"borrowed", "year_as_skill"}  # the ad's facts, or a year, made the applicant's own
 GREETING = re.compile(r"^(dear|hello|hi|greetings|to whom it may concern)\b", re.IGNORECASE)
 
 # --------------------------------------------------------------------------- faithful
@@ -145,6 +149,12 @@ NOT_A_CLAIM = re.compile(r"\b(?:you|your|advert\w*|ad|posting|listing|asks?|aski
                          r"would (?:like|love|enjoy|welcome|be (?:glad|happy|pleased|delighted|excited)))\b",
                          re.IGNORECASE)
 CLAUSE_BREAK = re.compile(r"(?<!\d),|,(?!\d)|[;:—–()]|\s-\s|\b(?:but|while|although|whereas)\b")  # not 40,000
+LENGTH_OF_TIME = re.compile(rf"(?:{NUMBER.pattern})\+?[ -](?:years?|yrs)\b", re.IGNORECASE)  # "5+ years"
+# a clause that places the applicant at the company only to apply, to wish, or as a visitor claims no work there
+NOT_WORK_THERE = re.compile(r"\b(?:apply\w*|application|join\w*|role|position|post|job|vacancy|opening|programme|"
+                            r"bring|contribute|offer|help|can|could|will|would|should|might|wish|hop\w*|plan\w*|aim|"
+                            r"ready|future|next|expect\w*|look\w* forward|visit\w*|follow\w*|read|heard|seen|saw|"
+                            r"watch\w*|volunteer\w*|wait|talk\w*|discuss\w*|to work)\b", re.IGNORECASE)
 YEAR_AS_SKILL = re.compile(rf"\b(?:bring|brings|brought|my|for|with|using|including|includes?|years? of)\s+"
                            rf"{MONTH}{YEAR}\b", re.IGNORECASE)
 
@@ -185,6 +195,47 @@ def borrowed_claims(text: str, profile: letter.Profile) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+def lengths_of_time(text: str) -> set[str]:
+    """The lengths of time a text gives in years, as values: "5+ years" and "five-year" both give '5'."""
+    return {value for match in LENGTH_OF_TIME.finditer(text) for value in numbers(match.group(0))}
+
+
+def invented_lengths(text: str, profile: letter.Profile) -> list[str]:
+    """The applicant's claims of a length of time that the profile states as a number but never as one: "I bring 44
+    years of research" where the profile has 44 studies (a number it does not state at all is `number`)."""
+    source = source_text(profile)
+    stated, lengths = numbers(source), lengths_of_time(source)
+    return [match.group(0) for clause in claim_clauses(text) for match in LENGTH_OF_TIME.finditer(clause)
+            if numbers(match.group(0)) <= stated and not numbers(match.group(0)) <= lengths]
+
+
+# first words that name no one company: "the University" is not Kingsmere's
+COMMON_FIRST_WORDS = {"university", "city", "county", "state", "national", "royal", "united", "general", "central",
+                      "north", "south", "east", "west", "saint", "first", "global", "international", "community"}
+
+
+def company_keys(company: str) -> list[str]:
+    """How a letter names the company: whole, or by its first word ("Greenhollow" of Greenhollow Community Trust)."""
+    words = re.sub(r"^the\s+", "", company, flags=re.IGNORECASE).split()
+    first = words[:1] if len(words) > 1 and len(words[0]) >= 4 and words[0].lower() not in COMMON_FIRST_WORDS else []
+    return [" ".join(words), *first]
+
+
+def claimed_employer(text: str, profile: letter.Profile) -> list[str]:
+    """The applicant's claims to work already at the company applied to ("I hold board reporting at Greenhollow"),
+    unless their résumé names it or their own words place them there ("Ravenhill is where I already do bank
+    shifts")."""
+    keys = "|".join(map(re.escape, company_keys(profile.company_name)))
+    there = re.compile(rf"\b(?:at|work\w* for) (?:the )?(?:{keys})\b(?!'s)", re.IGNORECASE)
+    named = re.compile(rf"\b(?:{keys})\b", re.IGNORECASE)
+    if named.search(f"{profile.resume}\n{profile.skills}") or any(
+            there.search(said) or named.search(said) and re.search(r"\bwhere I\b", said)
+            for said in letter.sentences(profile.reasons)):
+        return []
+    return [clause.strip() for clause in claim_clauses(text)
+            if there.search(clause) and not NOT_WORK_THERE.search(clause)]
+
+
 def invented_facts(text: str, profile: letter.Profile) -> dict[str, list[str]]:
     """What the letter says that the profile and the ad do not, by kind (empty lists: nothing invented), and what
     it borrows from the ad as the applicant's own."""
@@ -198,6 +249,7 @@ def invented_facts(text: str, profile: letter.Profile) -> dict[str, list[str]]:
              "ad_cited": [] if profile.job_description else sorted({m.group(0) for m in AD_REFERENCE.finditer(text)}),
              "borrowed": borrowed_claims(text, profile),
              "year_as_skill": [m.group(0) for m in YEAR_AS_SKILL.finditer(text)],
+             "length_of_time": invented_lengths(text, profile), "employer": claimed_employer(text, profile),
              "misspelled": [], "name": []}
     for word in {w for w in WORD.findall(text) if w[0].isupper()}:  # names are written with a capital
         key = bare(word)
@@ -284,56 +336,6 @@ def uses_job_ad(text: str, profile: letter.Profile) -> bool:
     return not profile.job_description or any(takes_up(text, req) for req in ad_requirements(profile))
 
 
-# --------------------------------------------------------------------------- grammar of the user's phrases
-
-# -ing words that usually name a field ("marketing campaigns"), not an action with an object ("leading a line")
-NOMINAL_ING = set("""accounting advertising baking banking bookkeeping budgeting catering coaching consulting cooking
-costing debugging drawing editing engineering forecasting fundraising housekeeping landscaping lighting logging
-manufacturing marketing merchandising modeling modelling monitoring networking nursing onboarding packaging painting
-planning plumbing pricing printing profiling programming publishing purchasing recruiting scheduling sourcing
-staffing storytelling testing training tutoring welding wiring writing copywriting clothing building opening
-closing ordering cleaning handling reading positioning messaging""".split())
-NOUN_SLOT = re.compile(r"\b(?:a|an|the|my|our|your|their|this|that|use|uses|used|using)\s+$", re.IGNORECASE)
-VERB_SLOT = re.compile(r"\b(?:can|could|will|would|how to|able to|want to|like to|love to|learn to)\s+$",
-                       re.IGNORECASE)
-CLAUSE_SLOT = re.compile(r"\b(?:of|for|about|my|the|a|an|with|in|on|include|includes|including)\s+$", re.IGNORECASE)
-# a / an before a word, except where the sound is not the letter ("a university", "an hour")
-A_BEFORE_VOWEL = re.compile(r"\ba\s+(?!(?:uni|use|usu|usa|ure|uti|eu|one|once|ewe)\w*)[aeiou]\w*", re.IGNORECASE)
-AN_BEFORE_CONSONANT = re.compile(r"\ban\s+(?:(?!(?:hour|honest|honou?r|heir)\w*)[b-df-hj-np-tv-z][a-z]|"
-                                 r"(?:uni|use|usa|usu|ure|uti|eu)\w*|one\b)", re.IGNORECASE)
-
-
-def is_action(skill: str) -> bool:
-    """'leading a line of eight cooks' is an action (a verb with its object); 'menu costing' is a thing."""
-    words = skill.split()
-    return len(words) >= 2 and words[0].endswith("ing") and len(words[0]) > 4 and words[0] not in NOMINAL_ING
-
-
-def misplaced_phrases(text: str, profile: letter.Profile) -> list[str]:
-    """The user's phrases that the letter puts where they do not fit, and a/an before the wrong sound."""
-    lowered = text.lower()
-    problems = []
-    for skill in profile_skills(profile):
-        for match in re.finditer(re.escape(skill), lowered):
-            before = lowered[max(0, match.start() - 20): match.start()]
-            slot = NOUN_SLOT if is_action(skill) else VERB_SLOT
-            if slot.search(before):
-                problems.append(f"{before.split()[-1]} + {skill}")
-    for reason in letter.sentences(profile.reasons):
-        start = " ".join(reason.lower().split()[:4])
-        if not start.startswith(("i ", "i'", "my ")):
-            continue  # only a clause in the first person breaks when it follows "because of" or "my"
-        for match in re.finditer(re.escape(start), lowered):
-            if CLAUSE_SLOT.search(lowered[max(0, match.start() - 20): match.start()]):
-                problems.append(f"clause after a preposition: {start}")
-    problems += [f"résumé dates copied: {m.group(0)}" for m in DATE_RANGE.finditer(text)]  # prose says "since 2017"
-    problems += [f"years of {part}" for part in resume_role_parts(profile.resume)
-                 if re.search(rf"\byears? (?:of|in) {re.escape(part)}\b", lowered)]  # "6 years of Kestrel Systems"
-    problems += [f"'{m.group(0)}'" for m in (*A_BEFORE_VOWEL.finditer(text), *AN_BEFORE_CONSONANT.finditer(text))
-                 if not m.group(0).split()[-1].isupper()]  # acronyms go by their letters' sounds
-    return problems
-
-
 # --------------------------------------------------------------------------- the letter and a set of letters
 
 
@@ -346,7 +348,7 @@ def judge(text: str, profile: letter.Profile) -> dict:
     """The rules ("rules": each True when met), and what broke them: the invented facts by kind ("invented"), the
     phrases put where they do not fit ("misplaced") and the habits of template prose ("habits")."""
     invented = {kind: found for kind, found in invented_facts(text, profile).items() if found}
-    misplaced = misplaced_phrases(text, profile)
+    misplaced = prose.misplaced_phrases(text, profile)
     habits = prose.habits(text, profile_skills(profile))
     lowered = text.lower()
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]

@@ -130,10 +130,10 @@ def make_skills(industry: Industry, rng: random.Random) -> list[Skill]:
     duties = rng.sample(industry.duties, rng.randint(0, 3))
     things = rng.sample(industry.skills, rng.randint(max(1, 3 - len(duties)), 7 - len(duties)))
     skills = [Skill(as_action(d, verbs), "action", as_action(d, verbs), duty=d) for d in duties]
-    skills += [Skill(core, "action" if rubric.is_action(core.lower()) else "thing", core) for core in things]
+    skills += [Skill(core, "action" if prose.is_action(core.lower()) else "thing", core) for core in things]
     first = next((i for i, s in enumerate(skills) if s.form == "thing"), None)
     if first is None:  # a letter needs something to say "my ..." about
-        core = next(x for x in industry.skills if not rubric.is_action(x.lower()))
+        core = next(x for x in industry.skills if not prose.is_action(x.lower()))
         skills.append(Skill(core, "thing", core))
         first = len(skills) - 1
     if rng.random() < 0.45:
