@@ -8,9 +8,9 @@ through `coverletter evaluate` (the page's own path) on every evaluation profile
 lists, résumés, full résumés): with the app's length steering at temperature 0 and at the page's temperature, and
 the model alone (no steering) at temperature 0. Every report holds the rubric, the three template habits, invented
 and borrowed facts, boilerplate, and the held-out losses on the written letters and on FineTome. Finished steps
-are read back, not repeated, and a run stopped part way (a session's end) resumes from its last checkpoint: on a CPU
-with AVX2 only a run takes longer than a session. Results: runs/STUDY/<name>/, and the table in
-docs/experiments/STUDY_table.md.
+are read back, not repeated, and a run stopped part way (a session's end) resumes from its last checkpoint: on a
+CPU with AVX2 only a run takes longer than a session. Results: runs/STUDY/<name>/, and the table in
+docs/experiments/STUDY_table.md, which holds every run of the study evaluated so far.
 Run nothing else meanwhile: llama.cpp and training both want both cores.
 """
 
@@ -61,6 +61,11 @@ def evaluate(run: Path, model: str, profiles: Path) -> dict:
     return reports
 
 
+def evaluated(run: Path) -> bool:
+    """Whether every evaluation of a run has its report: a run of an earlier session, read back for the table."""
+    return all((run / folder / "report.json").is_file() for folder in EVALUATIONS)
+
+
 def train_and_export(run: Path, overrides: dict) -> None:
     run.mkdir(parents=True, exist_ok=True)
     flags = [item for key, value in overrides.items() for item in (f"--{key}", str(value))]
@@ -107,12 +112,13 @@ def main() -> None:
     study = ROOT / "runs" / args.study
     study.mkdir(parents=True, exist_ok=True)
     profiles = all_profiles(study)
-    results = {}
-    for name in args.only or RUNS:
+    names = args.only or list(RUNS)
+    for name in names:
         print(f"== {name}", flush=True)
         train_and_export(study / name, RUNS[name])
-        results[name] = evaluate(study / name, str(study / name), profiles)
-    if args.base:
+    results = {name: evaluate(study / name, str(study / name), profiles)  # with the runs evaluated before
+               for name in RUNS if name in names or evaluated(study / name)}
+    if args.base or evaluated(study / "base"):
         from coverletter.export import base_gguf
 
         results["base"] = evaluate(study / "base", str(base_gguf("embedded:smollm2-135m-instruct", study / "base")),
