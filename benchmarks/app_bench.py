@@ -82,16 +82,16 @@ def memory_bandwidth_gbs(threads: int, gib: int = 1) -> float:
 def raw_speed(llm, tokens: int, steer: bool = True, form: dict = FORM) -> tuple[float, float, int, str]:
     """Time to first token, decode tok/s, tokens generated, and the cleaned letter: llama.cpp alone, with the same
     settings and length steering as the app (steer=False: without the steering, to measure what it costs)."""
-    from coverletter import generate, guards, letter
+    from coverletter import generate, letter, steering, vocabulary
 
     profile = letter.make_profile(**form)
-    steering = [guards.LengthSteering(llm, profile, guards.AnswerReader(llm))] if steer else None
+    steered = [steering.LengthSteering(llm, profile, vocabulary.AnswerReader(llm))] if steer else None
     # raw letters start from an empty cache; the app keeps its shared start (its first token may come sooner)
     llm.reset()
     started, stamps, text = time.perf_counter(), [], ""
     for chunk in llm.create_chat_completion(letter.build_messages(profile), stream=True, temperature=0.0,
                                             max_tokens=tokens, repeat_penalty=generate.REPEAT_PENALTY,
-                                            logits_processor=steering):
+                                            logits_processor=steered):
         if chunk["choices"][0]["delta"].get("content"):
             stamps.append(time.perf_counter())
             text += chunk["choices"][0]["delta"]["content"]

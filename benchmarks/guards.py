@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from coverletter import evaluate, generate, guards, letter, rubric, vocabulary
+from coverletter import evaluate, generate, guards, letter, rubric, steering, vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +33,7 @@ def decode(llm, profile: letter.Profile, guard: bool, leave_out: str | None) -> 
     if guard or leave_out:
         processors = [p for p in guards.processors(llm, profile) if guard or type(p).__name__ != leave_out]
     else:
-        processors = [guards.LengthSteering(llm, profile, guards.AnswerReader(llm))]
+        processors = [steering.LengthSteering(llm, profile, vocabulary.AnswerReader(llm))]
     setup = time.perf_counter() - started
     llm.reset()
     stamps, text = [], ""

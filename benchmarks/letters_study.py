@@ -51,14 +51,16 @@ def all_profiles(study: Path) -> Path:
     return path
 
 
-def evaluate(run: Path, model: str, profiles: Path) -> dict:
-    reports = {}
+def evaluate(run: Path, model: str, profiles: Path) -> None:
+    """The evaluations a run lacks."""
     for folder, flags in EVALUATIONS.items():
         if not (run / folder / "report.json").is_file():
             coverletter("evaluate", "--model", model, "--profiles", str(profiles), "--out", str(run / folder),
                         *flags, log=run / f"{folder}.log")
-        reports[folder] = json.loads((run / folder / "report.json").read_text())
-    return reports
+
+
+def reports(run: Path) -> dict:
+    return {folder: json.loads((run / folder / "report.json").read_text()) for folder in EVALUATIONS}
 
 
 def evaluated(run: Path) -> bool:
@@ -75,8 +77,8 @@ def train_and_export(run: Path, overrides: dict) -> None:
         coverletter("export", "--run", str(run), "--quant", "q8_0", log=run / "export.log")
 
 
-def row(name: str, reports: dict) -> str:
-    app, warm, alone = reports["eval"], reports["eval-page-temperature"], reports["eval-alone"]
+def row(name: str, found: dict) -> str:
+    app, warm, alone = found["eval"], found["eval-page-temperature"], found["eval-alone"]
     return (f"| {name} | {app['pass_rate']:.0%} | {warm['pass_rate']:.0%} | {alone['pass_rate']:.0%} | "
             f"{app['habit_free_rate']:.0%} | {alone['habit_free_rate']:.0%} | "
             f"{app['invented_fact_share']:.0%} / {app['borrowed_claim_share']:.0%} | {app['boilerplate_share']:.2f} | "
@@ -90,7 +92,7 @@ HEAD = ["| run | rubric, app (T=0) | app (T=0.7) | model alone | habit-free, app
 
 def seeds_summary(results: dict) -> str:
     """Mean and spread (min-max) over the written runs' seeds of the figures that move."""
-    seeded = [reports for name, reports in results.items() if name.startswith("written")]
+    seeded = [found for name, found in results.items() if name.startswith("written")]
     if len(seeded) < 2:
         return ""
     figures = {"rubric, app": ("eval", "pass_rate"), "rubric, alone": ("eval-alone", "pass_rate"),
@@ -98,7 +100,7 @@ def seeds_summary(results: dict) -> str:
                "loss, written letters": ("eval", "written_letters_loss")}
     lines = [f"Over {len(seeded)} seeds of the written mixture:", ""]
     for label, (folder, key) in figures.items():
-        values = [reports[folder][key] for reports in seeded]
+        values = [found[folder][key] for found in seeded]
         lines.append(f"- {label}: mean {statistics.mean(values):.3f}, from {min(values):.3f} to {max(values):.3f}")
     return "\n".join(lines)
 
@@ -116,14 +118,13 @@ def main() -> None:
     for name in names:
         print(f"== {name}", flush=True)
         train_and_export(study / name, RUNS[name])
-    results = {name: evaluate(study / name, str(study / name), profiles)  # with the runs evaluated before
-               for name in RUNS if name in names or evaluated(study / name)}
-    if args.base or evaluated(study / "base"):
+        evaluate(study / name, str(study / name), profiles)
+    if args.base:
         from coverletter.export import base_gguf
 
-        results["base"] = evaluate(study / "base", str(base_gguf("embedded:smollm2-135m-instruct", study / "base")),
-                                   profiles)
-    lines = HEAD + [row(name, reports) for name, reports in results.items()]
+        evaluate(study / "base", str(base_gguf("embedded:smollm2-135m-instruct", study / "base")), profiles)
+    results = {name: reports(study / name) for name in [*RUNS, "base"] if evaluated(study / name)}  # with earlier runs
+    lines = HEAD + [row(name, found) for name, found in results.items()]
     text = "\n".join(lines) + "\n\n" + seeds_summary(results) + "\n"
     DOCS.mkdir(parents=True, exist_ok=True)
     (DOCS / f"{args.study}_table.md").write_text(text)

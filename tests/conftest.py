@@ -169,10 +169,10 @@ class StandInModel:
 @pytest.fixture(autouse=True)
 def stand_ins_end_with_their_eos(monkeypatch):
     """A stand-in has no llama.cpp model to ask for its end-of-generation tokens: its end-of-sequence token ends."""
-    from coverletter import guards
+    from coverletter import steering
 
-    real = guards.end_tokens
-    monkeypatch.setattr(guards, "end_tokens",
+    real = steering.end_tokens
+    monkeypatch.setattr(steering, "end_tokens",
                         lambda llm: [llm.token_eos()] if isinstance(llm, StandInModel) else real(llm))
 
 
@@ -200,3 +200,22 @@ def writer_on(model):
     from coverletter import generate
 
     return generate.LetterWriter(generate.LoadedModel(model, "stand-in"))
+
+
+# --------------------------------------------------------------------------- a processor's view of a letter
+
+PROMPT = b"<|im_start|>user\nWrite a letter.<|im_end|>\n<|im_start|>assistant\n"
+
+
+def guard(kind, llm, profile):
+    """One processor with a reader of its own, as `guards.processors` gives each letter's processors one to share."""
+    from coverletter.vocabulary import AnswerReader
+
+    return kind(llm, profile, AnswerReader(llm))
+
+
+def after(llm, processor, text: bytes, scores):
+    """The scores the processor leaves for the token after `text`, written as the letter's start."""
+    prompt = llm.tokenize(PROMPT, special=True)
+    processor(prompt, scores.copy())  # the first call sees the prompt alone
+    return processor(prompt + llm.tokenize(text, add_bos=False), scores.copy())

@@ -9,8 +9,8 @@ from conftest import ROOT
 PACKAGE = ROOT / "src" / "coverletter"
 # Lower layers first; a module may import its own layer and those before it, never one after it
 LAYERS = [
-    {"chat", "config", "embedded", "errors", "facts", "letter", "prose", "rubric", "resume", "runs"},
-    {"guards", "vocabulary"},
+    {"chat", "config", "embedded", "errors", "facts", "jobad", "letter", "prose", "rubric", "resume", "runs"},
+    {"guards", "steering", "vocabulary"},
     {"synthetic", "standin"},
     {"data"},
     {"heldout", "model"},

@@ -143,6 +143,8 @@ COUNTED = letter.make_profile(**{**PROFILE.as_dict(), "skills": PROFILE.skills +
     ("length_of_time", "I have a forty-year record in research.", COUNTED),
     ("employer", "I have run usability testing at Quillstone for a year.", PROFILE),  # the company applied to
     ("employer", "Today I work for Quillstone Analytics as a researcher.", PROFILE),
+    ("employer", "After 4 years of testing at Quillstone, I run diary studies.", PROFILE),  # no subject of its own
+    ("employer", "I have worked with your team for years.", PROFILE),
 ])
 def test_each_kind_of_invented_fact_is_found_alone(kind, sentence, profile):
     text = GOOD.replace("Thank you for considering my application.", sentence)
@@ -158,17 +160,17 @@ def test_work_at_the_company_applied_to_is_a_claim_only_where_the_applicant_neve
               "resume": "Aiko Tanaka\nResearch Assistant | Quillstone Analytics | 2023 – Present"}
     for field, text in placed.items():
         assert not rubric.claimed_employer(claim, letter.make_profile(**{**PROFILE.as_dict(), field: text})), field
-    wishes = ("I hope to run studies at Quillstone.", "I am applying for the researcher post at Quillstone.")
+    wishes = ("I hope to run studies at Quillstone.", "I am applying for the researcher post at Quillstone.",
+              "At Quillstone, I would run diary studies.", "The studies at Quillstone are careful.",
+              "I would love to have worked with your team.", "Your team at Quillstone runs diary studies, I know.",
+              "Survey design is taken seriously at Quillstone, and I run diary studies.")  # a subject of its own
     assert not [w for w in wishes if rubric.claimed_employer(GOOD + "\n" + w, PROFILE)]
     assert rubric.company_keys("The Greenhollow Community Trust") == ["Greenhollow Community Trust", "Greenhollow"]
     assert rubric.company_keys("University of Kingsmere") == ["University of Kingsmere"]  # not "the University"
 
 
-def test_the_ads_words_a_claim_may_not_take_up_are_those_the_applicant_never_wrote():
+def test_a_claim_that_takes_up_the_ads_words_the_applicant_never_wrote_is_borrowed():
     ad = "You will plan. Remote interviewing. Dovetail. Survey design."
-    words, names = rubric.ad_only_stems(letter.make_profile(**{**PROFILE.as_dict(), "job_description": ad}))
-    assert words == {"remote", "intervi"} and names == {"dovetai"}  # survey design is the applicant's; plan anyone's
-    assert rubric.ad_only_stems(NO_AD) == (set(), set())
     for sentence, borrowed in (("I do remote interviewing.", True), ("I use Dovetail.", True),
                                ("I would like to plan.", False)):
         text = GOOD.replace("Thank you for considering my application.", sentence)
@@ -208,16 +210,6 @@ def test_what_the_profile_says_in_other_words_is_not_an_invention(sentence, extr
 
 
 # --------------------------------------------------------------------------- the ad and the grammar
-
-
-def test_an_ad_is_taken_up_by_its_requirements_not_by_a_stray_word():
-    requirements = rubric.ad_requirements(letter.make_profile(**{**PROFILE.as_dict(), "job_description": (
-        "You will plan our roadmap. Requirements: SLOs, incident response and automation of deploys. Kafka.")}))
-    assert {"slo"} in requirements and {"kafka"} in requirements and {"inciden", "respons"} in requirements
-    assert {"plan"} not in requirements  # a lone lower-case verb is not a requirement
-    assert rubric.takes_up("I define SLOs for every service.", {"slo"})
-    assert not rubric.takes_up("I know incident management.", {"inciden", "respons"})  # both words of two
-    assert rubric.uses_job_ad("Dear team, I like it.", NO_AD)  # no ad: nothing to take up
 
 
 @pytest.mark.parametrize("sentence", [

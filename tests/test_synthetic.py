@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from coverletter import data, evaluate, guards, letter, prose, rubric, synthetic
+from coverletter import data, evaluate, letter, prose, rubric, steering, synthetic
 
 from conftest import ROOT, run_cli
 
@@ -120,10 +120,10 @@ def test_synth_command_writes_jsonl_and_prints_its_variety(tmp_path):
 
 
 def test_the_steering_knows_how_every_synthetic_closing_begins():
-    """The length steering holds back a closing while a letter is short (`guards.CLOSING_STARTS`): each closing
+    """The length steering holds back a closing while a letter is short (`steering.CLOSING_STARTS`): each closing
     and thanks the synthetic letters teach must begin the way it looks for."""
     import re
 
-    starts = [rf"{re.escape(start)}\s*{word}\b" for start, words in guards.CLOSING_STARTS.items() for word in words]
+    starts = [rf"{re.escape(start)}\s*{word}\b" for start, words in steering.CLOSING_STARTS.items() for word in words]
     for closing in [line for lines in (*synthetic.CLOSINGS.values(), *synthetic.THANKS.values()) for line in lines]:
         assert any(re.match(start, closing, re.IGNORECASE) for start in starts), closing

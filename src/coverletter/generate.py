@@ -1,5 +1,5 @@
 """Letters from a GGUF through llama.cpp: find and load the model, keep the prompts' shared start evaluated, decode
-in one thread with the guards (`guards`).
+in one thread with the guards (`guards`, `steering`).
 
 `LetterWriter` is the one path from a profile to a letter: the page, the API, `coverletter evaluate`, the
 notebook and the benchmarks all write through it, with the same settings and defaults.

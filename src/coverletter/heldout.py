@@ -6,6 +6,8 @@ it (how close the model writes to them). llama.cpp and numpy only: no torch, no 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import math
 import os
 import sys
@@ -44,7 +46,7 @@ def gguf_heldout_token_ids(llm) -> list[list[int]]:
 def gguf_heldout_loss(llm, gguf: Path) -> float:
     """Mean next-token loss of a GGUF on the held-out conversations; NaN for a chat format it cannot render."""
     sequences = gguf_heldout_token_ids(llm)
-    return mean_loss(gguf_logits(gguf, sequences), sequences) if sequences else float("nan")
+    return remembered_loss(gguf, sequences) if sequences else float("nan")
 
 
 def letter_token_ids(llm, pairs: list[tuple[str, letter.Profile]]) -> list[tuple[list[int], int]]:
@@ -70,8 +72,31 @@ def gguf_letter_loss(llm, gguf: Path, pairs: list[tuple[str, letter.Profile]]) -
     encoded = letter_token_ids(llm, pairs)
     if not encoded:
         return float("nan")
-    sequences = [ids for ids, _ in encoded]
-    return mean_loss(gguf_logits(gguf, sequences), sequences, [start for _, start in encoded])
+    return remembered_loss(gguf, [ids for ids, _ in encoded], [start for _, start in encoded])
+
+
+def remembered_loss(gguf: Path, sequences: list[list[int]], starts: list[int] | None = None) -> float:
+    """`mean_loss` of a GGUF on these tokens, kept beside the file (<name>.losses.json) under a key made of the
+    file and the exact tokens: an evaluation's other passes, and later evaluations of the same model, read it back
+    instead of scoring the same text again. A new prompt, template or held-out file makes new tokens, so a new key."""
+    cache = gguf.with_name(gguf.name + ".losses.json")
+    stat = gguf.stat()
+    key = hashlib.sha256(json.dumps([gguf.name, stat.st_size, stat.st_mtime_ns, sequences, starts]).encode())
+    known = read_losses(cache)
+    if key.hexdigest() not in known:
+        known[key.hexdigest()] = mean_loss(gguf_logits(gguf, sequences), sequences, starts)
+        with contextlib.suppress(OSError):  # a read-only model folder only costs the time to score again
+            cache.write_text(json.dumps(known, indent=1))
+    return known[key.hexdigest()]
+
+
+def read_losses(cache: Path) -> dict[str, float]:
+    """The losses kept for one GGUF; a missing, unreadable or damaged file is an empty one."""
+    try:
+        known = json.loads(cache.read_text())
+    except (OSError, ValueError):
+        return {}
+    return known if isinstance(known, dict) else {}
 
 
 def gguf_logits(path: Path, sequences: list[list[int]]):

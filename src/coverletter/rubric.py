@@ -19,13 +19,14 @@ rules a reader notices next:
 
 from __future__ import annotations
 
-import math
 import re
 import unicodedata
 from difflib import SequenceMatcher
 from os.path import commonprefix
 
 from . import letter, prose
+from .jobad import (ad_requirements, applicant_text, borrowed_only_as_name, content_stems, stem, takes_up, unsaid,
+                    uses_job_ad)
 from .facts import MONTH, WORD, YEAR, bare, profile_skills, source_text, word_set
 
 HABITS = ("skills_not_repeated", "skills_not_possessed", "openings_varied")  # of template prose (`prose`)
@@ -135,11 +136,6 @@ def credential_stems(text: str) -> set[str]:
     return stems | ({"degre"} if stems & set(DEGREES) else set())
 
 
-def applicant_text(profile: letter.Profile) -> str:
-    """What the applicant says of themselves: every field but the ad."""
-    return "\n".join(str(value) for key, value in profile.as_dict().items() if key != "job_description")
-
-
 FIRST_PERSON = re.compile(r"\b(?:I|I've|I'm|I'd|[Mm]y|[Mm]e)\b")
 # a clause that speaks of the ad, of what the applicant lacks or of what they wish to do claims nothing
 NOT_A_CLAIM = re.compile(r"\b(?:you|your|advert\w*|ad|posting|listing|asks?|asking|looking for|seek\w*|requires?|"
@@ -163,14 +159,6 @@ def claim_clauses(text: str) -> list[str]:
     """The clauses in which the applicant states something of themselves."""
     return [clause for sentence in letter.sentences(text) for clause in CLAUSE_BREAK.split(sentence)
             if clause and FIRST_PERSON.search(clause) and not NOT_A_CLAIM.search(clause)]
-
-
-def said_by_applicant(word_stem: str, own: set[str]) -> bool:
-    """Whether the applicant wrote this stem, by its hyphenated parts ('on-call': 'on call') or in another form
-    ('keep': 'keeping')."""
-    if word_stem in own or content_stems(word_stem.replace("-", " ")) <= own:
-        return True
-    return len(word_stem) >= 4 and any(o.startswith(word_stem) or word_stem.startswith(o) for o in own if len(o) >= 4)
 
 
 def borrowed_claims(text: str, profile: letter.Profile) -> list[str]:
@@ -205,8 +193,8 @@ def invented_lengths(text: str, profile: letter.Profile) -> list[str]:
     years of research" where the profile has 44 studies (a number it does not state at all is `number`)."""
     source = source_text(profile)
     stated, lengths = numbers(source), lengths_of_time(source)
-    return [match.group(0) for clause in claim_clauses(text) for match in LENGTH_OF_TIME.finditer(clause)
-            if numbers(match.group(0)) <= stated and not numbers(match.group(0)) <= lengths]
+    claimed = (match.group(0) for clause in claim_clauses(text) for match in LENGTH_OF_TIME.finditer(clause))
+    return [length for length in claimed if numbers(length) <= stated and not numbers(length) <= lengths]
 
 
 # first words that name no one company: "the University" is not Kingsmere's
@@ -221,19 +209,53 @@ def company_keys(company: str) -> list[str]:
     return [" ".join(words), *first]
 
 
+EMPLOYED = r"\b(?:at|work\w* for)(?: the)?"  # how a claim places the applicant: "reporting at", "working for the"
+
+
+def company_named(profile: letter.Profile) -> re.Pattern:
+    return re.compile(rf"\b(?:{'|'.join(map(re.escape, company_keys(profile.company_name)))})\b", re.IGNORECASE)
+
+
+def placed_there(profile: letter.Profile) -> bool:
+    """Whether the applicant's own words place them at the company applied to already: their résumé names it, or
+    their reasons do ("Ravenhill is where I already do bank shifts")."""
+    named = company_named(profile)
+    there = re.compile(rf"{EMPLOYED} {named.pattern}", re.IGNORECASE)
+    return bool(named.search(f"{profile.resume}\n{profile.skills}")) or any(
+        there.search(said) or named.search(said) and re.search(r"\bwhere I\b", said)
+        for said in letter.sentences(profile.reasons))
+
+
+def employer_words(profile: letter.Profile) -> set[str]:
+    """The company's one-word names, lower-case ("greenhollow"), that a claim to work there would write; none where
+    the applicant is placed there already."""
+    return set() if placed_there(profile) else {k.lower() for k in company_keys(profile.company_name) if " " not in k}
+
+
+# a clause that leans on its sentence's subject: "Since 3 years baking at X, I ...", "I have 4 years, most recently as"
+NO_SUBJECT = re.compile(r"\s*(?:(?:most )?recently|currently|now|since|after|before|during|with|at|in|for|over|"
+                        r"through|as|from|(?!(?:no|some|every|any)thing)\w+ing)\b", re.IGNORECASE)
+# "I have worked with your team for years": a claim to have worked with the company already, said to it
+WORKED_WITH_YOU = re.compile(r"\bI(?:'ve| have| had)?(?: already| long)? (?:worked|been working) "
+                             r"(?:with|for|alongside) (?:you|your (?:team|company|staff|people|business|"
+                             r"organi[sz]ation))\b", re.IGNORECASE)
+
+
 def claimed_employer(text: str, profile: letter.Profile) -> list[str]:
-    """The applicant's claims to work already at the company applied to ("I hold board reporting at Greenhollow"),
-    unless their résumé names it or their own words place them there ("Ravenhill is where I already do bank
-    shifts")."""
-    keys = "|".join(map(re.escape, company_keys(profile.company_name)))
-    there = re.compile(rf"\b(?:at|work\w* for) (?:the )?(?:{keys})\b(?!'s)", re.IGNORECASE)
-    named = re.compile(rf"\b(?:{keys})\b", re.IGNORECASE)
-    if named.search(f"{profile.resume}\n{profile.skills}") or any(
-            there.search(said) or named.search(said) and re.search(r"\bwhere I\b", said)
-            for said in letter.sentences(profile.reasons)):
+    """The applicant's claims to work already at the company applied to ("I hold board reporting at Greenhollow",
+    "Since 3 years baking at Maison Corvette, I have ...", "I have worked with your team for years"), unless their
+    own words place them there (`placed_there`). A clause with no subject of its own is read as the applicant's
+    where its sentence holds their claim (`NO_SUBJECT`)."""
+    if placed_there(profile):
         return []
-    return [clause.strip() for clause in claim_clauses(text)
-            if there.search(clause) and not NOT_WORK_THERE.search(clause)]
+    there = re.compile(rf"{EMPLOYED} {company_named(profile).pattern}(?!'s)", re.IGNORECASE)
+    found = []
+    for sentence in filter(claim_clauses, letter.sentences(text)):
+        for clause in CLAUSE_BREAK.split(sentence):
+            said = clause if FIRST_PERSON.search(clause) else sentence if NO_SUBJECT.match(clause) else None
+            if said and there.search(clause) and not NOT_A_CLAIM.search(clause) and not NOT_WORK_THERE.search(said):
+                found.append(clause.strip())
+    return found + [m.group(0) for m in WORKED_WITH_YOU.finditer(text)]
 
 
 def invented_facts(text: str, profile: letter.Profile) -> dict[str, list[str]]:
@@ -263,77 +285,6 @@ def invented_facts(text: str, profile: letter.Profile) -> dict[str, list[str]]:
     found["misspelled"].sort()
     found["name"].sort()
     return found
-
-
-# --------------------------------------------------------------------------- the job ad
-
-GENERIC = set("""a an the and or of to in on for with at by from as is are be will you your our we us they their
-this that these those it its into about who what which can could would should must may also plus etc using use
-experience experienced years year strong ability able skills skill someone love looking hiring hire join role team
-teams work working job position candidate ideal required requirements requirement preferred bonus including
-include includes knowledge understanding familiarity comfort comfortable excellent good great proven track record
-help helping bring based within new need needs want have has day days week weeks per well both other more than
-responsibilities responsible such like ll re ve out up off""".split())
-
-
-LONE_VERB = re.compile(r"\b(?:will|to|can|must|should|also)\s+\w+\s*$", re.IGNORECASE)
-
-
-STEM_LETTERS = 7  # a word's stem is at most its first seven letters: "hospitality" and "hospital" are one
-
-
-def stem(word: str) -> str:
-    word = bare(word).rstrip("s") if len(word) > 3 else bare(word)
-    return word[:STEM_LETTERS]
-
-
-def content_stems(text: str) -> set[str]:
-    return {stem(w) for w in WORD.findall(text) if bare(w) not in GENERIC and len(w) >= 2}
-
-
-def ad_requirements(profile: letter.Profile) -> list[set[str]]:
-    """The ad's stated requirements and duties, each as the stems of its content words, without the company's
-    and the title's own words (every letter names those). A lone verb is none: 'You will plan' is not a
-    requirement that 'plan' anywhere takes up."""
-    named = content_stems(f"{profile.company_name} {profile.job_title}")
-    requirements = []
-    for phrase in re.split(r"[.;:!?()\n]|,|\band\b|\bor\b", profile.job_description):
-        stems = content_stems(phrase)
-        if stems - named and not (len(stems) == 1 and LONE_VERB.search(phrase)):
-            requirements.append(stems - named)
-    return requirements
-
-
-def unsaid(requirement: set[str], own_stems: set[str]) -> set[str]:
-    """The stems of an ad's requirement that the applicant never wrote."""
-    return {s for s in requirement if not said_by_applicant(s, own_stems)}
-
-
-def borrowed_only_as_name(requirement: set[str]) -> bool:
-    """A requirement of one word is borrowed only as a name, written with a capital ("Salesforce"): in lower case it
-    is a word anyone may use ("plan", "build")."""
-    return len(requirement) == 1
-
-
-def ad_only_stems(profile: letter.Profile) -> tuple[set[str], set[str]]:
-    """What a claim of the applicant's may not take up (`borrowed_claims`): the stems of the ad's requirements that
-    the applicant never wrote, as (words, names)."""
-    own = content_stems(applicant_text(profile))
-    requirements = ad_requirements(profile) if profile.job_description else []
-    words, names = set(), set()
-    for requirement in requirements:
-        (names if borrowed_only_as_name(requirement) else words).update(unsaid(requirement, own))
-    return words, names - words
-
-
-def takes_up(text: str, requirement: set[str]) -> bool:
-    """Whether a letter answers a requirement: it names most of its content words (both of two)."""
-    return len(requirement & content_stems(text)) >= math.ceil((len(requirement) + 1) / 2)
-
-
-def uses_job_ad(text: str, profile: letter.Profile) -> bool:
-    """True when there is no ad to use, or the letter takes up one of its requirements."""
-    return not profile.job_description or any(takes_up(text, req) for req in ad_requirements(profile))
 
 
 # --------------------------------------------------------------------------- the letter and a set of letters

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from . import letter, prose, rubric
+from . import jobad, letter, prose, rubric
 from .config import SynthArguments, parse_args
 from .facts import RESUME_HEADINGS
 
@@ -181,8 +181,8 @@ def with_job_ad(facts: Facts, industry: Industry, rng: random.Random) -> Facts:
     duties = rng.sample(industry.duties, rng.randint(2, 3))
     if done and rng.random() < 0.6 and done[0] not in duties:
         duties[0] = done[0]
-    title = rubric.content_stems(p.job_title)  # "SEO" asked of an SEO Specialist: every letter names it anyway
-    held = [s.core for s in facts.skills if s.form != "action" and not rubric.content_stems(s.core) <= title]
+    title = jobad.content_stems(p.job_title)  # "SEO" asked of an SEO Specialist: every letter names it anyway
+    held = [s.core for s in facts.skills if s.form != "action" and not jobad.content_stems(s.core) <= title]
     asked = rng.sample(held, min(len(held), rng.randint(1, 3)))
     if rng.random() < 0.5:
         asked += [rng.choice([s for s in industry.skills if s not in held])]

@@ -1,5 +1,6 @@
 """The guards' view of a model's vocabulary: which tokens hold digits, line breaks, capitalized words, or the start
-or rest of a word, built once per model; and the two ways a guard narrows a step's choices."""
+or rest of a word, built once per model; the two ways a guard narrows a step's choices; and the letter so far, read
+from the token ids llama.cpp passes (`AnswerReader`)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,10 @@ class VocabularyTables:
     @functools.cached_property
     def by_part(self) -> dict[str, dict[str, list[int]]]:  # each table's tokens by word part, ending the word or not
         return {"spaced": self.spaced, "pieces": {part: [*on, *end] for part, (on, end) in self.pieces.items()}}
+
+    @functools.cached_property
+    def capital_set(self) -> frozenset[int]:  # `capitals` for membership tests
+        return frozenset(self.capitals.tolist())
 
     @functools.cached_property
     def sorted_parts(self) -> dict[str, list[str]]:  # each table's word parts, sorted once: lookups by prefix
@@ -127,3 +132,21 @@ def keep_only(scores, tokens, among=slice(None)) -> None:
     scores[among] = -math.inf
     scores[tokens] = kept
 
+
+class AnswerReader:
+    """The letter so far, from the token ids a llama.cpp logits processor is given at each step: the first call
+    sees the prompt alone, each later one the tokens written since. One reader serves every guard of a letter;
+    whichever guard runs first at a step reads the new tokens, and the others find nothing more to read."""
+
+    def __init__(self, llm):
+        self.llm, self.read, self.answer = llm, None, b""  # tokens read (the prompt on the first call); bytes
+
+    def read_up_to(self, input_ids) -> bytes:
+        """The answer's bytes (a name may end inside a character), having read up to the last of `input_ids`."""
+        if self.read is not None:
+            self.answer += self.llm.detokenize(list(input_ids[self.read:]))
+        self.read = len(input_ids)
+        return self.answer
+
+    def text(self, input_ids) -> str:
+        return self.read_up_to(input_ids).decode("utf-8", errors="ignore")

@@ -1,0 +1,157 @@
+"""The shape of a letter, steered as it is written: llama.cpp logits processors that hold it to its requested
+length (`LengthSteering`) and sign it with the applicant's name (`Signature`), and the rules of the length they
+apply. `guards.processors` runs them after the guards on facts; like those, they read the letter through the
+shared `vocabulary.AnswerReader`, and the model still chooses every word.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy
+
+from . import letter
+from .vocabulary import AnswerReader, end_tokens, keep_only, line_break_tokens, rule_out, vocabulary_tables
+
+LINE_BREAK_PENALTY = 1000.0  # logit off line breaks while a paragraph should go on: a ban (docs/experiments.md)
+LINE_END_BONUS = 4.0  # logit onto line breaks when a line should end
+# First words of a sign-off or of the thanks that close a letter; not "With": body sentences start with it too
+SIGN_OFF_STARTS = sorted({phrase.split()[0].capitalize() for phrase in letter.SIGN_OFFS} - {"With"})
+# Words a body paragraph should reach while its letter is short of its length: a tuned model closes after a set
+# number of paragraphs whatever the length, so their size carries it (values chosen in docs/experiments.md)
+PARAGRAPH_WORDS = {"short": 30, "standard": 45, "long": 90}
+THANKS = re.compile(r"\bthanks?\b", re.IGNORECASE)
+CLOSING_WORDS = 25  # "Thank you for ... I look forward to hearing from you." and the sign-off: the most it takes
+# How a closing paragraph begins (the synthetic letters' closings, `synthetic.CLOSINGS`, their thanks, and the
+# tuned model's own variants of them), by the words before the one that makes it a closing: "I would" + "welcome"
+CLOSING_STARTS = {"": ("thank", "thanks"), "I": ("cannot", "look"), "I can": ("tell",), "I would": ("welcome",),
+                  "I would be": ("glad", "thrilled", "delighted", "happy", "pleased", "excited", "grateful"),
+                  "I would love to": ("talk", "tell"), "It would be a": ("pleasure",), "It is a": ("pleasure",)}
+SHORTEST_CLOSING = 12  # "I would love to talk about my SQL. Thank you!", the sign-off and the name: the least
+
+
+
+def needs_more_words(text: str, profile: letter.Profile) -> bool:
+    """Whether the paragraph being written should go on with another sentence: the letter is past its greeting and
+    short of its length's range (`word_range`: a thin profile's floor is lower), and the paragraph is short of the
+    length's usual size. A paragraph that thanks the reader is the closing, and ends when it likes. Small models do
+    not count words (docs/experiments.md), so the app steers the way the synthetic letters vary their length: by the
+    sentences in each paragraph."""
+    lines = text.split("\n")  # a line just ended ("" last) is a decision taken: its blank line may follow
+    if len(lines) < 2 or lines[-1] == "" or letter.signed_off(text) or THANKS.search(lines[-1]):
+        return False
+    short_letter = letter.word_count(text) < letter.word_range(profile)[0]
+    return short_letter and letter.word_count(lines[-1]) < PARAGRAPH_WORDS[profile.length]
+
+
+def closing_too_soon(text: str, profile: letter.Profile) -> bool:
+    """Whether the letter is too short to close yet: a closing paragraph and a sign-off, begun now, would leave it
+    short of its floor. Small models close after a set number of paragraphs, whatever their size."""
+    too_short = letter.word_count(text) + SHORTEST_CLOSING < letter.word_range(profile)[0]
+    return not letter.signed_off(text) and "\n" in text and too_short
+
+
+def needs_line_end(text: str, profile: letter.Profile) -> bool:
+    """Whether the line being written should end at its next sentence: only a closing still fits the length, or
+    the line is a whole sign-off ("Kind regards,"), which the name follows on a line of its own."""
+    last = text.split("\n")[-1]
+    if last.endswith(",") and letter.is_sign_off(last):
+        return True
+    full = letter.word_count(text) + CLOSING_WORDS > letter.word_range(profile)[1]
+    return last != "" and not letter.signed_off(text) and full
+
+
+def sign_off_due(text: str, profile: letter.Profile) -> bool:
+    """Whether a letter should close at the start of its next line: it has reached its length's lower bound, and
+    a paragraph as long as its longest so far, then a closing, would take it past the upper bound. Not once it
+    has signed off, so that the name follows."""
+    low, high = letter.word_range(profile)
+    words = letter.word_count(text)
+    longest = max(map(letter.word_count, text.split("\n")[1:]), default=0)
+    room = high - max(longest, PARAGRAPH_WORDS[profile.length]) - CLOSING_WORDS
+    return not letter.signed_off(text) and words >= low and words > room
+
+
+class LengthSteering:
+    """A llama.cpp logits processor that holds a letter to its requested length, the way the synthetic letters vary
+    theirs, by the sentences in each paragraph: while a paragraph should go on (`needs_more_words`), line
+    breaks cost LINE_BREAK_PENALTY, so it gets one more sentence; while a closing begun now would leave the letter
+    short (`closing_too_soon`), no paragraph opens as a closing (`CLOSING_STARTS`), thanks the reader
+    or signs off; before a sign-off, the text may not end (`end_as_paragraph_break`); when only a closing still
+    fits, or a sign-off line is whole (`needs_line_end`), line breaks gain LINE_END_BONUS; once one more paragraph
+    would pass the range (`sign_off_due`), the next line can only be a sign-off, its first word spelled out
+    ("Sincerely", "Yours", "Thank", ...)."""
+
+    def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
+        self.llm, self.profile = llm, profile
+        tables = vocabulary_tables(llm)
+        self.letters = tables.letters
+        self.sign_off_next = {}  # a sign-off's first word so far -> the tokens that go on with it
+        for word in SIGN_OFF_STARTS:
+            tokens = llm.tokenize(word.encode(), add_bos=False, special=False)
+            for k, token in enumerate(tokens):
+                self.sign_off_next.setdefault(llm.detokenize(tokens[:k]).decode(errors="ignore"), []).append(token)
+        self.line_break_tokens = line_break_tokens(llm)
+        self.closing_words = {start: tables.tokens_of(words)  # "I would" -> " welcome", ...
+                              for start, words in CLOSING_STARTS.items()}
+        self.closing_words[""] += tables.tokens_of(word.lower() for word in SIGN_OFF_STARTS)  # nor sign off
+        self.thanks = tables.tokens_of(CLOSING_STARTS[""])
+        self.ends = end_tokens(llm)
+        self.paragraph_break = llm.tokenize(b"\n\n", add_bos=False, special=False)[:1]  # "\n\n", or "\n" of it
+        self.reader = reader
+
+    def __call__(self, input_ids, scores):
+        raw = self.reader.text(input_ids)
+        text = letter.clean_letter(raw, finished=False) + raw[len(raw.rstrip()):]  # as shown: repeats do not count
+        line = text.split("\n")[-1]
+        end = scores[self.ends].max()  # the model's wish to end here, before any steering
+        if closing_too_soon(text, self.profile):  # no closing words, no thanks anywhere yet
+            scores[self.thanks] = -math.inf
+            scores[self.closing_words.get(line.strip(), [])] = -math.inf
+        if needs_more_words(text, self.profile):
+            scores[self.line_break_tokens] -= LINE_BREAK_PENALTY
+        elif (line in self.sign_off_next or line in SIGN_OFF_STARTS) and sign_off_due(text, self.profile):
+            self.spell_sign_off(line, scores)
+            return scores
+        elif needs_line_end(text, self.profile):
+            scores[self.line_break_tokens] += LINE_END_BONUS
+        if not letter.signed_off(text):
+            self.end_as_paragraph_break(line, end, scores)
+        return scores
+
+    def end_as_paragraph_break(self, line: str, end: float, scores) -> None:
+        """Before its sign-off a letter may not end (a small model stops after a closing sentence, unsigned): the
+        end's chance goes to a paragraph break, even where the paragraph should go on, and the next paragraph
+        closes the letter if its length allows, or adds to it. Forbidding the end alone made the model sign off
+        inside the paragraph and go on ("Best regards, Rahul Mehta. #DevOps")."""
+        rule_out(scores, self.ends)
+        if line.strip():
+            scores[self.paragraph_break] = numpy.maximum(scores[self.paragraph_break], end)
+
+    def spell_sign_off(self, line: str, scores) -> None:
+        """A sign-off's first word, token by token from the line's start ("Y", "ours"), and then the word ends."""
+        going_on = self.sign_off_next.get(line, [])  # "Warm" may end, or go on to "Warmly"
+        keep_only(scores, going_on, among=self.letters if line in SIGN_OFF_STARTS else slice(None))
+
+
+class Signature:
+    """A llama.cpp logits processor that signs the letter with the applicant's name as given: once a sign-off line
+    ("Kind regards,") ends, the next line is the name and the letter ends with it. Small models misspell the
+    name there, sign as someone else ("Ibid."), or go on."""
+
+    def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
+        tokens = llm.tokenize(profile.name.encode(), add_bos=False, special=False)
+        self.next = {llm.detokenize(tokens[:k]): token for k, token in enumerate(tokens)}  # name so far -> next
+        self.next[llm.detokenize(tokens)] = llm.token_eos()
+        self.name = profile.name.lower()
+        self.reader = reader
+
+    def __call__(self, input_ids, scores):
+        *_, sign_off, line = [b"", *self.reader.read_up_to(input_ids).split(b"\n")]  # bytes, as the name's tokens
+        sign_off = sign_off.decode("utf-8", errors="ignore")
+        if line in self.next and letter.is_sign_off(sign_off) and self.name not in sign_off.lower():
+            token = self.next[line]
+            scores[:] = -math.inf
+            scores[token] = 0.0
+        return scores
