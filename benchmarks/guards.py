@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=96)
     parser.add_argument("--sets", choices=["skills", "all"], default="skills")
     parser.add_argument("--with_ad", action="store_true")
-    parser.add_argument("--leave_out", choices=["FactGuard", "NameGuard", "ClaimGuard"],
+    parser.add_argument("--leave_out", choices=["FactGuard", "NameGuard", "ClaimGuard", "RepeatGuard"],
                         help="compare with every guard but this one, not with the length steering alone")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()

@@ -130,6 +130,32 @@ def test_the_claim_guard_keeps_a_claim_to_work_at_the_company_already_off_the_pa
     assert not rubric.claimed_employer("I report at Greenhollow every week.", placed)
 
 
+def test_the_repeat_guard_keeps_a_skill_from_being_named_a_third_time(llm):
+    profile = letter.make_profile(name="Rahul Mehta", job_title="DevOps Engineer", company_name="Acme",
+                                  skills="Kubernetes, site grading, dry needling, communication",
+                                  reasons="Scale.")
+    scores = np.zeros(llm.n_vocab(), dtype=np.single)
+
+    def allowed(text: str) -> set[str]:
+        left = after(llm, guard(guards.RepeatGuard, llm, profile), f"Dear team,\n\n{text}".encode(), scores)
+        return {llm.detokenize([t]).decode(errors="ignore") for t in np.flatnonzero(np.isfinite(left))}
+
+    twice = "I run Kubernetes and site grading. Kubernetes and site grading are daily work. Dry needling too. I use"
+    assert "ber" not in allowed(twice + " Ku") and "ber" in allowed("I use Kubernetes. I use Ku")  # once: free
+    assert "af" in allowed(twice + " K") or "afka" in allowed(twice + " K")  # "K" may become another word
+    assert " grading" not in allowed(twice + " site") and " gr" not in allowed(twice + " site")
+    assert {" team", "s", " grading"} - allowed(twice + " site") == {" grading"}  # "site" itself ends as it likes
+    assert " need" in allowed(twice + " dry")  # dry needling was named once
+    assert " need" not in allowed(twice + " dry needling. Then dry")
+    talk = "My communication is clear, and communication matters. I value"
+    assert allowed(talk + " co") == allowed("I value co")  # not yet: "co" may become anything
+    assert not {"un", "unic", "unication"} & allowed(talk + " comm")
+    only = np.full(llm.n_vocab(), -np.inf, dtype=np.single)
+    only[llm.tokenize(b" grading", add_bos=False)[0]] = 0.0
+    left = after(llm, guard(guards.RepeatGuard, llm, profile), f"Dear team,\n\n{twice} site".encode(), only)
+    assert np.isfinite(left).any()  # never every token: what it cannot keep off, the rubric counts
+
+
 def test_the_name_guard_keeps_names_the_profile_lacks_off_the_page(llm):
     profile = letter.make_profile(name="Dmitri Volkov", job_title="Intern", company_name="Tessellate Energy",
                                   skills="Git, Moderated usability testing, fine-tuning models", reasons="Climate.")

@@ -10,10 +10,11 @@ The per-token pipeline (`processors`), in the order llama.cpp calls them at each
 4. `ClaimGuard` rules out, inside the applicant's claims, the words of the ad's requirements that the applicant
    never wrote, and the company's name where the applicant would claim to work there already. It runs after the
    guards that keep only some tokens, and never rules out all that are left.
-5. `steering.LengthSteering` (unless left out: "the model alone") moves line breaks off or onto the page, holds a
+5. `RepeatGuard` rules out, once the letter has named a skill twice, the tokens that would name it a third time.
+6. `steering.LengthSteering` (unless left out: "the model alone") moves line breaks off or onto the page, holds a
    closing back while the letter is short, and once it is full lets the next line be only a sign-off. The letter
    may not end before its sign-off: the end becomes a paragraph break.
-6. `steering.Signature` runs last: once a sign-off line ends, it keeps only the next token of the applicant's name,
+7. `steering.Signature` runs last: once a sign-off line ends, it keeps only the next token of the applicant's name,
    then the end of the text. Its choice is final, so nothing after it may widen or undo it.
 Each guard reads the vocabulary through tables built once per model (`vocabulary`).
 """
@@ -25,7 +26,7 @@ import re
 
 import numpy
 
-from . import facts, jobad, letter, rubric
+from . import facts, jobad, letter, prose, rubric
 from .steering import LengthSteering, Signature
 from .vocabulary import AnswerReader, keep_only, pieces_toward, rule_out, vocabulary_tables
 
@@ -235,6 +236,42 @@ class NameGuard:
         keep_only(scores, going, among=self.tables.letters if written in self.words else slice(None))
 
 
+class RepeatGuard:
+    """A llama.cpp logits processor that keeps a listed skill from being named a third time, the first habit of
+    template prose (`prose.repeated_skills`): once the letter names a skill `prose.MAX_MENTIONS` times, the tokens
+    that would go on toward it again are out: for a one-word skill from its second letter where it is begun as a
+    name ("K" may still become "Kafka", not "Kubernetes"), from its fifth otherwise ("comm" may become "community",
+    not "communication"); for a longer one from the end of its first word ("site" may end as it likes, not go on to
+    "site grading"). It never rules out every token left."""
+
+    def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
+        self.tables = vocabulary_tables(llm)
+        self.skills = [skill.lower() for skill in facts.profile_skills(profile) if len(skill) > 1]
+        self.reader = reader
+
+    def __call__(self, input_ids, scores):
+        text = self.reader.text(input_ids)
+        said = [skill for skill in self.skills if prose.mentions(text, skill) >= prose.MAX_MENTIONS]
+        rule_out(scores, [token for skill in said for token in self.toward(skill, text)])
+        return scores
+
+    def toward(self, skill: str, text: str) -> list[int]:
+        """The tokens that go on from the end of the text toward naming the skill once more."""
+        lower = text.lower()
+        begun = next((k for k in range(len(skill) - 1, 0, -1)
+                      if lower.endswith(skill[:k]) and not text[-k - 1:-k].isalnum()), 0)
+        if not begun:
+            return []
+        first = len(skill.split()[0]) if " " in skill else 1 if text[-begun].isupper() else min(4, len(skill) - 1)
+        rest = re.match(r"( ?)([a-z0-9_]+)", skill[begun:])
+        if begun < first or not rest:
+            return []
+        space, word = rest.groups()
+        if space:  # " grading" after "site": a new word, any of its starts
+            return [token for k in range(1, len(word) + 1) for token in self.tables.spaced.get(word[:k], [])]
+        return pieces_toward(self.tables, word)
+
+
 # --------------------------------------------------------------------------- the pipeline
 
 def processors(llm, profile: letter.Profile, steer_length: bool = True) -> list:
@@ -243,4 +280,4 @@ def processors(llm, profile: letter.Profile, steer_length: bool = True) -> list:
     reader = AnswerReader(llm)
     steering = [LengthSteering(llm, profile, reader)] if steer_length else []
     return [FactGuard(llm, profile, reader), NameGuard(llm, profile, reader), ClaimGuard(llm, profile, reader),
-            *steering, Signature(llm, profile, reader)]
+            RepeatGuard(llm, profile, reader), *steering, Signature(llm, profile, reader)]
