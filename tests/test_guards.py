@@ -37,6 +37,11 @@ def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the
     for word in (" advertisement", " posting"):
         assert token(word) not in allowed("As your") and token(word) in allowed(
             "As your", letter.make_profile(**{**profile.as_dict(), "job_description": "We need SQL."}))
+    for word in (" certification", " certified", " diploma", " University", " graduated", " licensed"):
+        assert token(word) not in allowed("I am"), word  # a credential the profile never names
+    certified = letter.make_profile(**{**profile.as_dict(), "skills": "SQL, Tableau certification"})
+    assert token(" certified") in allowed("I am", certified) and token(" diploma") not in allowed("I am", certified)
+    assert token(" mastered") in allowed("I have") or token(" master") in allowed("I have")  # a verb too
 
 
 def test_a_number_only_the_ad_states_is_never_the_applicants_claim(llm):

@@ -34,6 +34,9 @@ from .vocabulary import AnswerReader, keep_only, pieces_toward, rule_out, vocabu
 # (docs/experiments.md); only where it would cite an ad ("the job ad")
 AD_WORDS = {"advertisement", "advertisements", "advert", "adverts", "posting", "postings", "listing"}
 AD_NOUNS = {"ad", "ads", "description", "post"}  # out only after AD_CITED's words: elsewhere they are ordinary
+# `rubric.CREDENTIAL`'s words, by how a token's word part begins; not "master", a verb too, nor "BSc", no one token
+CREDENTIAL_STARTS = ("bachelor", "mba", "phd", "doctorate", "degree", "diploma", "certif", "licen", "accredit",
+                     "universit", "college", "graduat", "alumn")
 AD_CITED = re.compile(r"\b(?:job|your|the|this)\Z", re.IGNORECASE)
 EMPLOYED_SO_FAR = re.compile(rf"{rubric.EMPLOYED}\s*\Z", re.IGNORECASE)
 
@@ -68,8 +71,9 @@ class FactGuard:
     out. A number that only the ad states, in digits or in words, goes only where the clause so far is not the
     applicant's claim, as the rubric reads claims ("you ask for 8", not "I led a team of 8" nor "I have three
     years"). In a claim, "years" follows only a number the profile gives as years ("44 years" from 44 studies is
-    out). The model still chooses every word; the rubric's `faithful` rule counts what the guards cannot see
-    (degrees, names at the start of a sentence)."""
+    out). A degree or credential word ("certification", "diploma", "university") only where the profile or the ad
+    names one of its kind (`rubric.credential_stems`). The model still chooses every word; the rubric's `faithful`
+    rule counts what the guards cannot see (a master's, a BSc, names at the start of a sentence)."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
         source = facts.source_text(profile)
@@ -80,6 +84,9 @@ class FactGuard:
         known = facts.word_set(source)
         self.banned = tables.tokens_of(not_beginning(out, known))
         self.banned += [token for token, fraction in tables.fractions.items() if fraction not in source]  # "½"
+        held = rubric.credential_stems(source)
+        self.banned += [token for start in CREDENTIAL_STARTS if start[:5] not in held for table in ("spaced", "pieces")
+                        for token in tables.tokens_by_part(table, tables.parts_starting_with(table, start))]
         self.banned_in_claims = tables.tokens_of(not_beginning(number_words_but(self.own) - out, known))  # 3+
         self.ad_nouns = [] if profile.job_description else tables.tokens_of(AD_NOUNS)
         self.lengths = rubric.lengths_of_time(source)  # "5 years": the numbers the profile gives as years
