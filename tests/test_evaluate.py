@@ -84,7 +84,7 @@ def test_evaluate_can_leave_the_length_to_the_model_alone(tmp_path, monkeypatch)
     monkeypatch.setattr(evaluate, "gguf_written_loss", lambda llm, path, letters: 1.0)
     model = str(embedded_gguf("smollm2-135m-instruct"))
     report = evaluate.main(["--model", model, "--out", str(tmp_path), "--limit", "1", "--no_length_steering"])
-    assert decoded_with == [{"FactGuard", "NameGuard", "ClaimGuard", "RepeatGuard", "Signature"}]  # no LengthSteering
+    assert decoded_with == [{"FactGuard", "NameGuard", "ClaimGuard", "RepeatGuard", "CompanyGuard", "Signature"}]
     assert report["length_steering"] is False and "length steering: off." in (tmp_path / "report.md").read_text()
     evaluate.main(["--model", model, "--limit", "1"])
     assert "LengthSteering" in decoded_with[1]

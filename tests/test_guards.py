@@ -161,6 +161,26 @@ def test_the_repeat_guard_keeps_a_skill_from_being_named_a_third_time(llm):
     assert np.isfinite(left).any()  # never every token: what it cannot keep off, the rubric counts
 
 
+def test_the_company_guard_has_the_letter_name_the_company_whole_once(llm):
+    profile = letter.make_profile(name="Ana Silva", job_title="Night Supervisor", skills="Forklift safety",
+                                  company_name="Cobaltline Distribution", reasons="Cold storage.")
+    scores = np.zeros(llm.n_vocab(), dtype=np.single)
+
+    def allowed(text: str, guarded: letter.Profile = profile) -> set[str]:
+        left = after(llm, guard(guards.CompanyGuard, llm, guarded), f"Dear team,\n\n{text}".encode(), scores)
+        return {llm.detokenize([t]).decode(errors="ignore") for t in np.flatnonzero(np.isfinite(left))}
+
+    kept = allowed("I admire Cobaltline")
+    assert " Distribution" in kept and "'s" not in kept and " is" not in kept  # toward the whole name only
+    rest = {t.strip().lower() for t in allowed("I admire Cobaltline Dis")}
+    assert rest and all("tribution".startswith(t) for t in rest)  # the word being written goes on to the name
+    whole = "Cobaltline Distribution moves fast. I admire Cobaltline"
+    assert {" is", "'s"} <= allowed(whole)  # named whole once: the short name is free
+    assert " is" in allowed("I admire Cob") and " is" in allowed("I admire cobaltline")  # not begun as its name
+    kingsmere = letter.make_profile(**{**profile.as_dict(), "company_name": "University of Kingsmere"})
+    assert " is" in allowed("I admire University", kingsmere)  # a common first word: left alone
+
+
 def test_the_name_guard_keeps_names_the_profile_lacks_off_the_page(llm):
     profile = letter.make_profile(name="Dmitri Volkov", job_title="Intern", company_name="Tessellate Energy",
                                   skills="Git, Moderated usability testing, fine-tuning models", reasons="Climate.")

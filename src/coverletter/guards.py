@@ -11,10 +11,11 @@ The per-token pipeline (`processors`), in the order llama.cpp calls them at each
    never wrote, and the company's name where the applicant would claim to work there already. It runs after the
    guards that keep only some tokens, and never rules out all that are left.
 5. `RepeatGuard` rules out, once the letter has named a skill twice, the tokens that would name it a third time.
-6. `steering.LengthSteering` (unless left out: "the model alone") moves line breaks off or onto the page, holds a
+6. `CompanyGuard` keeps, until the company's whole name is written, only tokens toward it once its first word is.
+7. `steering.LengthSteering` (unless left out: "the model alone") moves line breaks off or onto the page, holds a
    closing back while the letter is short, and once it is full lets the next line be only a sign-off. The letter
    may not end before its sign-off: the end becomes a paragraph break.
-7. `steering.Signature` runs last: once a sign-off line ends, it keeps only the next token of the applicant's name,
+8. `steering.Signature` runs last: once a sign-off line ends, it keeps only the next token of the applicant's name,
    then the end of the text. Its choice is final, so nothing after it may widen or undo it.
 Each guard reads the vocabulary through tables built once per model (`vocabulary`).
 """
@@ -28,7 +29,8 @@ import numpy
 
 from . import facts, jobad, letter, prose, rubric
 from .steering import LengthSteering, Signature
-from .vocabulary import AnswerReader, keep_only, pieces_toward, rule_out, vocabulary_tables
+from .vocabulary import (AnswerReader, keep_only, phrase_begun, pieces_toward, rule_out, tokens_toward,
+                         vocabulary_tables)
 
 # not "ad" everywhere: as a token it also starts names ("Adaeze") and words, and banning it changed them
 # (docs/experiments.md); only where it would cite an ad ("the job ad")
@@ -264,19 +266,36 @@ class RepeatGuard:
 
     def toward(self, skill: str, text: str) -> list[int]:
         """The tokens that go on from the end of the text toward naming the skill once more."""
-        lower = text.lower()
-        begun = next((k for k in range(len(skill) - 1, 0, -1)
-                      if lower.endswith(skill[:k]) and not text[-k - 1:-k].isalnum()), 0)
+        begun = phrase_begun(text, skill)
         if not begun:
             return []
         first = len(skill.split()[0]) if " " in skill else 1 if text[-begun].isupper() else min(4, len(skill) - 1)
-        rest = re.match(r"( ?)([a-z0-9_]+)", skill[begun:])
-        if begun < first or not rest:
-            return []
-        space, word = rest.groups()
-        if space:  # " grading" after "site": a new word, any of its starts
-            return [token for k in range(1, len(word) + 1) for token in self.tables.spaced.get(word[:k], [])]
-        return pieces_toward(self.tables, word)
+        return tokens_toward(self.tables, skill[begun:]) if begun >= first else []
+
+
+class CompanyGuard:
+    """A llama.cpp logits processor that has the letter name the company whole at least once, as the rubric's
+    `company` rule asks: until it has, where the letter begins the company's name by its distinctive first word
+    ("Cobaltline" of Cobaltline Distribution, `rubric.company_keys`), the next token goes on toward the whole name
+    (" Distribution"). Small models shorten a long name from its first mention. A name whose first word is common
+    ("University of Kingsmere") is left alone, and so is a step where no token toward the name is left."""
+
+    def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
+        self.tables = vocabulary_tables(llm)
+        keys = rubric.company_keys(profile.company_name)
+        self.name, self.first = keys[0].lower(), len(keys[-1]) if len(keys) > 1 else None
+        self.reader = reader
+
+    def __call__(self, input_ids, scores):
+        text = self.reader.text(input_ids)
+        if self.first is None or self.name in text.lower():
+            return scores
+        begun = phrase_begun(text, self.name)
+        if begun >= self.first and text[-begun].isupper():
+            going = [t for t in tokens_toward(self.tables, self.name[begun:]) if numpy.isfinite(scores[t])]
+            if going:
+                keep_only(scores, going)
+        return scores
 
 
 # --------------------------------------------------------------------------- the pipeline
@@ -287,4 +306,5 @@ def processors(llm, profile: letter.Profile, steer_length: bool = True) -> list:
     reader = AnswerReader(llm)
     steering = [LengthSteering(llm, profile, reader)] if steer_length else []
     return [FactGuard(llm, profile, reader), NameGuard(llm, profile, reader), ClaimGuard(llm, profile, reader),
-            RepeatGuard(llm, profile, reader), *steering, Signature(llm, profile, reader)]
+            RepeatGuard(llm, profile, reader), CompanyGuard(llm, profile, reader), *steering,
+            Signature(llm, profile, reader)]

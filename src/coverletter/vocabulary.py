@@ -118,6 +118,25 @@ def pieces_toward(tables: VocabularyTables, rest: str) -> list[int]:
     return tokens
 
 
+def phrase_begun(text: str, phrase: str) -> int:
+    """How much of a lower-case phrase the text ends with, begun at a word's start: 0 for none, never all of it."""
+    lower = text.lower()
+    return next((k for k in range(len(phrase) - 1, 0, -1)
+                 if lower.endswith(phrase[:k]) and not text[-k - 1:-k].isalnum()), 0)
+
+
+def tokens_toward(tables: VocabularyTables, rest: str) -> list[int]:
+    """The tokens that go on toward the lower-case rest of a phrase: the starts of its next word after a space
+    (" grading" of "site grading"), or else the rest of the word being written ("bernetes" of "Kubernetes")."""
+    found = re.match(r"( ?)([a-z0-9_]+)", rest)
+    if not found:
+        return []
+    space, word = found.groups()
+    if space:
+        return [token for k in range(1, len(word) + 1) for token in tables.spaced.get(word[:k], [])]
+    return pieces_toward(tables, word)
+
+
 def rule_out(scores, tokens) -> None:
     """Rule these tokens out, unless nothing else is left: a guard before may have narrowed the step's choices."""
     left = numpy.isfinite(scores)
