@@ -1,5 +1,5 @@
-"""What the guards do and cost: the same letters decoded with the app's processors (`guards.processors`: the fact
-guard, the name guard, the claim guard, the length steering and the signature) and with the length steering alone,
+"""What the guards do and cost: the same letters decoded with the app's processors (`guards.processors`: the fact,
+name, claim, repeat and company guards, the length steering and the signature) and with the length steering alone,
 or (`--leave_out ClaimGuard`) with all of them but one.
 
     python benchmarks/guards.py --gguf runs/demo/gguf/X.Q8_0.gguf [--profiles 32] [--sets all] [--with_ad]
@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=96)
     parser.add_argument("--sets", choices=["skills", "all"], default="skills")
     parser.add_argument("--with_ad", action="store_true")
-    parser.add_argument("--leave_out", choices=["FactGuard", "NameGuard", "ClaimGuard", "RepeatGuard"],
+    parser.add_argument("--leave_out", choices=["FactGuard", "NameGuard", "ClaimGuard", "RepeatGuard", "CompanyGuard"],
                         help="compare with every guard but this one, not with the length steering alone")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
