@@ -7,6 +7,14 @@ from coverletter import guards, letter, rubric
 
 from conftest import after, guard
 
+def kept_after(llm, kind, profile: letter.Profile, text: str) -> set[str]:
+    """The tokens, as text, that a guard of this kind leaves after `text` in a letter's first paragraph (all scores
+    equal before it)."""
+    scores = np.zeros(llm.n_vocab(), dtype=np.single)
+    left = after(llm, guard(kind, llm, profile), f"Dear team,\n\n{text}".encode(), scores)
+    return {llm.detokenize([t]).decode(errors="ignore") for t in np.flatnonzero(np.isfinite(left))}
+
+
 def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the_page(llm):
     profile = letter.make_profile(name="Maria Lopez", job_title="Analyst", company_name="Acme",
                                   skills="5 years of SQL, budgets of 1,250 pounds", reasons="Data.")
@@ -115,11 +123,9 @@ def test_the_claim_guard_keeps_the_ads_requirements_out_of_the_applicants_claims
 def test_the_claim_guard_keeps_a_claim_to_work_at_the_company_already_off_the_page(llm):
     profile = letter.make_profile(name="Ines Ferraz", job_title="Fundraising Officer", skills="Grant writing",
                                   company_name="Greenhollow Community Trust", reasons="Your river clean-ups.")
-    scores = np.zeros(llm.n_vocab(), dtype=np.single)
 
     def allowed(text: str, guarded: letter.Profile = profile) -> set[str]:
-        left = after(llm, guard(guards.ClaimGuard, llm, guarded), f"Dear team,\n\n{text}".encode(), scores)
-        return {llm.detokenize([t]).decode(errors="ignore") for t in np.flatnonzero(np.isfinite(left))}
+        return kept_after(llm, guards.ClaimGuard, guarded, text)
 
     assert [llm.detokenize([t]) for t in llm.tokenize(b" Greenhollow", add_bos=False)] == [b" Green", b"h", b"ollow"]
     for claim in ("I hold board reporting duties at", "I am working for the", "I report at"):
@@ -139,11 +145,9 @@ def test_the_repeat_guard_keeps_a_skill_from_being_named_a_third_time(llm):
     profile = letter.make_profile(name="Rahul Mehta", job_title="DevOps Engineer", company_name="Acme",
                                   skills="Kubernetes, site grading, dry needling, communication",
                                   reasons="Scale.")
-    scores = np.zeros(llm.n_vocab(), dtype=np.single)
 
     def allowed(text: str) -> set[str]:
-        left = after(llm, guard(guards.RepeatGuard, llm, profile), f"Dear team,\n\n{text}".encode(), scores)
-        return {llm.detokenize([t]).decode(errors="ignore") for t in np.flatnonzero(np.isfinite(left))}
+        return kept_after(llm, guards.RepeatGuard, profile, text)
 
     twice = "I run Kubernetes and site grading. Kubernetes and site grading are daily work. Dry needling too. I use"
     assert "ber" not in allowed(twice + " Ku") and "ber" in allowed("I use Kubernetes. I use Ku")  # once: free
@@ -164,11 +168,9 @@ def test_the_repeat_guard_keeps_a_skill_from_being_named_a_third_time(llm):
 def test_the_company_guard_has_the_letter_name_the_company_whole_once(llm):
     profile = letter.make_profile(name="Ana Silva", job_title="Night Supervisor", skills="Forklift safety",
                                   company_name="Cobaltline Distribution", reasons="Cold storage.")
-    scores = np.zeros(llm.n_vocab(), dtype=np.single)
 
     def allowed(text: str, guarded: letter.Profile = profile) -> set[str]:
-        left = after(llm, guard(guards.CompanyGuard, llm, guarded), f"Dear team,\n\n{text}".encode(), scores)
-        return {llm.detokenize([t]).decode(errors="ignore") for t in np.flatnonzero(np.isfinite(left))}
+        return kept_after(llm, guards.CompanyGuard, guarded, text)
 
     kept = allowed("I admire Cobaltline")
     assert " Distribution" in kept and "'s" not in kept and " is" not in kept  # toward the whole name only
