@@ -33,12 +33,19 @@ def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the
     assert allowed("I have 5") & digits == set()  # 5 is whole: no 50, no 5.5
     assert token(" years") in allowed("I have 5") and token(".") in allowed("I have 5")  # and may end there
     since = letter.make_profile(**{**profile.as_dict(), "resume": "Analyst, Kestrel Systems, 2017–present"})
-    unfinished = allowed("I have worked there for 2", since)  # toward 2017 only: never "2 years" or "20 years"
+    unfinished = allowed("I have worked there since 2", since)  # toward 2017 only: never "2 years" or "20 years"
     assert unfinished and {t.strip()[:1] for t in unfinished} <= {"0"} and token(" years") not in unfinished
     assert token(" years") not in allowed("I have worked there for 20", since)
     assert token(",") in allowed("I have worked there since 2017", since)  # whole: the sentence goes on
     assert token(" years") not in allowed("I have worked there since 2017", since)  # a year, not a length
+    for lead in ("I bring ", "I have worked for ", "I have "):  # a year where a skill or a length goes
+        assert allowed(lead, since) & digits == {"5", "1"}, lead
+    assert "2" in allowed("I have worked there since ", since)  # a year where a year goes
     assert token(" five") in allowed("I have") and token(" twelve") not in allowed("I have")
+    assert allowed("I have ") <= digits  # a lone space begins a number: nothing else goes on it
+    thin = letter.make_profile(**{**profile.as_dict(), "skills": "SQL, budgeting"})
+    assert " " in allowed("I have") and " " not in allowed("I have", thin)  # no number may follow: no lead-in
+    assert allowed("I have ", thin) and token(" years") not in allowed("I have ", thin)  # no double space
     assert token(" one") in allowed("I have")  # "one of", "no one": a pronoun as often as a number
     assert "½" not in allowed("I have") and "½" in allowed("I have", letter.make_profile(
         **{**profile.as_dict(), "skills": "½ marathon, SQL"}))  # a fraction sign is a number too
@@ -50,6 +57,7 @@ def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the
     certified = letter.make_profile(**{**profile.as_dict(), "skills": "SQL, Tableau certification"})
     assert token(" certified") in allowed("I am", certified) and token(" diploma") not in allowed("I am", certified)
     assert token(" mastered") in allowed("I have") or token(" master") in allowed("I have")  # a verb too
+    assert token("see") not in allowed("My skills (") and token("see") in allowed("I")  # the prompt's own words
 
 
 def test_a_number_only_the_ad_states_is_never_the_applicants_claim(llm):
@@ -176,6 +184,7 @@ def test_the_company_guard_has_the_letter_name_the_company_whole_once(llm):
     assert " Distribution" in kept and "'s" not in kept and " is" not in kept  # toward the whole name only
     rest = {t.strip().lower() for t in allowed("I admire Cobaltline Dis")}
     assert rest and all("tribution".startswith(t) for t in rest)  # the word being written goes on to the name
+    assert "Tr" not in allowed("I admire Cobaltline Dis") and " distribution" not in kept  # as the profile spells it
     whole = "Cobaltline Distribution moves fast. I admire Cobaltline"
     assert {" is", "'s"} <= allowed(whole)  # named whole once: the short name is free
     assert " is" in allowed("I admire Cob") and " is" in allowed("I admire cobaltline")  # not begun as its name

@@ -139,6 +139,7 @@ COUNTED = letter.make_profile(**{**PROFILE.as_dict(), "skills": PROFILE.skills +
     ("borrowed", "At my last job I led a team of 8 researchers.", AD_OF_8),  # the ad's number, not the applicant's
     ("year_as_skill", "I bring 2019 to every study.", DATED),
     ("year_as_skill", "I ran diary studies for 2019.", DATED),
+    ("year_as_skill", "I have 2019 as my strongest year of diary studies.", DATED),
     ("length_of_time", "I bring 40 years of usability research.", COUNTED),  # 40 studies, not 40 years
     ("length_of_time", "I have a forty-year record in research.", COUNTED),
     ("employer", "I have run usability testing at Quillstone for a year.", PROFILE),  # the company applied to

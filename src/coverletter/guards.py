@@ -29,17 +29,19 @@ import numpy
 
 from . import facts, jobad, letter, prose, rubric
 from .steering import LengthSteering, Signature
-from .vocabulary import (AnswerReader, keep_only, phrase_begun, pieces_toward, rule_out, tokens_toward,
-                         vocabulary_tables)
+from .vocabulary import (WORD_PIECE, AnswerReader, keep_only, phrase_begun, pieces_toward, rule_out, space_tokens,
+                         tokens_toward, vocabulary_tables)
 
 # not "ad" everywhere: as a token it also starts names ("Adaeze") and words, and banning it changed them
 # (docs/experiments.md); only where it would cite an ad ("the job ad")
 AD_WORDS = {"advertisement", "advertisements", "advert", "adverts", "posting", "postings", "listing"}
 AD_NOUNS = {"ad", "ads", "description", "post"}  # out only after AD_CITED's words: elsewhere they are ordinary
+AD_CITED = re.compile(r"\b(?:job|your|the|this)\Z", re.IGNORECASE)
 # `rubric.CREDENTIAL`'s words, by how a token's word part begins; not "master", a verb too, nor "BSc", no one token
 CREDENTIAL_STARTS = ("bachelor", "mba", "phd", "doctorate", "degree", "diploma", "certif", "licen", "accredit",
                      "universit", "college", "graduat", "alumn")
-AD_CITED = re.compile(r"\b(?:job|your|the|this)\Z", re.IGNORECASE)
+YEAR_LEAD_SO_FAR = re.compile(rf"{rubric.YEAR_LEAD}\s*\Z", re.IGNORECASE)  # no year next: `rubric.YEAR_AS_SKILL`
+PROMPT_ONLY = letter.SKILLS_IN_RESUME.lower()  # "(see the résumé)": the form's, never the applicant's words
 EMPLOYED_SO_FAR = re.compile(rf"{rubric.EMPLOYED}\s*\Z", re.IGNORECASE)
 
 
@@ -50,19 +52,21 @@ def clause_so_far(text: str) -> str:
 
 
 def claims_so_far(text: str) -> bool:
-    """Whether the clause being written is the applicant's claim about themselves, as `rubric.claim_clauses`
-    reads one: in the first person, and not about the ad, a wish or a lack."""
-    clause = clause_so_far(text)
+    """Whether the clause being written is the applicant's claim about themselves (`claims`)."""
+    return claims(clause_so_far(text))
+
+
+def claims(clause: str) -> bool:
+    """Whether a clause is the applicant's claim about themselves, as `rubric.claim_clauses` reads one: in the first
+    person, and not about the ad, a wish or a lack."""
     return bool(rubric.FIRST_PERSON.search(clause)) and not rubric.NOT_A_CLAIM.search(clause)
 
 
-def employed_so_far(text: str) -> bool:
-    """Whether the applicant's claim being written has just placed them somewhere ("I report at", "working for
-    the"), as `rubric.claimed_employer` reads a claim to work at the company already: not a wish, a visit or an
-    application (`rubric.NOT_WORK_THERE`)."""
-    clause = clause_so_far(text)
-    return (claims_so_far(text) and bool(EMPLOYED_SO_FAR.search(clause))
-            and not rubric.NOT_WORK_THERE.search(clause))
+def places_applicant(clause: str) -> bool:
+    """Whether a claim has just placed the applicant somewhere ("I report at", "working for the"), as
+    `rubric.claimed_employer` reads a claim to work at the company already: not a wish, a visit or an application
+    (`rubric.NOT_WORK_THERE`)."""
+    return bool(EMPLOYED_SO_FAR.search(clause)) and not rubric.NOT_WORK_THERE.search(clause)
 
 
 class FactGuard:
@@ -74,7 +78,9 @@ class FactGuard:
     applicant's claim, as the rubric reads claims ("you ask for 8", not "I led a team of 8" nor "I have three
     years"). In a claim, "years" follows only a number the profile gives as years ("44 years" from 44 studies is
     out). A degree or credential word ("certification", "diploma", "university") only where the profile or the ad
-    names one of its kind (`rubric.credential_stems`). The model still chooses every word; the rubric's `faithful`
+    names one of its kind (`rubric.credential_stems`). No year where a skill or a length goes ("I bring 2015",
+    `rubric.YEAR_AS_SKILL`). The prompt's "(see the résumé)" is out from its first word,
+    and a number ruled out leaves no double space. The model still chooses every word; the rubric's `faithful`
     rule counts what the guards cannot see (a master's, a BSc, names at the start of a sentence)."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
@@ -96,7 +102,8 @@ class FactGuard:
         self.digit_ids, self.digits, self.joins = tables.digit_ids, tables.digits, tables.joins
         self.starts = self.leading_to(self.allowed)  # a new number: the start of one the profile states
         self.own_starts = self.leading_to(self.own)
-        self.reader = reader
+        self.blank, self.space_led = space_tokens(llm)
+        self.tables, self.reader = tables, reader
 
     def leading_to(self, numbers: list[str]) -> numpy.ndarray:
         """Which digit tokens begin one of these numbers."""
@@ -107,13 +114,19 @@ class FactGuard:
         text = self.reader.text(input_ids)
         if AD_CITED.search(text):  # "the job", "your": not "ad" or "description" next without an ad
             scores[self.ad_nouns] = -math.inf
+        if begun := phrase_begun(text, PROMPT_ONLY):  # the prompt's word for skills left to the résumé
+            rule_out(scores, tokens_toward(self.tables, PROMPT_ONLY[begun:]))
         run = re.search(r"\d[\d,.]*$", text)
-        claim = claims_so_far(text[:run.start()] if run else text)
+        before = text[:run.start()] if run else text
+        claim = claims_so_far(before)
         if claim and not run:
             scores[self.banned_in_claims] = -math.inf
         if claim and not rubric.numbers(re.search(r"\S*$", text).group(0)) <= self.lengths:
             scores[self.years] = -math.inf  # "44 years of research" where the profile has 44 studies
         numbers, allowed = (self.own, self.own_starts) if claim else (self.allowed, self.starts)
+        if YEAR_LEAD_SO_FAR.search(before):  # "I bring 2015", "for 2019": a year where a skill or a length goes
+            numbers = [n for n in numbers if not re.fullmatch(facts.YEAR, n)]
+            allowed = self.leading_to(numbers)
         if run:  # a token starting with a digit goes on this number: toward the rest of one the profile states
             written = run.group(0).replace(",", "")
             rest = [n[len(written):] for n in numbers if n.startswith(written)]
@@ -123,7 +136,19 @@ class FactGuard:
                 keep_only(scores, going_on)
                 return scores
         scores[self.digit_ids[~allowed]] = -math.inf
+        self.leave_no_hole(text, allowed, scores)
         return scores
+
+    def leave_no_hole(self, text: str, allowed: numpy.ndarray, scores) -> None:
+        """A number in digits begins with a lone space token: none where no number may follow, and after one a
+        number that may, so that a number ruled out leaves no double space ("I have  years")."""
+        if re.search(r"\S \Z", text):
+            if len(going := self.digit_ids[allowed]):
+                keep_only(scores, going)
+            else:
+                rule_out(scores, self.space_led)
+        elif not allowed.any():
+            scores[self.blank] = -math.inf
 
 
 def not_beginning(words: set[str], known: set[str]) -> list[str]:
@@ -185,13 +210,15 @@ class ClaimGuard:
             return scores
         text = self.reader.text(input_ids)
         run = re.search(r"[A-Za-z0-9]+\Z", text)
-        out = [*self.spaced, *([] if run else self.joined)] if claims_so_far(text) else []  # a new word
-        if employed_so_far(text):  # " Green" starts a new word whatever came before
+        clause = clause_so_far(text)
+        claim = claims(clause)
+        out = [*self.spaced, *([] if run else self.joined)] if claim else []  # a new word
+        if claim and places_applicant(clause):  # " Green" starts a new word whatever came before
             out += self.employer_spaced
-        if run and claims_so_far(text[:run.start()]):  # the word being written, a name if it began with a capital
+        if run and claims(before := clause_so_far(text[:run.start()])):  # the word being written, a name if capital
             written, capital = run.group(0).lower(), run.group(0)[0].isupper()
             out += self.spelling("pieces", written, self.words | (self.names if capital else set()))
-            doomed = self.doomed | (self.employer if employed_so_far(text[:run.start()]) else set())
+            doomed = self.doomed | (self.employer if places_applicant(before) else set())
             if capital:
                 rests = {d[len(written):] for d in doomed if d.startswith(written)} - {""}
                 out += self.tables.tokens_by_part("pieces", rests)
@@ -256,12 +283,15 @@ class RepeatGuard:
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
         self.tables = vocabulary_tables(llm)
         self.skills = [skill.lower() for skill in facts.profile_skills(profile) if len(skill) > 1]
+        self.said: set[str] = set()  # named twice already, in words the letter has finished: they stay so
         self.reader = reader
 
     def __call__(self, input_ids, scores):
         text = self.reader.text(input_ids)
-        said = [skill for skill in self.skills if prose.mentions(text, skill) >= prose.MAX_MENTIONS]
-        rule_out(scores, [token for skill in said for token in self.toward(skill, text)])
+        finished = text[:re.search(r"\w*\Z", text).start()]
+        self.said |= {skill for skill in self.skills if skill not in self.said
+                      and prose.mentions(finished, skill) >= prose.MAX_MENTIONS}
+        rule_out(scores, [token for skill in self.said for token in self.toward(skill, text)])
         return scores
 
     def toward(self, skill: str, text: str) -> list[int]:
@@ -281,9 +311,10 @@ class CompanyGuard:
     ("University of Kingsmere") is left alone, and so is a step where no token toward the name is left."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
-        self.tables = vocabulary_tables(llm)
+        self.llm, self.tables = llm, vocabulary_tables(llm)
         keys = rubric.company_keys(profile.company_name)
-        self.name, self.first = keys[0].lower(), len(keys[-1]) if len(keys) > 1 else None
+        self.spelling, self.first = keys[0], len(keys[-1]) if len(keys) > 1 else None
+        self.name = self.spelling.lower()
         self.reader = reader
 
     def __call__(self, input_ids, scores):
@@ -292,10 +323,17 @@ class CompanyGuard:
             return scores
         begun = phrase_begun(text, self.name)
         if begun >= self.first and text[-begun].isupper():
-            going = [t for t in tokens_toward(self.tables, self.name[begun:]) if numpy.isfinite(scores[t])]
+            rest = self.spelling[begun:]
+            going = [t for t in tokens_toward(self.tables, rest.lower()) if numpy.isfinite(scores[t])
+                     and self.spells(t, rest)]
             if going:
                 keep_only(scores, going)
         return scores
+
+    def spells(self, token: int, rest: str) -> bool:
+        """Whether the token writes on the name as the profile spells it: " Physiotherapy", not "theraPy"."""
+        space, part, _ = WORD_PIECE.match(self.llm.detokenize([token]).decode("utf-8", errors="ignore")).groups()
+        return rest.startswith((" " if space else "") + part)
 
 
 # --------------------------------------------------------------------------- the pipeline

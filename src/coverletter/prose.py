@@ -15,6 +15,7 @@ of them.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter, defaultdict
 
@@ -32,7 +33,12 @@ MAX_MENTIONS = 2
 
 
 def mentions(text: str, phrase: str) -> int:
-    return len(re.findall(rf"(?<!\w){re.escape(phrase)}(?!\w)", text, flags=re.IGNORECASE))
+    return len(mention_pattern(phrase).findall(text))
+
+
+@functools.cache
+def mention_pattern(phrase: str) -> re.Pattern:  # compiled once: the repeat guard counts at every token
+    return re.compile(rf"(?<!\w){re.escape(phrase)}(?!\w)", re.IGNORECASE)
 
 
 def repeated_skills(text: str, skills: list[str]) -> list[str]:

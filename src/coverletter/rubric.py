@@ -151,8 +151,9 @@ NOT_WORK_THERE = re.compile(r"\b(?:apply\w*|application|join\w*|role|position|po
                             r"bring|contribute|offer|help|can|could|will|would|should|might|wish|hop\w*|plan\w*|aim|"
                             r"ready|future|next|expect\w*|look\w* forward|visit\w*|follow\w*|read|heard|seen|saw|"
                             r"watch\w*|volunteer\w*|wait|talk\w*|discuss\w*|to work)\b", re.IGNORECASE)
-YEAR_AS_SKILL = re.compile(rf"\b(?:bring|brings|brought|my|for|with|using|including|includes?|years? of)\s+"
-                           rf"{MONTH}{YEAR}\b", re.IGNORECASE)
+# the words before a year that make it a skill, a thing held or a length: "I bring 2015", "for 2019", "I have 2014"
+YEAR_LEAD = r"\b(?:bring|brings|brought|my|for|with|using|including|includes?|years? of|have|has|had)"
+YEAR_AS_SKILL = re.compile(rf"{YEAR_LEAD}\s+{MONTH}{YEAR}\b", re.IGNORECASE)
 
 
 def claim_clauses(text: str) -> list[str]:
@@ -194,7 +195,7 @@ def invented_lengths(text: str, profile: letter.Profile) -> list[str]:
     source = source_text(profile)
     stated, lengths = numbers(source), lengths_of_time(source)
     claimed = (match.group(0) for clause in claim_clauses(text) for match in LENGTH_OF_TIME.finditer(clause))
-    return [length for length in claimed if numbers(length) <= stated and not numbers(length) <= lengths]
+    return [length for length in claimed if (said := numbers(length)) <= stated and not said <= lengths]
 
 
 # first words that name no one company: "the University" is not Kingsmere's

@@ -100,6 +100,15 @@ def line_break_tokens(llm) -> list[int]:
 
 
 @functools.cache
+def space_tokens(llm) -> tuple[list[int], list[int]]:
+    """The tokens that are only spaces (" ": how a number in digits begins), and those that begin with a space
+    (" years"), looked up once per model."""
+    texts = [llm.detokenize([token]).decode("utf-8", errors="ignore") for token in range(llm.n_vocab())]
+    return ([token for token, text in enumerate(texts) if text and text.strip(" ") == ""],
+            [token for token, text in enumerate(texts) if text[:1] == " "])
+
+
+@functools.cache
 def end_tokens(llm) -> list[int]:
     """The tokens that end the text: llama.cpp's end-of-generation set ("<|im_end|>", "<|eot_id|>", ...), through its
     C API (llama-cpp-python has no method for it), once per model."""
