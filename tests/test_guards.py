@@ -151,7 +151,7 @@ def test_the_claim_guard_keeps_a_claim_to_work_at_the_company_already_off_the_pa
 
 def test_the_repeat_guard_keeps_a_skill_from_being_named_a_third_time(llm):
     profile = letter.make_profile(name="Rahul Mehta", job_title="DevOps Engineer", company_name="Acme",
-                                  skills="Kubernetes, site grading, dry needling, communication",
+                                  skills="Kubernetes, site grading, dry needling, communication, Civil 3D",
                                   reasons="Scale.")
 
     def allowed(text: str) -> set[str]:
@@ -164,6 +164,12 @@ def test_the_repeat_guard_keeps_a_skill_from_being_named_a_third_time(llm):
     assert {" team", "s", " grading"} - allowed(twice + " site") == {" grading"}  # "site" itself ends as it likes
     assert " need" in allowed(twice + " dry")  # dry needling was named once
     assert " need" not in allowed(twice + " dry needling. Then dry")
+    assert " " not in allowed("Civil 3D and Civil 3D. I know Civil") and " " in allowed("I know Civil")
+    nudged = after(llm, guard(guards.RepeatGuard, llm, profile), f"Dear team,\n\n{twice}".encode(),
+                   np.zeros(llm.n_vocab(), dtype=np.single))
+    for word, penalty in ((" Ku", guards.REPEAT_PENALTY), (" site", guards.REPEAT_PENALTY), (" dry", 0.0),
+                          (" K", 0.0), (" team", 0.0)):  # dry needling named once; " K" may become "Kafka"
+        assert nudged[llm.tokenize(word.encode(), add_bos=False)[0]] == -penalty, word
     talk = "My communication is clear, and communication matters. I value"
     assert allowed(talk + " co") == allowed("I value co")  # not yet: "co" may become anything
     assert not {"un", "unic", "unication"} & allowed(talk + " comm")

@@ -34,11 +34,13 @@ def test_the_end_tokens_are_llama_cpps_end_of_generation_set(llm):
 
 
 def test_the_space_tokens_are_lone_spaces_and_the_tokens_a_space_begins(llm):
-    blank, space_led = vocabulary.space_tokens(llm)
+    tables = vocabulary.vocabulary_tables(llm)
+    blank, space_led = tables.blank, tables.space_led
     lone = llm.tokenize(b"I have 5", add_bos=False)[-2]  # a number in digits begins with a lone space
     assert lone in blank and {spell(llm, t).strip(" ") for t in blank} == {""}
     assert llm.tokenize(b" years", add_bos=False)[0] in space_led and lone in space_led
     assert not {spell(llm, t) for t in space_led} & {"years", "\n", "."}
+    assert lone in vocabulary.tokens_toward(tables, " 3d") and lone not in vocabulary.tokens_toward(tables, " site")
 
 
 def test_rule_out_never_leaves_no_token_and_keep_only_keeps_the_scores_it_keeps():

@@ -29,8 +29,8 @@ import numpy
 
 from . import facts, jobad, letter, prose, rubric
 from .steering import LengthSteering, Signature
-from .vocabulary import (WORD_PIECE, AnswerReader, keep_only, phrase_begun, pieces_toward, rule_out, space_tokens,
-                         tokens_toward, vocabulary_tables)
+from .vocabulary import (WORD_PIECE, AnswerReader, keep_only, phrase_begun, pieces_toward, rule_out, tokens_toward,
+                         vocabulary_tables)
 
 # not "ad" everywhere: as a token it also starts names ("Adaeze") and words, and banning it changed them
 # (docs/experiments.md); only where it would cite an ad ("the job ad")
@@ -42,6 +42,7 @@ CREDENTIAL_STARTS = ("bachelor", "mba", "phd", "doctorate", "degree", "diploma",
                      "universit", "college", "graduat", "alumn")
 YEAR_LEAD_SO_FAR = re.compile(rf"{rubric.YEAR_LEAD}\s*\Z", re.IGNORECASE)  # no year next: `rubric.YEAR_AS_SKILL`
 PROMPT_ONLY = letter.SKILLS_IN_RESUME.lower()  # "(see the résumé)": the form's, never the applicant's words
+REPEAT_PENALTY = 5.0  # logits off a skill's start once it is named twice: a strong nudge, not a ban
 EMPLOYED_SO_FAR = re.compile(rf"{rubric.EMPLOYED}\s*\Z", re.IGNORECASE)
 
 
@@ -102,7 +103,6 @@ class FactGuard:
         self.digit_ids, self.digits, self.joins = tables.digit_ids, tables.digits, tables.joins
         self.starts = self.leading_to(self.allowed)  # a new number: the start of one the profile states
         self.own_starts = self.leading_to(self.own)
-        self.blank, self.space_led = space_tokens(llm)
         self.tables, self.reader = tables, reader
 
     def leading_to(self, numbers: list[str]) -> numpy.ndarray:
@@ -146,9 +146,9 @@ class FactGuard:
             if len(going := self.digit_ids[allowed]):
                 keep_only(scores, going)
             else:
-                rule_out(scores, self.space_led)
+                rule_out(scores, self.tables.space_led)
         elif not allowed.any():
-            scores[self.blank] = -math.inf
+            scores[self.tables.blank] = -math.inf
 
 
 def not_beginning(words: set[str], known: set[str]) -> list[str]:
@@ -275,22 +275,34 @@ class NameGuard:
 class RepeatGuard:
     """A llama.cpp logits processor that keeps a listed skill from being named a third time, the first habit of
     template prose (`prose.repeated_skills`): once the letter names a skill `prose.MAX_MENTIONS` times, the tokens
-    that would go on toward it again are out: for a one-word skill from its second letter where it is begun as a
-    name ("K" may still become "Kafka", not "Kubernetes"), from its fifth otherwise ("comm" may become "community",
-    not "communication"); for a longer one from the end of its first word ("site" may end as it likes, not go on to
-    "site grading"). It never rules out every token left."""
+    that would begin it again at a word's start lose `REPEAT_PENALTY` (" Terra" of Terraform, " dry" of dry
+    needling), so that the model mostly writes another word; once begun anyway, the tokens that would go on toward
+    it are out: for a one-word skill from its second letter where it is begun as a name ("K" may still become
+    "Kafka", not "Kubernetes"), from its fifth otherwise ("comm" may become "community", not "communication"); for a
+    longer one from the end of its first word ("site" may end as it likes, not go on to "site grading"). A ban
+    alone, at the last moment, bent words ("dry needs", "Terraforms"). It never rules out every token left."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
         self.tables = vocabulary_tables(llm)
         self.skills = [skill.lower() for skill in facts.profile_skills(profile) if len(skill) > 1]
+        self.starts = {skill: self.start_tokens(skill) for skill in self.skills}
         self.said: set[str] = set()  # named twice already, in words the letter has finished: they stay so
         self.reader = reader
+
+    def start_tokens(self, skill: str) -> list[int]:
+        """The tokens that begin the skill at a word's start as far as the ban would: its first word, or for a
+        one-word skill any start of it from its second letter (" Ku", " Kuber"); none shorter."""
+        word = skill.split()[0]
+        shortest = len(word) if " " in skill else 2
+        return self.tables.tokens_by_part("spaced", [word[:k] for k in range(shortest, len(word) + 1)])
 
     def __call__(self, input_ids, scores):
         text = self.reader.text(input_ids)
         finished = text[:re.search(r"\w*\Z", text).start()]
         self.said |= {skill for skill in self.skills if skill not in self.said
                       and prose.mentions(finished, skill) >= prose.MAX_MENTIONS}
+        for skill in self.said:
+            scores[self.starts[skill]] -= REPEAT_PENALTY
         rule_out(scores, [token for skill in self.said for token in self.toward(skill, text)])
         return scores
 

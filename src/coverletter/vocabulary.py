@@ -31,6 +31,8 @@ class VocabularyTables:
     pieces: dict[str, tuple[list[int], list[int]]]  # letter tokens by word part: (those all word, those that end it)
     spaced: dict[str, list[int]]  # tokens that start a new word after a space, by lower-case word part (" Hosp")
     fractions: dict[int, str]  # tokens with a fraction sign, and the signs ("½"): numbers that are not digits
+    blank: list[int]  # tokens that are only spaces (" "): how a number in digits begins
+    space_led: list[int]  # tokens that begin with a space (" years")
 
     @functools.cached_property
     def by_part(self) -> dict[str, dict[str, list[int]]]:  # each table's tokens by word part, ending the word or not
@@ -64,9 +66,13 @@ def vocabulary_tables(llm) -> VocabularyTables:
     """The guard's view of the vocabulary, built once per model."""
     digit_ids, digits, joins, words = [], [], [], {}
     capitals, capital_words, capital_whole, capital_spaced, letters, pieces, spaced = [], [], [], [], [], {}, {}
-    fractions = {}
+    fractions, blank, space_led = {}, [], []
     for token in range(llm.n_vocab()):
         text = llm.detokenize([token]).decode("utf-8", errors="ignore")
+        if text[:1] == " ":
+            space_led.append(token)
+            if not text.strip(" "):
+                blank.append(token)
         if signs := "".join(ch for ch in text if ch in FRACTIONS):
             fractions[token] = signs
         if any(ch.isdigit() for ch in text):
@@ -90,22 +96,13 @@ def vocabulary_tables(llm) -> VocabularyTables:
     return VocabularyTables(numpy.array(digit_ids, dtype=int), digits, numpy.array(joins, dtype=bool), words,
                             numpy.array(capitals, dtype=int), capital_words, numpy.array(capital_whole, dtype=bool),
                             numpy.array(capital_spaced, dtype=bool), numpy.array(letters, dtype=int), pieces, spaced,
-                            fractions)
+                            fractions, blank, space_led)
 
 
 @functools.cache
 def line_break_tokens(llm) -> list[int]:
     """The vocabulary's tokens that hold a line break (looked up once per model)."""
     return [token for token in range(llm.n_vocab()) if b"\n" in llm.detokenize([token])]
-
-
-@functools.cache
-def space_tokens(llm) -> tuple[list[int], list[int]]:
-    """The tokens that are only spaces (" ": how a number in digits begins), and those that begin with a space
-    (" years"), looked up once per model."""
-    texts = [llm.detokenize([token]).decode("utf-8", errors="ignore") for token in range(llm.n_vocab())]
-    return ([token for token, text in enumerate(texts) if text and text.strip(" ") == ""],
-            [token for token, text in enumerate(texts) if text[:1] == " "])
 
 
 @functools.cache
@@ -136,13 +133,15 @@ def phrase_begun(text: str, phrase: str) -> int:
 
 def tokens_toward(tables: VocabularyTables, rest: str) -> list[int]:
     """The tokens that go on toward the lower-case rest of a phrase: the starts of its next word after a space
-    (" grading" of "site grading"), or else the rest of the word being written ("bernetes" of "Kubernetes")."""
+    (" grading" of "site grading"; a lone space before a number, " 3D" of "Civil 3D"), or else the rest of the word
+    being written ("bernetes" of "Kubernetes")."""
     found = re.match(r"( ?)([a-z0-9_]+)", rest)
     if not found:
         return []
     space, word = found.groups()
     if space:
-        return [token for k in range(1, len(word) + 1) for token in tables.spaced.get(word[:k], [])]
+        lead = tables.blank if word[0].isdigit() else []
+        return [*lead, *(token for k in range(1, len(word) + 1) for token in tables.spaced.get(word[:k], []))]
     return pieces_toward(tables, word)
 
 
