@@ -220,10 +220,6 @@ def test_the_name_guard_keeps_names_the_profile_lacks_off_the_page(llm):
     assert allowed("Dear team,\n\nThanks.")[ids(" Kafka")[0]]  # a sentence's first word is free
     assert allowed("Dear")[ids(" Kafka")[0]]  # and so is the greeting line
     assert allowed(body)[ids(" Hiring")].all()  # words any letter may capitalize
-    safe = ids("Safe")[0]
-    assert not allowed(body + " serv")[safe] and allowed(body + " Serv")[ids("ice")[0]]  # not "servSafe"
-    ebay = letter.make_profile(**{**profile.as_dict(), "skills": "eBay listings, Git"})
-    assert np.isfinite(after(llm, guard(guards.NameGuard, llm, ebay), (body + " e").encode(), scores)[ids("Bay")[0]])
 
 
 def test_without_an_ad_the_guard_lets_no_sentence_cite_one(llm):

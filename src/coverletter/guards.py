@@ -238,8 +238,7 @@ class NameGuard:
     """A llama.cpp logits processor that keeps names the profile does not hold off the page, read as the rubric
     reads them: a capitalized word inside a sentence must spell a word of the profile or the ad, in any case, or
     one that any letter may capitalize (`rubric.name_words`). "Git" may not grow into "GitHub", nor "Moder" into
-    "Modered"; the greeting line and the first word of a sentence are free. A word begun in lower case goes on in
-    lower case ("servSafe", "inDesign" are out), unless the profile spells one so ("eBay")."""
+    "Modered"; the greeting line and the first word of a sentence are free."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
         self.tables = vocabulary_tables(llm)
@@ -249,8 +248,6 @@ class NameGuard:
                             for word, whole in zip(self.tables.capital_words, self.tables.capital_whole)], dtype=bool)
         self.out_spaced = self.tables.capitals[~fits & self.tables.capital_spaced]  # " GitHub": a new word
         self.out_joined = self.tables.capitals[~fits & ~self.tables.capital_spaced]  # "GitHub" after "/" or "-"
-        self.joined = self.tables.capitals[~self.tables.capital_spaced]
-        self.camel = set(re.findall(r"\b[a-z]+(?=[A-Z])", facts.source_text(profile)))  # "e" of "eBay": as spelled
         self.reader = reader
 
     def __call__(self, input_ids, scores):
@@ -260,8 +257,6 @@ class NameGuard:
         run = re.search(r"[A-Za-z0-9_]+\Z", text)
         if run and run.group(0)[0].isupper() and not rubric.starts_sentence(text[:run.start()]):
             self.spell(run.group(0).lower(), scores)
-        if run and run.group(0).islower() and run.group(0) not in self.camel:  # not "servSafe" for ServSafe
-            scores[self.joined] = -math.inf
         if not rubric.starts_sentence(text + " "):
             scores[self.out_spaced] = -math.inf
         if not run and not rubric.starts_sentence(text):
