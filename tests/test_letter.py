@@ -159,6 +159,13 @@ def test_cleanup_of_messy_model_output(raw, expected):
     assert letter.clean_letter(raw, PROFILE) == expected
 
 
+def test_names_with_an_inner_capital_are_spelled_as_the_profile_spells_them():
+    profile = letter.make_profile(**{**PROFILE.as_dict(), "skills": "ServSafe, InDesign, eBay listings, SQL"})
+    written = "I am servSafe certified, I lay out pages in Indesign, and I sell on EBAY. Safe sql and design."
+    assert letter.clean_letter(written, profile) == ("I am ServSafe certified, I lay out pages in InDesign, and I "
+                                                     "sell on eBay. Safe sql and design.")  # other words as written
+
+
 def test_word_count_and_file_stem():
     assert letter.word_count("Dear Ms. O'Neil, I'm a well-known analyst.") == 7
     assert letter.file_stem("Acme / Corp: <Ltd>") == "Cover letter - Acme  Corp Ltd"

@@ -182,7 +182,8 @@ SIGN_OFFS = tuple(dict.fromkeys([*(s.rstrip(",").lower() for tone in SIGN_OFFS_B
 SIGN_OFF = re.compile(rf"^({'|'.join(SIGN_OFFS)})\b", re.IGNORECASE)
 def clean_letter(text: str, profile: Profile | None = None, finished: bool = True) -> str:
     """Tidy what the model wrote: role prefixes, template tokens, 'Here is your letter:' openers, repeated
-    paragraphs and sentences, a trailing unfinished sentence; fill [Company Name]-style placeholders from the form.
+    paragraphs and sentences, a trailing unfinished sentence; fill [Company Name]-style placeholders from the form,
+    and spell its names with an inner capital as it does ("servSafe" → "ServSafe").
     While the letter is still streaming (finished=False) the sentence being written is kept."""
     text = TEMPLATE_TOKEN.sub("", text).replace("\r\n", "\n")
     previous = None
@@ -191,7 +192,7 @@ def clean_letter(text: str, profile: Profile | None = None, finished: bool = Tru
         text = ROLE_PREFIX.sub("", text, count=1)
         text = BOILERPLATE_OPENER.sub("", text, count=1)
     if profile is not None:
-        text = fill_placeholders(text, profile)
+        text = names_as_spelled(fill_placeholders(text, profile), profile)
     text = drop_repeats(text)
     return (drop_unfinished_sentence(text) if finished else text).strip()
 
@@ -267,6 +268,18 @@ def fill_placeholders(text: str, profile: Profile) -> str:
         return getattr(profile, field) if field else match.group(0)
 
     return PLACEHOLDER.sub(replace, text)
+
+
+INNER_CAPITAL = re.compile(r"\b[A-Za-z]*[a-z][A-Z][A-Za-z]*\b")  # "ServSafe", "eBay", "PostgreSQL"
+
+
+def names_as_spelled(text: str, profile: Profile) -> str:
+    """The profile's names with an inner capital, spelled as the profile spells them wherever the letter writes
+    them in another case: a small model writes "servSafe" or "Indesign"."""
+    spelled = {name.lower(): name for value in profile.as_dict().values() for name in INNER_CAPITAL.findall(value)}
+    if not spelled:
+        return text
+    return re.sub(r"\b[A-Za-z]+\b", lambda word: spelled.get(word.group(0).lower(), word.group(0)), text)
 
 
 def is_sign_off(line: str) -> bool:
