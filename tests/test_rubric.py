@@ -125,7 +125,6 @@ COUNTED = letter.make_profile(**{**PROFILE.as_dict(), "skills": PROFILE.skills +
     ("number", "I have run 40 studies.", PROFILE),
     ("number", "I have twelve years of usability testing.", PROFILE),
     ("number", "I have ½ year of usability testing.", PROFILE),
-    ("number", "I have led one team of researchers.", PROFILE),  # "one" before a noun counts
     ("number", "In 2019 I moved into research.", PROFILE),
     ("credential", "My master's degree in psychology helps.", PROFILE),
     ("credential", "I am a certified research specialist.", PROFILE),
@@ -199,7 +198,6 @@ def test_a_misspelled_company_and_an_invented_university_are_found():
     ("Logistical work suits me.", "logistics"),
     ("I would rely on my Tuning of models.", "fine-tuning"),  # a capitalized part of a hyphenated profile word
     ("Accessibility is one reason I apply.", None),
-    ("Survey design is a careful one: a good question should not be one to answer fast.", None),  # pronouns
     ("Quillstone Analytics' Positioning and Messaging appeal to me.", "positioning and messaging"),
     ("Your ad asks for remote interviewing; I have not done it yet.", None),  # named as the ad's, not claimed
     ("I would be glad to plan accessibility audits.", None),  # a wish, not a claim
