@@ -101,9 +101,16 @@ class FactGuard:
         self.lengths = rubric.lengths_of_time(source)  # "5 years": the numbers the profile gives as years
         self.years = tables.tokens_of(("year", "years", "yrs"))
         self.digit_ids, self.digits, self.joins = tables.digit_ids, tables.digits, tables.joins
-        self.starts = self.leading_to(self.allowed)  # a new number: the start of one the profile states
-        self.own_starts = self.leading_to(self.own)
+        # a new number: one the profile states (in a claim, the applicant's own), and none of its years after a
+        # year's lead word ("I bring", "for"), each with the digit tokens that begin one
+        self.choices = {claim: self.numbers_and_starts(numbers) for claim, numbers in ((False, self.allowed),
+                                                                                        (True, self.own))}
+        self.year_free = {claim: self.numbers_and_starts([n for n in numbers if not re.fullmatch(facts.YEAR, n)])
+                          for claim, (numbers, _) in self.choices.items()}
         self.tables, self.reader = tables, reader
+
+    def numbers_and_starts(self, numbers: list[str]) -> tuple[list[str], numpy.ndarray]:
+        return numbers, self.leading_to(numbers)
 
     def leading_to(self, numbers: list[str]) -> numpy.ndarray:
         """Which digit tokens begin one of these numbers."""
@@ -123,10 +130,8 @@ class FactGuard:
             scores[self.banned_in_claims] = -math.inf
         if claim and not rubric.numbers(re.search(r"\S*$", text).group(0)) <= self.lengths:
             scores[self.years] = -math.inf  # "44 years of research" where the profile has 44 studies
-        numbers, allowed = (self.own, self.own_starts) if claim else (self.allowed, self.starts)
-        if YEAR_LEAD_SO_FAR.search(before):  # "I bring 2015", "for 2019": a year where a skill or a length goes
-            numbers = [n for n in numbers if not re.fullmatch(facts.YEAR, n)]
-            allowed = self.leading_to(numbers)
+        year_lead = YEAR_LEAD_SO_FAR.search(before)  # "I bring 2015", "for 2019": a year where a skill or length goes
+        numbers, allowed = (self.year_free if year_lead else self.choices)[claim]
         if run:  # a token starting with a digit goes on this number: toward the rest of one the profile states
             written = run.group(0).replace(",", "")
             rest = [n[len(written):] for n in numbers if n.startswith(written)]
@@ -327,7 +332,7 @@ class CompanyGuard:
         keys = rubric.company_keys(profile.company_name)
         self.spelling, self.first = keys[0], len(keys[-1]) if len(keys) > 1 else None
         self.name = self.spelling.lower()
-        self.reader = reader
+        self.reader, self.pieces = reader, {}  # token: its leading space and word part, as detokenized once
 
     def __call__(self, input_ids, scores):
         text = self.reader.text(input_ids)
@@ -344,8 +349,10 @@ class CompanyGuard:
 
     def spells(self, token: int, rest: str) -> bool:
         """Whether the token writes on the name as the profile spells it: " Physiotherapy", not "theraPy"."""
-        space, part, _ = WORD_PIECE.match(self.llm.detokenize([token]).decode("utf-8", errors="ignore")).groups()
-        return rest.startswith((" " if space else "") + part)
+        if token not in self.pieces:
+            space, part, _ = WORD_PIECE.match(self.llm.detokenize([token]).decode("utf-8", errors="ignore")).groups()
+            self.pieces[token] = (" " if space else "") + part
+        return rest.startswith(self.pieces[token])
 
 
 # --------------------------------------------------------------------------- the pipeline

@@ -6,6 +6,7 @@ Field text is data: it goes inside the user message, fenced and labelled, never 
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import asdict, dataclass
@@ -276,10 +277,15 @@ INNER_CAPITAL = re.compile(r"\b[A-Za-z]*[a-z][A-Z][A-Za-z]*\b")  # "ServSafe", "
 def names_as_spelled(text: str, profile: Profile) -> str:
     """The profile's names with an inner capital, spelled as the profile spells them wherever the letter writes
     them in another case: a small model writes "servSafe" or "Indesign"."""
-    spelled = {name.lower(): name for value in profile.as_dict().values() for name in INNER_CAPITAL.findall(value)}
+    spelled = inner_capital_names(tuple(profile.as_dict().values()))
     if not spelled:
         return text
     return re.sub(r"\b[A-Za-z]+\b", lambda word: spelled.get(word.group(0).lower(), word.group(0)), text)
+
+
+@functools.lru_cache(maxsize=64)  # the page cleans the letter at every streamed chunk, with the same profile
+def inner_capital_names(values: tuple[str, ...]) -> dict[str, str]:
+    return {name.lower(): name for value in values for name in INNER_CAPITAL.findall(value)}
 
 
 def is_sign_off(line: str) -> bool:
