@@ -41,6 +41,10 @@ def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the
     for lead in ("I bring ", "I have worked for ", "I have "):  # a year where a skill or a length goes
         assert allowed(lead, since) & digits == {"5", "1"}, lead
     assert "2" in allowed("I have worked there since ", since)  # a year where a year goes
+    graduated = letter.make_profile(**{**profile.as_dict(), "resume": "Analyst, Kestrel Systems, 2017–present\n"
+                                                                      "BSc, University of Leeds, 2014"})
+    assert allowed("Since 201", graduated) & digits == {"7"}  # the job began in 2017; 2014 is the degree's year
+    assert allowed("I have held a BSc since 201", graduated) & digits == {"4", "7"}  # and the line it speaks of
     assert token(" five") in allowed("I have") and token(" twelve") not in allowed("I have")
     assert allowed("I have ") <= digits  # a lone space begins a number: nothing else goes on it
     thin = letter.make_profile(**{**profile.as_dict(), "skills": "SQL, budgeting"})

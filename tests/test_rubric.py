@@ -118,6 +118,7 @@ NO_AD = letter.make_profile(**{**PROFILE.as_dict(), "job_description": ""})
 AD_OF_8 = letter.make_profile(**{**PROFILE.as_dict(), "job_description": AD + " You will lead a team of 8."})
 DATED = letter.make_profile(**{**PROFILE.as_dict(),
                                 "resume": "Aiko Tanaka\nResearcher | Brightwater Group | 2019 – Present"})
+GRADUATED = letter.make_profile(**{**DATED.as_dict(), "resume": DATED.resume + "\nBSc, University of Leeds, 2014"})
 COUNTED = letter.make_profile(**{**PROFILE.as_dict(), "skills": PROFILE.skills + ", 40 diary studies run"})
 
 
@@ -140,6 +141,7 @@ COUNTED = letter.make_profile(**{**PROFILE.as_dict(), "skills": PROFILE.skills +
     ("year_as_skill", "I bring 2019 to every study.", DATED),
     ("year_as_skill", "I ran diary studies for 2019.", DATED),
     ("year_as_skill", "I have 2019 as my strongest year of diary studies.", DATED),
+    ("moved_year", "Since 2014 I have run diary studies at Brightwater Group.", GRADUATED),  # the BSc's year
     ("length_of_time", "I bring 40 years of usability research.", COUNTED),  # 40 studies, not 40 years
     ("length_of_time", "I have a forty-year record in research.", COUNTED),
     ("employer", "I have run usability testing at Quillstone for a year.", PROFILE),  # the company applied to
@@ -152,6 +154,17 @@ def test_each_kind_of_invented_fact_is_found_alone(kind, sentence, profile):
     found = rubric.invented_facts(text, profile)
     assert found[kind] and [k for k, v in found.items() if v] == [kind], found
     assert rubric.score_letter(text, profile)["faithful"] is False
+
+
+def test_since_takes_a_year_in_which_the_profile_says_something_began():
+    resume = ("Researcher | Brightwater Group | Mar 2019 to now\nAssistant | Fenwick Labs | 2016 to 2019\n"
+              "Certified Usability Analyst, 2018\nBSc, University of Leeds, 2014")
+    profile = letter.make_profile(**{**PROFILE.as_dict(), "resume": resume})
+    begun = ("Since 2019 I have run diary studies.", "I have run studies since 2016.",  # "2019 to now", "2016 to"
+             "I have been a Certified Usability Analyst since 2018.")  # the year of the line it speaks of
+    assert not [s for s in begun if rubric.moved_years(GOOD + "\n" + s, profile)]
+    moved = ("Since 2014 I have run diary studies.", "I have been a researcher at Brightwater since 2018.")
+    assert [s for s in moved if rubric.moved_years(GOOD + "\n" + s, profile)] == list(moved)
 
 
 def test_work_at_the_company_applied_to_is_a_claim_only_where_the_applicant_never_placed_themselves_there():

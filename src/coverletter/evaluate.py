@@ -106,7 +106,7 @@ def write_report(report: dict, out: Path) -> None:
              "", f"Boilerplate share: **{report['boilerplate_share']:.2f}** of sentences. Letters citing a job ad that "
              f"was not given: **{report['letters_citing_absent_ad']}**. Letters with an invented number, credential, "
              f"name, length of time or employer: **{report['invented_fact_share']:.0%}**; with a claim borrowed from "
-             f"the ad or a year for a skill: "
+             f"the ad or a year out of place: "
              f"**{report['borrowed_claim_share']:.0%}**. Misspelled names: {report['misspelled_names']}. "
              + (f"Letters taking up the ad, of those given one: **{report['job_ad_uptake']:.0%}**."
                 if report["job_ad_uptake"] is not None else ""),

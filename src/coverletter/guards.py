@@ -40,6 +40,7 @@ AD_CITED = re.compile(r"\b(?:job|your|the|this)\Z", re.IGNORECASE)
 # `rubric.CREDENTIAL`'s words, by how a token's word part begins; not "master", a verb too, nor "BSc", no one token
 CREDENTIAL_STARTS = ("bachelor", "mba", "phd", "doctorate", "degree", "diploma", "certif", "licen", "accredit",
                      "universit", "college", "graduat", "alumn")
+SINCE_SO_FAR = re.compile(rf"\bsince\s+{facts.MONTH}\Z", re.IGNORECASE)  # a year something began: `moved_years`
 YEAR_LEAD_SO_FAR = re.compile(rf"{rubric.YEAR_LEAD}\s*\Z", re.IGNORECASE)  # no year next: `rubric.YEAR_AS_SKILL`
 PROMPT_ONLY = letter.SKILLS_IN_RESUME.lower()  # "(see the résumé)": the form's, never the applicant's words
 REPEAT_PENALTY = 5.0  # logits off a skill's start once it is named twice: a strong nudge, not a ban
@@ -107,7 +108,7 @@ class FactGuard:
                                                                                         (True, self.own))}
         self.year_free = {claim: self.numbers_and_starts([n for n in numbers if not re.fullmatch(facts.YEAR, n)])
                           for claim, (numbers, _) in self.choices.items()}
-        self.tables, self.reader = tables, reader
+        self.source, self.tables, self.reader = source, tables, reader
 
     def numbers_and_starts(self, numbers: list[str]) -> tuple[list[str], numpy.ndarray]:
         return numbers, self.leading_to(numbers)
@@ -132,6 +133,10 @@ class FactGuard:
             scores[self.years] = -math.inf  # "44 years of research" where the profile has 44 studies
         year_lead = YEAR_LEAD_SO_FAR.search(before)  # "I bring 2015", "for 2019": a year where a skill or length goes
         numbers, allowed = (self.year_free if year_lead else self.choices)[claim]
+        if SINCE_SO_FAR.search(before):  # "Since 2014" where 2014 is the diploma's year and the job began in 2017
+            begun = rubric.years_begun(self.source, letter.sentence_so_far(before))
+            numbers = [n for n in numbers if n in begun or not re.fullmatch(facts.YEAR, n)]
+            allowed = self.leading_to(numbers)
         if run:  # a token starting with a digit goes on this number: toward the rest of one the profile states
             written = run.group(0).replace(",", "")
             rest = [n[len(written):] for n in numbers if n.startswith(written)]

@@ -33,7 +33,7 @@ HABITS = ("skills_not_repeated", "skills_not_possessed", "openings_varied")  # o
 RULES = ("name", "company", "job_title", "skill", "no_placeholder", "length", "greeting", "sign_off", "no_repeats",
          "faithful", "uses_job_ad", "grammatical", *HABITS)
 INVENTED = {"number", "credential", "name", "length_of_time", "employer"}  # facts the profile does not give
-BORROWED = {"borrowed", "year_as_skill"}  # the ad's facts, or a year, made the applicant's own
+BORROWED = {"borrowed", "year_as_skill", "moved_year"}  # the ad's facts, or a year, made the applicant's own
 GREETING = re.compile(r"^(dear|hello|hi|greetings|to whom it may concern)\b", re.IGNORECASE)
 
 # --------------------------------------------------------------------------- faithful
@@ -156,6 +156,31 @@ YEAR_LEAD = r"\b(?:bring|brings|brought|my|for|with|using|including|includes?|ye
 YEAR_AS_SKILL = re.compile(rf"{YEAR_LEAD}\s+{MONTH}{YEAR}\b", re.IGNORECASE)
 
 
+SINCE_YEAR = re.compile(rf"\bsince\s+{MONTH}({YEAR})\b", re.IGNORECASE)
+BEGINS = re.compile(rf"{MONTH}({YEAR})\s*(?:[–—-]|\bto\b)\s*(?:present|now|current|today|{MONTH}{YEAR})\b|"
+                    rf"{SINCE_YEAR.pattern}", re.IGNORECASE)  # "2017 – present", "2012 to 2018", "since 2019"
+
+
+def years_begun(source: str, sentence: str) -> set[str]:
+    """The years a sentence may say something began in ("since 2019"): where a dated span of the profile begins or
+    it says something began, and the year of a line the sentence speaks of ("a Certified Credit Professional since
+    2019" from "Certified Credit Professional (CCP), 2019"; not a diploma's year for a job)."""
+    begun = {year for match in BEGINS.finditer(source) for year in match.groups() if year}
+    said = content_stems(SINCE_YEAR.sub("", sentence))
+    return begun | {year for line in source.splitlines() if content_stems(line) & said
+                    for year in re.findall(rf"\b{YEAR}\b", line)}
+
+
+def moved_years(text: str, profile: letter.Profile) -> list[str]:
+    """A year the letter says something began in ("since") that the profile gives to something else: "Since 2014 I
+    have been a DevOps Engineer" where 2014 is the diploma's year and the job began in 2017 (a year the profile
+    never gives is `number`)."""
+    source = source_text(profile)
+    stated = numbers(source)
+    return [match.group(0) for sentence in letter.sentences(text) for match in SINCE_YEAR.finditer(sentence)
+            if match.group(1) in stated and match.group(1) not in years_begun(source, sentence)]
+
+
 def claim_clauses(text: str) -> list[str]:
     """The clauses in which the applicant states something of themselves."""
     return [clause for sentence in letter.sentences(text) for clause in CLAUSE_BREAK.split(sentence)
@@ -272,6 +297,7 @@ def invented_facts(text: str, profile: letter.Profile) -> dict[str, list[str]]:
              "ad_cited": [] if profile.job_description else sorted({m.group(0) for m in AD_REFERENCE.finditer(text)}),
              "borrowed": borrowed_claims(text, profile),
              "year_as_skill": [m.group(0) for m in YEAR_AS_SKILL.finditer(text)],
+             "moved_year": moved_years(text, profile),
              "length_of_time": invented_lengths(text, profile), "employer": claimed_employer(text, profile),
              "misspelled": [], "name": []}
     for word in {w for w in WORD.findall(text) if w[0].isupper()}:  # names are written with a capital
