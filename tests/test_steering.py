@@ -28,6 +28,16 @@ def test_the_signature_is_the_applicants_name_as_given_and_ends_the_letter(llm):
     assert chosen(b"Dear team,\n\nI apply.\n\nThank you for your time and for reading this.\n") is None  # no sign-off
     assert chosen(b"Dear team,\n\nI apply.\n\nSincerely, Zo\xc3\xab N\xc3\xad Bhriain\n") is None  # already signed
 
+    def kept(text: str) -> set[str]:
+        left = after(llm, guard(steering.Signature, llm, profile), text.encode(), np.zeros(llm.n_vocab(), np.single))
+        return {llm.detokenize([t]).decode(errors="ignore") for t in np.flatnonzero(np.isfinite(left))}
+
+    inline = kept("Dear team,\n\nI apply. I can come in whenever suits you.")  # a sign-off on a line of its own
+    assert not {" Best", " Kind", " Yours", " Warm"} & inline and {" Thank", " I", " Since", " Reg"} <= inline
+    assert "ards" not in kept("Dear team,\n\nI apply. Reg") and "re" not in kept("Dear team,\n\nI apply. Since")
+    assert "ards" in kept("Dear team,\n\nI apply.\n\nReg") and "Best" in kept("Dear team,\n\nI apply.\n\n")
+    assert {" ", " the"} <= kept("Dear team,\n\nI apply. Since")  # "Since 2017", "Since the start"
+
 
 def test_length_steering_lengthens_short_paragraphs_and_signs_off_a_full_letter(llm):
     prompt = llm.tokenize(PROMPT, special=True)

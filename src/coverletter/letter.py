@@ -181,6 +181,8 @@ SIGN_OFFS_BY_TONE = {  # what a writer of each tone signs with (the synthetic le
 SIGN_OFFS = tuple(dict.fromkeys([*(s.rstrip(",").lower() for tone in SIGN_OFFS_BY_TONE.values() for s in tone),
                                  "yours faithfully", "yours truly", "warmly", "thank you"]))
 SIGN_OFF = re.compile(rf"^({'|'.join(SIGN_OFFS)})\b", re.IGNORECASE)
+
+
 def clean_letter(text: str, profile: Profile | None = None, finished: bool = True) -> str:
     """Tidy what the model wrote: role prefixes, template tokens, 'Here is your letter:' openers, repeated
     paragraphs and sentences, a trailing unfinished sentence; fill [Company Name]-style placeholders from the form,

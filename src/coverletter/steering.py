@@ -12,7 +12,8 @@ import re
 import numpy
 
 from . import letter
-from .vocabulary import AnswerReader, end_tokens, keep_only, line_break_tokens, rule_out, vocabulary_tables
+from .vocabulary import (AnswerReader, end_tokens, keep_only, line_break_tokens, pieces_toward, rule_out,
+                         vocabulary_tables)
 
 LINE_BREAK_PENALTY = 1000.0  # logit off line breaks while a paragraph should go on: a ban (docs/experiments.md)
 LINE_END_BONUS = 4.0  # logit onto line breaks when a line should end
@@ -28,6 +29,8 @@ CLOSING_WORDS = 25  # "Thank you for ... I look forward to hearing from you." an
 CLOSING_STARTS = {"": ("thank", "thanks"), "I": ("cannot", "look"), "I can": ("tell",), "I would": ("welcome",),
                   "I would be": ("glad", "thrilled", "delighted", "happy", "pleased", "excited", "grateful"),
                   "I would love to": ("talk", "tell"), "It would be a": ("pleasure",), "It is a": ("pleasure",)}
+SENTENCE_ENDED = re.compile(r"[^\s][.!?][ \t]*\Z")  # the line so far ends a sentence: no sign-off may follow in it
+SIGN_OFF_BEGUN = re.compile(r"[^\s][.!?][ \t]+([A-Za-z]+)\Z")  # a word begun after a sentence in the line
 SHORTEST_CLOSING = 12  # "I would love to talk about my SQL. Thank you!", the sign-off and the name: the least
 
 
@@ -138,16 +141,20 @@ class LengthSteering:
 class Signature:
     """A llama.cpp logits processor that signs the letter with the applicant's name as given: once a sign-off line
     ("Kind regards,") ends, the next line is the name and the letter ends with it. Small models misspell the
-    name there, sign as someone else ("Ibid."), or go on."""
+    name there, sign as someone else ("Ibid."), or go on. A sign-off stands on a line of its own: after a sentence
+    in the same line its first word is out ("…whenever suits you. Regards, Tomasz" was then signed a second time)."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
         tokens = llm.tokenize(profile.name.encode(), add_bos=False, special=False)
         self.next = {llm.detokenize(tokens[:k]): token for k, token in enumerate(tokens)}  # name so far -> next
         self.next[llm.detokenize(tokens)] = llm.token_eos()
         self.name = profile.name.lower()
-        self.reader = reader
+        # "Thank you for your time." follows a sentence as often as it closes a letter
+        self.sign_off_words = [word.lower() for word in SIGN_OFF_STARTS if word != "Thank"]
+        self.tables, self.reader = vocabulary_tables(llm), reader
 
     def __call__(self, input_ids, scores):
+        self.sign_off_on_its_own_line(self.reader.text(input_ids).rpartition("\n")[2], scores)
         *_, sign_off, line = [b"", *self.reader.read_up_to(input_ids).split(b"\n")]  # bytes, as the name's tokens
         sign_off = sign_off.decode("utf-8", errors="ignore")
         if line in self.next and letter.is_sign_off(sign_off) and self.name not in sign_off.lower():
@@ -155,3 +162,14 @@ class Signature:
             scores[:] = -math.inf
             scores[token] = 0.0
         return scores
+
+    def sign_off_on_its_own_line(self, line: str, scores) -> None:
+        """After a sentence in the line, no sign-off's first word: whole (" Best") or, where a token only begins
+        it, its rest (" Reg" + "ards", " Since" + "rely"; " Since 2017" stays)."""
+        if SENTENCE_ENDED.search(line):
+            scores[self.tables.tokens_of(self.sign_off_words)] = -math.inf
+        elif begun := SIGN_OFF_BEGUN.search(line):
+            part = begun.group(1).lower()
+            for word in self.sign_off_words:
+                if word.startswith(part) and word != part:
+                    rule_out(scores, pieces_toward(self.tables, word[len(part):]))
