@@ -47,6 +47,8 @@ def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the
     assert allowed("I have held a BSc since 201", graduated) & digits == {"4", "7"}  # and the line it speaks of
     assert token(" five") in allowed("I have") and token(" twelve") not in allowed("I have")
     assert allowed("I have ") <= digits  # a lone space begins a number: nothing else goes on it
+    for start in ("I know SQL.", "I know SQL! ", "I know SQL.\n\n"):  # no sentence or line begins with a numeral
+        assert not allowed(start) & digits and " " not in allowed(start), start
     thin = letter.make_profile(**{**profile.as_dict(), "skills": "SQL, budgeting"})
     assert " " in allowed("I have") and " " not in allowed("I have", thin)  # no number may follow: no lead-in
     assert allowed("I have ", thin) and token(" years") not in allowed("I have ", thin)  # no double space

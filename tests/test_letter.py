@@ -151,6 +151,9 @@ MESSY = {
                                 "Thank you for your time.\n\nBest regards,"),
     "clean letter untouched": (BODY, BODY),
     "inst tokens": ("[INST]" + BODY + "[/INST]", BODY),
+    "emoji": (BODY.replace("Logistics.", "Logistics! 😊 I love 🍰 baking. 1️⃣ 2️ ✅")
+              .replace("Sincerely,", "Sincerely, 🌟"),
+              BODY.replace("Logistics.", "Logistics! I love baking.")),
 }
 
 

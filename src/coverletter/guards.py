@@ -40,6 +40,8 @@ AD_CITED = re.compile(r"\b(?:job|your|the|this)\Z", re.IGNORECASE)
 # `rubric.CREDENTIAL`'s words, by how a token's word part begins; not "master", a verb too, nor "BSc", no one token
 CREDENTIAL_STARTS = ("bachelor", "mba", "phd", "doctorate", "degree", "diploma", "certif", "licen", "accredit",
                      "universit", "college", "graduat", "alumn")
+# a sentence or a line is beginning: no numeral may begin it (a writer spells it out; "soon! 1️⃣" is a keycap emoji)
+SENTENCE_START_SO_FAR = re.compile(r"(?:[^\s][.!?]|\n)[ \t]*\Z")
 SINCE_SO_FAR = re.compile(rf"\bsince\s+{facts.MONTH}\Z", re.IGNORECASE)  # a year something began: `moved_years`
 YEAR_LEAD_SO_FAR = re.compile(rf"{rubric.YEAR_LEAD}\s*\Z", re.IGNORECASE)  # no year next: `rubric.YEAR_AS_SKILL`
 PROMPT_ONLY = letter.SKILLS_IN_RESUME.lower()  # "(see the résumé)": the form's, never the applicant's words
@@ -137,6 +139,8 @@ class FactGuard:
             begun = rubric.years_begun(self.source, letter.sentence_so_far(before))
             numbers = [n for n in numbers if n in begun or not re.fullmatch(facts.YEAR, n)]
             allowed = self.leading_to(numbers)
+        if SENTENCE_START_SO_FAR.search(text):
+            allowed = numpy.zeros_like(allowed)
         if run:  # a token starting with a digit goes on this number: toward the rest of one the profile states
             written = run.group(0).replace(",", "")
             rest = [n[len(written):] for n in numbers if n.startswith(written)]

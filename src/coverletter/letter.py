@@ -163,6 +163,9 @@ def build_messages(profile: Profile, system_message: str | None = None) -> list[
 
 ROLE_PREFIX = re.compile(r"^\s*(?:<\|[^|>]*\|>\s*)*(?:assistant|system|user)\s*[:\n]\s*", re.IGNORECASE)
 TEMPLATE_TOKEN = re.compile(r"<\|[a-z_]+\|>|<\|(?:start|end)_header_id\|>|\[/?INST\]|</?s>", re.IGNORECASE)
+# emoji, and a keycap's digit with them ("1️⃣"): a letter is prose; with the space before them, so none is doubled
+EMOJI = re.compile(r"[ \t]*(?:[0-9#*]?\ufe0f?\u20e3|[0-9#*]\ufe0f|[\U0001F000-\U0001FAFF\u2600-\u27BF\u2B00-\u2BFF"
+                   r"\ufe0f\u200d])+")
 BOILERPLATE_OPENER = re.compile(
     r"^\s*(?:(?:sure|certainly|of course|absolutely)[!,.]?\s*)?"
     r"(?:here(?:'s| is) (?:your|a|the)[^\n:]*?(?:cover letter|letter)[^\n:]*:?|below is[^\n:]*letter[^\n:]*:?)\s*\n*",
@@ -184,11 +187,11 @@ SIGN_OFF = re.compile(rf"^({'|'.join(SIGN_OFFS)})\b", re.IGNORECASE)
 
 
 def clean_letter(text: str, profile: Profile | None = None, finished: bool = True) -> str:
-    """Tidy what the model wrote: role prefixes, template tokens, 'Here is your letter:' openers, repeated
+    """Tidy what the model wrote: role prefixes, template tokens, emoji, 'Here is your letter:' openers, repeated
     paragraphs and sentences, a trailing unfinished sentence; fill [Company Name]-style placeholders from the form,
     and spell its names with an inner capital as it does ("servSafe" → "ServSafe").
     While the letter is still streaming (finished=False) the sentence being written is kept."""
-    text = TEMPLATE_TOKEN.sub("", text).replace("\r\n", "\n")
+    text = EMOJI.sub("", TEMPLATE_TOKEN.sub("", text)).replace("\r\n", "\n")
     previous = None
     while previous != text:  # prefixes can be stacked: "assistant\nHere is your cover letter:\n..."
         previous = text
