@@ -224,6 +224,9 @@ def test_the_name_guard_keeps_names_the_profile_lacks_off_the_page(llm):
     assert moder[ids("ated")].all()  # ... and it goes on toward "Moderated"
     assert not allowed(body)[ids(" Kafka")[0]]  # mid-sentence: no name the profile lacks
     assert allowed("Dear team,\n\nThanks.")[ids(" Kafka")[0]]  # a sentence's first word is free
+    assert not allowed("Dear team,\n\nThanks.")[ids(" AWS")[0]]  # an acronym is a name even first in a sentence
+    assert not allowed(body + " (")[ids("CSS")[0]]  # or after "(": "(ICSS)"
+    assert allowed("Dear team,\n\nThanks.")[ids(" GIT")[0]]  # " G": one capital may begin any word
     assert allowed("Dear")[ids(" Kafka")[0]]  # and so is the greeting line
     assert allowed(body)[ids(" Hiring")].all()  # words any letter may capitalize
 

@@ -132,6 +132,8 @@ COUNTED = letter.make_profile(**{**PROFILE.as_dict(), "skills": PROFILE.skills +
     ("name", "At Google I ran usability testing.", PROFILE),
     ("credential", "I hold a diploma in design.", PROFILE),
     ("name", "I studied in Leeds.", PROFILE),
+    ("name", "I plan every study to the usability standards (UXQB).", PROFILE),  # an acronym is a name anywhere
+    ("name", "UXQB guides every study I plan.", PROFILE),
     ("ad_cited", "Your advertisement asks for survey design.", NO_AD),
     ("ad_cited", "As the job posting says, Figma matters.", NO_AD),
     ("misspelled", "I would be proud to join Quilstone Analytics.", PROFILE),

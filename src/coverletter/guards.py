@@ -252,7 +252,8 @@ class NameGuard:
     """A llama.cpp logits processor that keeps names the profile does not hold off the page, read as the rubric
     reads them: a capitalized word inside a sentence must spell a word of the profile or the ad, in any case, or
     one that any letter may capitalize (`rubric.name_words`). "Git" may not grow into "GitHub", nor "Moder" into
-    "Modered"; the greeting line and the first word of a sentence are free."""
+    "Modered"; the greeting line and the first word of a sentence are free, unless it is an acronym ("ICSS", as
+    the rubric reads it)."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
         self.tables = vocabulary_tables(llm)
@@ -262,6 +263,9 @@ class NameGuard:
                             for word, whole in zip(self.tables.capital_words, self.tables.capital_whole)], dtype=bool)
         self.out_spaced = self.tables.capitals[~fits & self.tables.capital_spaced]  # " GitHub": a new word
         self.out_joined = self.tables.capitals[~fits & ~self.tables.capital_spaced]  # "GitHub" after "/" or "-"
+        acronym, spaced = ~fits & self.tables.capital_acronym, self.tables.capital_spaced  # a name even first in a
+        self.acronyms_spaced = self.tables.capitals[acronym & spaced]  # sentence or after "(": "(ICSS)"
+        self.acronyms_joined = self.tables.capitals[acronym & ~spaced]
         self.reader = reader
 
     def __call__(self, input_ids, scores):
@@ -271,10 +275,9 @@ class NameGuard:
         run = re.search(r"[A-Za-z0-9_]+\Z", text)
         if run and run.group(0)[0].isupper() and not rubric.starts_sentence(text[:run.start()]):
             self.spell(run.group(0).lower(), scores)
-        if not rubric.starts_sentence(text + " "):
-            scores[self.out_spaced] = -math.inf
-        if not run and not rubric.starts_sentence(text):
-            scores[self.out_joined] = -math.inf
+        scores[self.acronyms_spaced if rubric.starts_sentence(text + " ") else self.out_spaced] = -math.inf
+        if not run:
+            scores[self.acronyms_joined if rubric.starts_sentence(text) else self.out_joined] = -math.inf
         return scores
 
     def spell(self, written: str, scores) -> None:

@@ -93,11 +93,16 @@ def starts_sentence(text: str) -> bool:
     return re.search(SENTENCE_START + r"\Z", text) is not None
 
 
+ACRONYM = re.compile(r"[A-Z][A-Z0-9&]+s?")
+
+
 def capitalized_words(text: str) -> list[str]:
-    """Capitalized words that are not at the start of a sentence or a line, below the greeting."""
+    """Capitalized words that are not at the start of a sentence or a line, below the greeting, and acronyms
+    anywhere: "(ICSS)" is a name wherever it stands."""
     body = text.split("\n", 1)[1] if "\n" in text else text
     starts = sentence_starts(body)
-    return [m.group(0) for m in WORD.finditer(body) if m.group(0)[0].isupper() and m.start() not in starts]
+    return [m.group(0) for m in WORD.finditer(body) if m.group(0)[0].isupper()
+            and (m.start() not in starts or ACRONYM.fullmatch(m.group(0)))]
 
 
 def name_words(profile: letter.Profile) -> set[str]:

@@ -27,6 +27,7 @@ class VocabularyTables:
     capital_words: list[str]  # each one's word part, lower-case ("git")
     capital_whole: numpy.ndarray  # whether the token also ends that word ("Git," or " Git ")
     capital_spaced: numpy.ndarray  # whether a space comes first, so it starts a new word wherever it goes
+    capital_acronym: numpy.ndarray  # whether its word part is capitals only, two or more ("HR", " ICS"): a name
     letters: numpy.ndarray  # tokens that start with a letter or digit: they go on a word just written
     pieces: dict[str, tuple[list[int], list[int]]]  # letter tokens by word part: (those all word, those that end it)
     spaced: dict[str, list[int]]  # tokens that start a new word after a space, by lower-case word part (" Hosp")
@@ -66,6 +67,7 @@ def vocabulary_tables(llm) -> VocabularyTables:
     """The guard's view of the vocabulary, built once per model."""
     digit_ids, digits, joins, words = [], [], [], {}
     capitals, capital_words, capital_whole, capital_spaced, letters, pieces, spaced = [], [], [], [], [], {}, {}
+    capital_acronym = []
     fractions, blank, space_led = {}, [], []
     for token in range(llm.n_vocab()):
         text = llm.detokenize([token]).decode("utf-8", errors="ignore")
@@ -88,6 +90,7 @@ def vocabulary_tables(llm) -> VocabularyTables:
                 capital_words.append(part.lower())
                 capital_whole.append(bool(after))
                 capital_spaced.append(bool(space))
+                capital_acronym.append(len(part) >= 2 and part.isupper())
             if not space:
                 letters.append(token)
                 pieces.setdefault(part.lower(), ([], []))[bool(after)].append(token)
@@ -95,7 +98,8 @@ def vocabulary_tables(llm) -> VocabularyTables:
                 spaced.setdefault(part.lower(), []).append(token)
     return VocabularyTables(numpy.array(digit_ids, dtype=int), digits, numpy.array(joins, dtype=bool), words,
                             numpy.array(capitals, dtype=int), capital_words, numpy.array(capital_whole, dtype=bool),
-                            numpy.array(capital_spaced, dtype=bool), numpy.array(letters, dtype=int), pieces, spaced,
+                            numpy.array(capital_spaced, dtype=bool), numpy.array(capital_acronym, dtype=bool),
+                            numpy.array(letters, dtype=int), pieces, spaced,
                             fractions, blank, space_led)
 
 
