@@ -235,8 +235,14 @@ def test_what_the_profile_says_in_other_words_is_not_an_invention(sentence, extr
     "I am applying because of i admire quillstone's research culture.",
     "I would be a excellent fit.",
     "I bring an usability lens.",
+    "I have an habit of testing early.",
     "I work in Figma as well as Figma.",
 ])
 def test_a_phrase_put_where_it_does_not_fit_is_found(sentence):
     text = GOOD.replace("Thank you for considering my application.", sentence)
     assert prose.misplaced_phrases(text, PROFILE) and not rubric.score_letter(text, PROFILE)["grammatical"]
+
+
+def test_a_and_an_go_by_the_next_words_sound():
+    fine = "I hold an Hons degree, a university place, an hour a day, an SQL habit and a UX eye."
+    assert not prose.misplaced_phrases(GOOD.replace("Thank you for considering my application.", fine), PROFILE)

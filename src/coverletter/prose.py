@@ -100,9 +100,9 @@ NOUN_SLOT = re.compile(r"\b(?:a|an|the|my|our|your|their|this|that|use|uses|used
 VERB_SLOT = re.compile(r"\b(?:can|could|will|would|how to|able to|want to|like to|love to|learn to)\s+$",
                        re.IGNORECASE)
 CLAUSE_SLOT = re.compile(r"\b(?:of|for|about|my|the|a|an|with|in|on|include|includes|including)\s+$", re.IGNORECASE)
-# a / an before a word, except where the sound is not the letter ("a university", "an hour")
+# a / an before a word, except where the sound is not the letter ("a university", "an hour", "an Hons": honours)
 A_BEFORE_VOWEL = re.compile(r"\ba\s+(?!(?:uni|use|usu|usa|ure|uti|eu|one|once|ewe)\w*)[aeiou]\w*", re.IGNORECASE)
-AN_BEFORE_CONSONANT = re.compile(r"\ban\s+(?:(?!(?:hour|honest|honou?r|heir)\w*)[b-df-hj-np-tv-z][a-z]|"
+AN_BEFORE_CONSONANT = re.compile(r"\ban\s+(?:(?!(?:hour|honest|honou?r|heir)\w*|hons\b)[b-df-hj-np-tv-z][a-z]|"
                                  r"(?:uni|use|usa|usu|ure|uti|eu)\w*|one\b)", re.IGNORECASE)
 # a name joined to itself: "Qualtrics as well as Qualtrics", where the model wanted a second tool it could not name
 ECHOED_NAME = re.compile(r"\b([A-Z][\w+#.-]*(?: [A-Z][\w+#.-]*){0,3}) (?:and|or|as well as|and also|&) \1\b")
