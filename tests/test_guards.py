@@ -144,7 +144,9 @@ def test_the_claim_guard_keeps_a_claim_to_work_at_the_company_already_off_the_pa
     assert [llm.detokenize([t]) for t in llm.tokenize(b" Greenhollow", add_bos=False)] == [b" Green", b"h", b"ollow"]
     for claim in ("I hold board reporting duties at", "I am working for the", "I report at"):
         assert " Green" not in allowed(claim), claim  # " Green" could only grow into "Greenhollow"
-    for free in ("I would love to work at", "I want to work at", "I hope to apply at", "I have", "You work at"):
+    assert " Green" not in allowed("Since 3 years baking at")  # the sentence's subject, to come, is the applicant
+    for free in ("I would love to work at", "I want to work at", "I hope to apply at", "I have", "You work at",
+                 "At", "Since my visit at"):
         assert " Green" in allowed(free), free  # a wish, an application, no place, not the applicant
     green = letter.make_profile(**{**profile.as_dict(), "skills": "Grant writing, green chemistry outreach"})
     assert " Green" in allowed("I report at", green)  # "Green" may still become the applicant's "green chemistry"

@@ -73,6 +73,13 @@ def places_applicant(clause: str) -> bool:
     return bool(EMPLOYED_SO_FAR.search(clause)) and not rubric.NOT_WORK_THERE.search(clause)
 
 
+def leans_on_applicant(text: str, clause: str) -> bool:
+    """Whether the clause being written opens its sentence with no subject of its own, which will be the
+    applicant's ("Since 3 years baking at", as `rubric.NO_SUBJECT` reads it); not a bare "At" before a name."""
+    return (clause == letter.sentence_so_far(text) and bool(rubric.NO_SUBJECT.match(clause))
+            and not EMPLOYED_SO_FAR.fullmatch(clause.lstrip()))
+
+
 class FactGuard:
     """A llama.cpp logits processor that keeps numbers and job ads the profile does not hold off the page: a
     token may start or extend a number only toward one that the profile or the ad states ("5 years" allows "5",
@@ -227,7 +234,7 @@ class ClaimGuard:
         clause = clause_so_far(text)
         claim = claims(clause)
         out = [*self.spaced, *([] if run else self.joined)] if claim else []  # a new word
-        if claim and places_applicant(clause):  # " Green" starts a new word whatever came before
+        if (claim or leans_on_applicant(text, clause)) and places_applicant(clause):  # " Green" begins a new word
             out += self.employer_spaced
         if run and claims(before := clause_so_far(text[:run.start()])):  # the word being written, a name if capital
             written, capital = run.group(0).lower(), run.group(0)[0].isupper()
