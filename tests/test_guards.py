@@ -41,6 +41,9 @@ def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the
     for lead in ("I bring ", "I have worked for ", "I have "):  # a year where a skill or a length goes
         assert allowed(lead, since) & digits == {"5", "1"}, lead
     assert "2" in allowed("I have worked there since ", since)  # a year where a year goes
+    ages = letter.make_profile(**{**profile.as_dict(), "skills": "5 years of SQL, books for ages 0-12"})
+    assert token(" years") not in allowed("Since 12", ages)  # a sentence's opening clause is the applicant's claim
+    assert token(" years") in allowed("Since 5", ages) and token(" years") in allowed("Books for ages 0-12", ages)
     graduated = letter.make_profile(**{**profile.as_dict(), "resume": "Analyst, Kestrel Systems, 2017–present\n"
                                                                       "BSc, University of Leeds, 2014"})
     assert allowed("Since 201", graduated) & digits == {"7"}  # the job began in 2017; 2014 is the degree's year

@@ -56,8 +56,10 @@ def clause_so_far(text: str) -> str:
 
 
 def claims_so_far(text: str) -> bool:
-    """Whether the clause being written is the applicant's claim about themselves (`claims`)."""
-    return claims(clause_so_far(text))
+    """Whether the clause being written is the applicant's claim about themselves (`claims`), or opens its sentence
+    with no subject of its own ("Since 12 years as", `leans_on_applicant`), as the rubric reads such a clause."""
+    clause = clause_so_far(text)
+    return claims(clause) or leans_on_applicant(text, clause)
 
 
 def claims(clause: str) -> bool:
@@ -234,7 +236,7 @@ class ClaimGuard:
         clause = clause_so_far(text)
         claim = claims(clause)
         out = [*self.spaced, *([] if run else self.joined)] if claim else []  # a new word
-        if (claim or leans_on_applicant(text, clause)) and places_applicant(clause):  # " Green" begins a new word
+        if claims_so_far(text) and places_applicant(clause):  # " Green" starts a new word whatever came before
             out += self.employer_spaced
         if run and claims(before := clause_so_far(text[:run.start()])):  # the word being written, a name if capital
             written, capital = run.group(0).lower(), run.group(0)[0].isupper()
