@@ -176,6 +176,8 @@ def test_work_at_the_company_applied_to_is_a_claim_only_where_the_applicant_neve
               "resume": "Aiko Tanaka\nResearch Assistant | Quillstone Analytics | 2023 – Present"}
     for field, text in placed.items():
         assert not rubric.claimed_employer(claim, letter.make_profile(**{**PROFILE.as_dict(), field: text})), field
+    for reasons in ("Quillstone is opening in the town where I grew up.", "Quillstone's studies are where I'd learn."):
+        assert rubric.claimed_employer(claim, letter.make_profile(**{**PROFILE.as_dict(), "reasons": reasons}))
     wishes = ("I hope to run studies at Quillstone.", "I am applying for the researcher post at Quillstone.",
               "At Quillstone, I would run diary studies.", "The studies at Quillstone are careful.",
               "I would love to have worked with your team.", "Your team at Quillstone runs diary studies, I know.",

@@ -146,7 +146,7 @@ class FactGuard:
         numbers, allowed = (self.year_free if year_lead else self.choices)[claim]
         if SINCE_SO_FAR.search(before):  # "Since 2014" where 2014 is the diploma's year and the job began in 2017
             begun = rubric.years_begun(self.source, letter.sentence_so_far(before))
-            numbers = [n for n in numbers if n in begun or not re.fullmatch(facts.YEAR, n)]
+            numbers = [n for n in numbers if n in begun]  # and not a number that is no year ("MLIS since 12")
             allowed = self.leading_to(numbers)
         if SENTENCE_START_SO_FAR.search(text):
             allowed = numpy.zeros_like(allowed)

@@ -247,14 +247,19 @@ def company_named(profile: letter.Profile) -> re.Pattern:
     return re.compile(rf"\b(?:{'|'.join(map(re.escape, company_keys(profile.company_name)))})\b", re.IGNORECASE)
 
 
+# "Ravenhill is where I already do bank shifts"; not "where I grew up"
+WHERE_I_WORK = re.compile(r"\bwhere I(?:'ve| have| had)? (?:already |currently |now |also )?(?:work|do|did|volunteer|"
+                          r"run|ran|help|lead|led|teach|taught|manag|serv|start|began|train)\w*", re.IGNORECASE)
+
+
 def placed_there(profile: letter.Profile) -> bool:
     """Whether the applicant's own words place them at the company applied to already: their résumé names it, or
     their reasons do ("Ravenhill is where I already do bank shifts")."""
     named = company_named(profile)
     there = re.compile(rf"{EMPLOYED} {named.pattern}", re.IGNORECASE)
-    return bool(named.search(f"{profile.resume}\n{profile.skills}")) or any(
-        there.search(said) or named.search(said) and re.search(r"\bwhere I\b", said)
-        for said in letter.sentences(profile.reasons))
+    reasons = profile.reasons  # "Halloran Bay is a small hospital. It's where I did my pre-registration year."
+    return bool(named.search(f"{profile.resume}\n{profile.skills}") or there.search(reasons)
+                or named.search(reasons) and WHERE_I_WORK.search(reasons))
 
 
 def employer_words(profile: letter.Profile) -> set[str]:
