@@ -238,6 +238,7 @@ def test_what_the_profile_says_in_other_words_is_not_an_invention(sentence, extr
     "I would be a excellent fit.",
     "I bring an usability lens.",
     "I have an habit of testing early.",
+    "Since 4 years in usability testing, I have run diary studies.",  # "since" takes a year
     "I work in Figma as well as Figma.",
 ])
 def test_a_phrase_put_where_it_does_not_fit_is_found(sentence):

@@ -20,7 +20,7 @@ import re
 from collections import Counter, defaultdict
 
 from . import letter
-from .facts import DATE_RANGE, profile_skills, resume_role_parts
+from .facts import DATE_RANGE, YEAR, profile_skills, resume_role_parts
 
 # "my HPLC experience" is how a writer speaks of a skill they own; "my HPLC" is a template's
 OWNED_BY_WHAT_FOLLOWS = re.compile(
@@ -104,6 +104,8 @@ CLAUSE_SLOT = re.compile(r"\b(?:of|for|about|my|the|a|an|with|in|on|include|incl
 A_BEFORE_VOWEL = re.compile(r"\ba\s+(?!(?:uni|use|usu|usa|ure|uti|eu|one|once|ewe)\w*)[aeiou]\w*", re.IGNORECASE)
 AN_BEFORE_CONSONANT = re.compile(r"\ban\s+(?:(?!(?:hour|honest|honou?r|heir)\w*|hons\b)[b-df-hj-np-tv-z][a-z]|"
                                  r"(?:uni|use|usa|usu|ure|uti|eu)\w*|one\b)", re.IGNORECASE)
+# "Since 2 years in B2B prospecting", "since 12": "since" takes a year
+SINCE_NO_YEAR = re.compile(rf"\bsince\s+(?!{YEAR}\b)\d[\d,.]*", re.IGNORECASE)
 # a name joined to itself: "Qualtrics as well as Qualtrics", where the model wanted a second tool it could not name
 ECHOED_NAME = re.compile(r"\b([A-Z][\w+#.-]*(?: [A-Z][\w+#.-]*){0,3}) (?:and|or|as well as|and also|&) \1\b")
 
@@ -133,6 +135,7 @@ def misplaced_phrases(text: str, profile: letter.Profile) -> list[str]:
             if CLAUSE_SLOT.search(lowered[max(0, match.start() - 20): match.start()]):
                 problems.append(f"clause after a preposition: {start}")
     problems += [f"résumé dates copied: {m.group(0)}" for m in DATE_RANGE.finditer(text)]  # prose says "since 2017"
+    problems += [f"a number that is no year: {m.group(0)}" for m in SINCE_NO_YEAR.finditer(text)]  # "for 2 years"
     problems += [f"years of {part}" for part in resume_role_parts(profile.resume)
                  if re.search(rf"\byears? (?:of|in) {re.escape(part)}\b", lowered)]  # "6 years of Kestrel Systems"
     problems += [f"'{m.group(0)}'" for m in (*A_BEFORE_VOWEL.finditer(text), *AN_BEFORE_CONSONANT.finditer(text))
