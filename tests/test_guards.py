@@ -32,6 +32,7 @@ def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the
     assert allowed("budgets of 1,2") & digits == {"5"}  # on toward 1,250
     assert allowed("I have 5") & digits == set()  # 5 is whole: no 50, no 5.5
     assert token(" years") in allowed("I have 5") and token(".") in allowed("I have 5")  # and may end there
+    assert token(" months") not in allowed("I have 5") and token(" weeks") not in allowed("I have 5")  # in its unit
     since = letter.make_profile(**{**profile.as_dict(), "resume": "Analyst, Kestrel Systems, 2017–present"})
     unfinished = allowed("I have worked there since 2", since)  # toward 2017 only: never "2 years" or "20 years"
     assert unfinished and {t.strip()[:1] for t in unfinished} <= {"0"} and token(" years") not in unfinished

@@ -146,6 +146,8 @@ COUNTED = letter.make_profile(**{**PROFILE.as_dict(), "skills": PROFILE.skills +
     ("moved_year", "Since 2014 I have run diary studies at Brightwater Group.", GRADUATED),  # the BSc's year
     ("length_of_time", "I bring 40 years of usability research.", COUNTED),  # 40 studies, not 40 years
     ("length_of_time", "I have a forty-year record in research.", COUNTED),
+    ("length_of_time", "I have spent 40 weeks on research.", COUNTED),
+    ("length_of_time", "I have 4 months of usability testing.", PROFILE),  # 4 years, in another unit
     ("employer", "I have run usability testing at Quillstone for a year.", PROFILE),  # the company applied to
     ("employer", "Today I work for Quillstone Analytics as a researcher.", PROFILE),
     ("employer", "After 4 years of testing at Quillstone, I run diary studies.", PROFILE),  # no subject of its own

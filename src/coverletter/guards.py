@@ -110,8 +110,9 @@ class FactGuard:
                         for token in tables.tokens_by_part(table, tables.parts_starting_with(table, start))]
         self.banned_in_claims = tables.tokens_of(not_beginning(number_words_but(self.own) - out, known))  # 3+
         self.ad_nouns = [] if profile.job_description else tables.tokens_of(AD_NOUNS)
-        self.lengths = rubric.lengths_of_time(source)  # "5 years": the numbers the profile gives as years
-        self.years = tables.tokens_of(("year", "years", "yrs"))
+        self.lengths = rubric.lengths_of_time(source)  # "5 years": the numbers the profile gives as lengths
+        self.units = {unit: tables.tokens_of(w for w, named in rubric.TIME_UNITS.items() if named == unit)
+                      for unit in set(rubric.TIME_UNITS.values())}
         self.digit_ids, self.digits, self.joins = tables.digit_ids, tables.digits, tables.joins
         # a new number: one the profile states (in a claim, the applicant's own), and none of its years after a
         # year's lead word ("I bring", "for"), each with the digit tokens that begin one
@@ -140,8 +141,10 @@ class FactGuard:
         claim = claims_so_far(before)
         if claim and not run:
             scores[self.banned_in_claims] = -math.inf
-        if claim and not rubric.numbers(re.search(r"\S*$", text).group(0)) <= self.lengths:
-            scores[self.years] = -math.inf  # "44 years of research" where the profile has 44 studies
+        if claim and (written := rubric.numbers(re.search(r"\S*$", text).group(0))):
+            for unit, tokens in self.units.items():  # "44 years of research" where the profile has 44 studies
+                if not {(n, unit) for n in written} <= self.lengths:
+                    scores[tokens] = -math.inf
         year_lead = YEAR_LEAD_SO_FAR.search(before)  # "I bring 2015", "for 2019": a year where a skill or length goes
         numbers, allowed = (self.year_free if year_lead else self.choices)[claim]
         if SINCE_SO_FAR.search(before):  # "Since 2014" where 2014 is the diploma's year and the job began in 2017

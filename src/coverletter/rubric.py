@@ -150,7 +150,9 @@ NOT_A_CLAIM = re.compile(r"\b(?:you|your|advert\w*|ad|posting|listing|asks?|aski
                          r"would (?:like|love|enjoy|welcome|be (?:glad|happy|pleased|delighted|excited)))\b",
                          re.IGNORECASE)
 CLAUSE_BREAK = re.compile(r"(?<!\d),|,(?!\d)|[;:—–()]|\s-\s|\b(?:but|while|although|whereas)\b")  # not 40,000
-LENGTH_OF_TIME = re.compile(rf"(?:{NUMBER.pattern})\+?[ -](?:years?|yrs)\b", re.IGNORECASE)  # "5+ years"
+TIME_UNITS = {"year": "year", "years": "year", "yrs": "year", "month": "month", "months": "month", "week": "week",
+              "weeks": "week"}  # the words of a length of time, and the unit each one names
+LENGTH_OF_TIME = re.compile(rf"(?:{NUMBER.pattern})\+?[ -](?:{'|'.join(TIME_UNITS)})\b", re.IGNORECASE)  # "5+ years"
 # a clause that places the applicant at the company only to apply, to wish, or as a visitor claims no work there
 NOT_WORK_THERE = re.compile(r"\b(?:apply\w*|application|join\w*|role|position|post|job|vacancy|opening|programme|"
                             r"bring|contribute|offer|help|can|could|will|would|should|might|wish|hop\w*|plan\w*|aim|"
@@ -214,18 +216,21 @@ def borrowed_claims(text: str, profile: letter.Profile) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def lengths_of_time(text: str) -> set[str]:
-    """The lengths of time a text gives in years, as values: "5+ years" and "five-year" both give '5'."""
-    return {value for match in LENGTH_OF_TIME.finditer(text) for value in numbers(match.group(0))}
+def lengths_of_time(text: str) -> set[tuple[str, str]]:
+    """The lengths of time a text gives, as (value, unit): "5+ years" and "five-year" both give ('5', 'year')."""
+    return {(value, TIME_UNITS[match.group(0).lower().split()[-1].split("-")[-1]])
+            for match in LENGTH_OF_TIME.finditer(text) for value in numbers(match.group(0))}
 
 
 def invented_lengths(text: str, profile: letter.Profile) -> list[str]:
-    """The applicant's claims of a length of time that the profile states as a number but never as one: "I bring 44
-    years of research" where the profile has 44 studies (a number it does not state at all is `number`)."""
+    """The applicant's claims of a length of time that the profile states as a number but never as one, in that
+    unit: "I bring 44 years of research" where the profile has 44 studies, "12 months" where it has 12 years (a
+    number it does not state at all is `number`)."""
     source = source_text(profile)
     stated, lengths = numbers(source), lengths_of_time(source)
     claimed = (match.group(0) for clause in claim_clauses(text) for match in LENGTH_OF_TIME.finditer(clause))
-    return [length for length in claimed if (said := numbers(length)) <= stated and not said <= lengths]
+    return [length for length in claimed if numbers(length) <= stated
+            and not lengths_of_time(length) <= lengths]
 
 
 # first words that name no one company: "the University" is not Kingsmere's
