@@ -49,6 +49,8 @@ def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the
                                                                       "BSc, University of Leeds, 2014"})
     assert allowed("Since 201", graduated) & digits == {"7"}  # the job began in 2017; 2014 is the degree's year
     assert allowed("I have run SQL since ", graduated) & digits == {"2"}  # a year: not 5 (years) nor 1,250
+    assert " " not in allowed("Since") and " " not in allowed("I have run SQL since")  # no year to begin: no lone
+    assert " " in allowed("Since", graduated) and " I" in allowed("Since")  # space that only a number could follow
     assert allowed("I have held a BSc since 201", graduated) & digits == {"4", "7"}  # and the line it speaks of
     assert token(" five") in allowed("I have") and token(" twelve") not in allowed("I have")
     assert allowed("I have ") <= digits  # a lone space begins a number: nothing else goes on it

@@ -42,7 +42,9 @@ CREDENTIAL_STARTS = ("bachelor", "mba", "phd", "doctorate", "degree", "diploma",
                      "universit", "college", "graduat", "alumn")
 # a sentence or a line is beginning: no numeral may begin it (a writer spells it out; "soon! 1️⃣" is a keycap emoji)
 SENTENCE_START_SO_FAR = re.compile(r"(?:[^\s][.!?]|\n)[ \t]*\Z")
-SINCE_SO_FAR = re.compile(rf"\bsince\s+{facts.MONTH}\Z", re.IGNORECASE)  # a year something began: `moved_years`
+# "since", then a year something began (`rubric.moved_years`); matched before its space too, so that the lone space
+# that begins a number in digits is out where no year may follow ("Since" + " " + "irem" where 12 was ruled out)
+SINCE_SO_FAR = re.compile(rf"\bsince\s*[’'‘]?\s*{facts.MONTH}\Z", re.IGNORECASE)
 YEAR_LEAD_SO_FAR = re.compile(rf"{rubric.YEAR_LEAD}\s*\Z", re.IGNORECASE)  # no year next: `rubric.YEAR_AS_SKILL`
 PROMPT_ONLY = letter.SKILLS_IN_RESUME.lower()  # "(see the résumé)": the form's, never the applicant's words
 REPEAT_PENALTY = 5.0  # logits off a skill's start once it is named twice: a strong nudge, not a ban
