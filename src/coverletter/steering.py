@@ -76,6 +76,15 @@ def sign_off_due(text: str, profile: letter.Profile) -> bool:
     return not letter.signed_off(text) and words >= low and words > room
 
 
+def sign_off_rest(part: str, words: list[str], tables) -> list[int]:
+    """The tokens that would take `part`, a word begun, on to one of these lower-case sign-off words ("Since" +
+    "rely", "Reg" + "ards"): a token that only begins a sign-off word starts other words too ("Since I"). Not
+    after fewer than three letters ("Y" + "ou" is "You")."""
+    part = part.lower()
+    return [token for word in words if len(part) >= 3 and word.startswith(part) and word != part
+            for token in pieces_toward(tables, word[len(part):])]
+
+
 class LengthSteering:
     """A llama.cpp logits processor that holds a letter to its requested length, the way the synthetic letters vary
     theirs, by the sentences in each paragraph: while a paragraph should go on (`needs_more_words`), line
@@ -100,6 +109,7 @@ class LengthSteering:
                               for start, words in CLOSING_STARTS.items()}
         self.closing_words[""] += tables.tokens_of(word.lower() for word in SIGN_OFF_STARTS)  # nor sign off
         self.thanks = tables.tokens_of(CLOSING_STARTS[""])
+        self.sign_off_words, self.tables = [word.lower() for word in SIGN_OFF_STARTS], tables
         self.ends = end_tokens(llm)
         self.paragraph_break = llm.tokenize(b"\n\n", add_bos=False, special=False)[:1]  # "\n\n", or "\n" of it
         self.reader = reader
@@ -112,6 +122,7 @@ class LengthSteering:
         if closing_too_soon(text, self.profile):  # no closing words, no thanks anywhere yet
             scores[self.thanks] = -math.inf
             scores[self.closing_words.get(line.strip(), [])] = -math.inf
+            rule_out(scores, sign_off_rest(line.strip(), self.sign_off_words, self.tables))  # nor "Since" + "rely"
         if needs_more_words(text, self.profile):
             scores[self.line_break_tokens] -= LINE_BREAK_PENALTY
         elif (line in self.sign_off_next or line in SIGN_OFF_STARTS) and sign_off_due(text, self.profile):
@@ -169,7 +180,4 @@ class Signature:
         if SENTENCE_ENDED.search(line):
             scores[self.tables.tokens_of(self.sign_off_words)] = -math.inf
         elif begun := SIGN_OFF_BEGUN.search(line):
-            part = begun.group(1).lower()
-            for word in self.sign_off_words:
-                if word.startswith(part) and word != part:
-                    rule_out(scores, pieces_toward(self.tables, word[len(part):]))
+            rule_out(scores, sign_off_rest(begun.group(1), self.sign_off_words, self.tables))
