@@ -54,14 +54,19 @@ EMPLOYED_SO_FAR = re.compile(rf"{rubric.EMPLOYED}\s*\Z", re.IGNORECASE)
 # --------------------------------------------------------------------------- the answer and the guards
 
 def clause_so_far(text: str) -> str:
-    return rubric.CLAUSE_BREAK.split(letter.sentence_so_far(text))[-1]
+    return last_clause(letter.sentence_so_far(text))
+
+
+def last_clause(sentence: str) -> str:
+    return rubric.CLAUSE_BREAK.split(sentence)[-1]
 
 
 def claims_so_far(text: str) -> bool:
     """Whether the clause being written is the applicant's claim about themselves (`claims`), or opens its sentence
     with no subject of its own ("Since 12 years as", `leans_on_applicant`), as the rubric reads such a clause."""
-    clause = clause_so_far(text)
-    return claims(clause) or leans_on_applicant(text, clause)
+    sentence = letter.sentence_so_far(text)
+    clause = last_clause(sentence)
+    return claims(clause) or leans_on_applicant(sentence, clause)
 
 
 def claims(clause: str) -> bool:
@@ -77,10 +82,10 @@ def places_applicant(clause: str) -> bool:
     return bool(EMPLOYED_SO_FAR.search(clause)) and not rubric.NOT_WORK_THERE.search(clause)
 
 
-def leans_on_applicant(text: str, clause: str) -> bool:
+def leans_on_applicant(sentence: str, clause: str) -> bool:
     """Whether the clause being written opens its sentence with no subject of its own, which will be the
     applicant's ("Since 3 years baking at", as `rubric.NO_SUBJECT` reads it); not a bare "At" before a name."""
-    return (clause == letter.sentence_so_far(text) and bool(rubric.NO_SUBJECT.match(clause))
+    return (clause == sentence and bool(rubric.NO_SUBJECT.match(clause))
             and not EMPLOYED_SO_FAR.fullmatch(clause.lstrip()))
 
 

@@ -19,6 +19,7 @@ rules a reader notices next:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from difflib import SequenceMatcher
@@ -172,10 +173,18 @@ def years_begun(source: str, sentence: str) -> set[str]:
     """The years a sentence may say something began in ("since 2019"): where a dated span of the profile begins or
     it says something began, and the year of a line the sentence speaks of ("a Certified Credit Professional since
     2019" from "Certified Credit Professional (CCP), 2019"; not a diploma's year for a job)."""
-    begun = {year for match in BEGINS.finditer(source) for year in match.groups() if year}
+    begun, dated = years_of(source)
     said = content_stems(SINCE_YEAR.sub("", sentence))
-    return begun | {year for line in source.splitlines() if content_stems(line) & said
-                    for year in re.findall(rf"\b{YEAR}\b", line)}
+    return begun | {year for stems, years in dated if stems & said for year in years}
+
+
+@functools.lru_cache(maxsize=64)
+def years_of(source: str) -> tuple[frozenset[str], tuple[tuple[frozenset[str], tuple[str, ...]], ...]]:
+    """A profile's years read once (a guard asks at every "since"): those that begin a span, and each dated line's
+    words with its years."""
+    begun = frozenset(year for match in BEGINS.finditer(source) for year in match.groups() if year)
+    lines = ((frozenset(content_stems(line)), tuple(re.findall(rf"\b{YEAR}\b", line))) for line in source.splitlines())
+    return begun, tuple((stems, years) for stems, years in lines if years)
 
 
 def moved_years(text: str, profile: letter.Profile) -> list[str]:

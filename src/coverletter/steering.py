@@ -19,6 +19,7 @@ LINE_BREAK_PENALTY = 1000.0  # logit off line breaks while a paragraph should go
 LINE_END_BONUS = 4.0  # logit onto line breaks when a line should end
 # First words of a sign-off or of the thanks that close a letter; not "With": body sentences start with it too
 SIGN_OFF_STARTS = sorted({phrase.split()[0].capitalize() for phrase in letter.SIGN_OFFS} - {"With"})
+SIGN_OFF_WORDS = [word.lower() for word in SIGN_OFF_STARTS]  # as a line's first word is written mid-line
 # Words a body paragraph should reach while its letter is short of its length: a tuned model closes after a set
 # number of paragraphs whatever the length, so their size carries it (values chosen in docs/experiments.md)
 PARAGRAPH_WORDS = {"short": 30, "standard": 45, "long": 90}
@@ -107,9 +108,9 @@ class LengthSteering:
         self.line_break_tokens = line_break_tokens(llm)
         self.closing_words = {start: tables.tokens_of(words)  # "I would" -> " welcome", ...
                               for start, words in CLOSING_STARTS.items()}
-        self.closing_words[""] += tables.tokens_of(word.lower() for word in SIGN_OFF_STARTS)  # nor sign off
+        self.closing_words[""] += tables.tokens_of(SIGN_OFF_WORDS)  # nor sign off
         self.thanks = tables.tokens_of(CLOSING_STARTS[""])
-        self.sign_off_words, self.tables = [word.lower() for word in SIGN_OFF_STARTS], tables
+        self.tables = tables
         self.ends = end_tokens(llm)
         self.paragraph_break = llm.tokenize(b"\n\n", add_bos=False, special=False)[:1]  # "\n\n", or "\n" of it
         self.reader = reader
@@ -122,7 +123,7 @@ class LengthSteering:
         if closing_too_soon(text, self.profile):  # no closing words, no thanks anywhere yet
             scores[self.thanks] = -math.inf
             scores[self.closing_words.get(line.strip(), [])] = -math.inf
-            rule_out(scores, sign_off_rest(line.strip(), self.sign_off_words, self.tables))  # nor "Since" + "rely"
+            rule_out(scores, sign_off_rest(line.strip(), SIGN_OFF_WORDS, self.tables))  # nor "Since" + "rely"
         if needs_more_words(text, self.profile):
             scores[self.line_break_tokens] -= LINE_BREAK_PENALTY
         elif (line in self.sign_off_next or line in SIGN_OFF_STARTS) and sign_off_due(text, self.profile):
@@ -161,7 +162,7 @@ class Signature:
         self.next[llm.detokenize(tokens)] = llm.token_eos()
         self.name = profile.name.lower()
         # "Thank you for your time." follows a sentence as often as it closes a letter
-        self.sign_off_words = [word.lower() for word in SIGN_OFF_STARTS if word != "Thank"]
+        self.sign_off_words = [word for word in SIGN_OFF_WORDS if word != "thank"]
         self.tables, self.reader = vocabulary_tables(llm), reader
 
     def __call__(self, input_ids, scores):
