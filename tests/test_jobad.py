@@ -20,6 +20,14 @@ def test_an_ad_is_taken_up_by_its_requirements_not_by_a_stray_word():
     assert jobad.uses_job_ad("Dear team, I like it.", PROFILE)  # no ad: nothing to take up
 
 
+def test_the_ads_own_frame_is_no_part_of_a_requirement():
+    """"Applicants must hold current registration" asks for current registration: a letter that answers it with
+    those words takes it up (it had needed "applicants" or "hold" too)."""
+    profile = with_ad("Applicants must hold current registration. Clinic seeks a physiotherapist.")
+    assert jobad.ad_requirements(profile) == [{"current", "registr"}, {"clinic", "physiot"}]
+    assert jobad.uses_job_ad("Your ad asks for current registration: mine is renewed.", profile)
+
+
 def test_the_ads_words_a_claim_may_not_take_up_are_those_the_applicant_never_wrote():
     words, names = jobad.ad_only_stems(with_ad("You will plan. Remote interviewing. Dovetail. Survey design."))
     assert words == {"remote", "intervi"} and names == {"dovetai"}  # survey design is the applicant's; plan anyone's

@@ -74,6 +74,16 @@ def test_the_resume_has_a_limit_and_its_facts_lengthen_the_letter():
     assert letter.fact_words(with_resume) == letter.fact_words(PROFILE) + 25
 
 
+def test_a_resume_that_lists_its_facts_lengthens_the_letter_as_skills_do():
+    """A bullet, a dated job or degree, each item of a labelled list: a fact each, not a quarter of its few words
+    (a five-bullet résumé had let a short letter close at 38 words)."""
+    resume = ("Tomasz Kowalczyk\ntomasz@example.com\n\nExperience\n• Licensed journeyman electrician\n- OSHA 30\n"
+              "Electrician | Kestrel Works | 2019 – present\n\nSkills: PLC troubleshooting, motor repair\n")
+    assert letter.resume_facts(resume) == 5
+    listed = letter.make_profile(**FIELDS, resume=resume)
+    assert letter.fact_words(listed) == letter.fact_words(PROFILE) + 5 * letter.WORDS_PER_SKILL
+
+
 # --------------------------------------------------------------------------- validation
 
 

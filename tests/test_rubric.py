@@ -76,6 +76,16 @@ def test_each_rule_can_fail_alone(rule):
     assert [r for r, ok in scores.items() if not ok] == [rule, *also]
 
 
+def test_a_skill_is_named_as_typed_or_by_all_its_words_in_one_sentence():
+    """A writer turns "leading diary studies with older adults" into what they do; its words spread over the letter
+    name nothing."""
+    profile = letter.make_profile(**{**PROFILE.as_dict(), "skills": "leading diary studies with older adults"})
+    assert rubric.names_a_skill("I lead diary studies with older adults.", profile)
+    assert rubric.names_a_skill("With older adults, I lead diary studies.", profile)
+    assert not rubric.names_a_skill("I lead diary studies. Older adults trust me.", profile)
+    assert not rubric.names_a_skill("I lead studies with older adults.", profile)
+
+
 def test_with_the_skills_left_to_a_resume_its_items_are_the_skills():
     resume = "Aiko Tanaka\nKey skills\n- survey design\n• Figma\nUX Researcher, Quillstone Analytics"
     profile = letter.make_profile(**{**PROFILE.as_dict(), "skills": "", "resume": resume})

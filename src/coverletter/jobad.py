@@ -23,7 +23,8 @@ experience experienced years year strong ability able skills skill someone love 
 teams work working job position candidate ideal required requirements requirement preferred bonus including
 include includes knowledge understanding familiarity comfort comfortable excellent good great proven track record
 help helping bring based within new need needs want have has day days week weeks per well both other more than
-responsibilities responsible such like ll re ve out up off""".split())
+responsibilities responsible such like ll re ve out up off applicant applicants seek seeks seeking hold
+holds""".split())
 
 
 LONE_VERB = re.compile(r"\b(?:will|to|can|must|should|also)\s+\w+\s*$", re.IGNORECASE)

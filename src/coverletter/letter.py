@@ -21,6 +21,8 @@ LENGTHS = {"short": (120, 200), "standard": (200, 320), "long": (320, 450)}  # w
 DEFAULT_TONE, DEFAULT_LENGTH = "formal", "standard"  # the form's, the API's and the evaluation's
 # What a profile's facts fill, in words (fact_words): calibrated on the synthetic letters in docs/experiments.md
 FRAME_WORDS, WORDS_PER_SKILL, WORDS_PER_AD_LINE = 30, 15, 16
+RESUME_FACT = re.compile(r"^\s*[-*•–·▪]\s*\S|\b(?:19|20)\d\d\b")  # a résumé line that is a listed item or dated
+LABELLED_LIST = re.compile(r"^[^:,]{2,40}:\s*(.*,.*)$")  # "Skills: usability testing, diary studies, ..."
 MAX_NEW_TOKENS = {"short": 320, "standard": 512, "long": 720}
 # Greedy by default: what the form serves is what `coverletter evaluate` measures (fewer invented facts than 0.7:
 # docs/experiments.md). Regenerate samples, or it would write the same letter again.
@@ -105,11 +107,19 @@ PROMPT_START = ("Write a cover letter for this application. The details between 
 def fact_words(profile: Profile) -> int:
     """About how many words a letter can fill from the profile's facts alone, without padding: the greeting,
     opening, closing and sign-off, some per listed skill, the reasons restated, an answer per sentence of the ad,
-    and a quarter of the résumé's words, whose facts a letter can restate (a guess: no synthetic letter has a
-    résumé). The rest is fitted as the most each synthetic letter could honestly fill (docs/experiments.md)."""
+    and the résumé's share: as much per fact it lists (a bullet, a dated job or degree) as per skill, or a quarter
+    of its words where it is prose (a guess: no synthetic letter has a résumé). The rest is fitted as the most each
+    synthetic letter could honestly fill (docs/experiments.md)."""
     ad = sentences(profile.job_description)
+    resume = max(len(profile.resume.split()) // 4, WORDS_PER_SKILL * resume_facts(profile.resume))
     return (FRAME_WORDS + WORDS_PER_SKILL * len(skill_list(profile.skills)) + len(profile.reasons.split()) // 2
-            + WORDS_PER_AD_LINE * len(ad) + len(profile.resume.split()) // 4)
+            + WORDS_PER_AD_LINE * len(ad) + resume)
+
+
+def resume_facts(resume: str) -> int:
+    """The facts a résumé lists: a bullet, a dated line (a job, a degree), each item of a labelled list."""
+    return sum(len(skill_list(listed.group(1))) if (listed := LABELLED_LIST.match(line)) else
+               bool(RESUME_FACT.search(line)) for line in resume.splitlines())
 
 
 def skill_list(skills: str) -> list[str]:

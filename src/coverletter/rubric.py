@@ -26,8 +26,8 @@ from difflib import SequenceMatcher
 from os.path import commonprefix
 
 from . import letter, prose
-from .jobad import (ad_requirements, applicant_text, borrowed_only_as_name, content_stems, stem, takes_up, unsaid,
-                    uses_job_ad)
+from .jobad import (ad_requirements, applicant_text, borrowed_only_as_name, content_stems, said_by_applicant, stem,
+                    takes_up, unsaid, uses_job_ad)
 from .facts import MONTH, WORD, YEAR, bare, profile_skills, source_text, word_set
 
 HABITS = ("skills_not_repeated", "skills_not_possessed", "openings_varied")  # of template prose (`prose`)
@@ -346,6 +346,17 @@ def score_letter(text: str, profile: letter.Profile) -> dict[str, bool]:
     return judge(text, profile)["rules"]
 
 
+def names_a_skill(text: str, profile: letter.Profile) -> bool:
+    """Whether the letter names a listed skill: as typed, or by all its words in one sentence, in any form or order
+    ("I monitor anaesthesia" for "anaesthesia monitoring"; a writer turns a skill into what they do)."""
+    lowered, said = text.lower(), [content_stems(sentence) for sentence in letter.sentences(text)]
+    for skill in profile_skills(profile):
+        stems = content_stems(skill)
+        if skill in lowered or stems and any(all(said_by_applicant(s, sentence) for s in stems) for sentence in said):
+            return True
+    return False
+
+
 def judge(text: str, profile: letter.Profile) -> dict:
     """The rules ("rules": each True when met), and what broke them: the invented facts by kind ("invented"), the
     phrases put where they do not fit ("misplaced") and the habits of template prose ("habits")."""
@@ -361,7 +372,7 @@ def judge(text: str, profile: letter.Profile) -> dict:
         "name": profile.name.lower() in lowered,
         "company": profile.company_name.lower() in lowered,
         "job_title": profile.job_title.lower() in lowered,
-        "skill": any(skill in lowered for skill in profile_skills(profile)),
+        "skill": names_a_skill(text, profile),
         # the prompt's stand-in for skills left to the résumé, copied as if it were one
         "no_placeholder": not letter.PLACEHOLDER.search(text) and letter.SKILLS_IN_RESUME not in text,
         "length": low <= letter.word_count(text) <= high,
