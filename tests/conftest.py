@@ -11,6 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -219,3 +220,11 @@ def after(llm, processor, text: bytes, scores):
     prompt = llm.tokenize(PROMPT, special=True)
     processor(prompt, scores.copy())  # the first call sees the prompt alone
     return processor(prompt + llm.tokenize(text, add_bos=False), scores.copy())
+
+
+def kept_after(llm, kind, profile, text: str) -> set[str]:
+    """The tokens, as text, that a guard of this kind leaves after `text` in a letter's first paragraph (all scores
+    equal before it)."""
+    scores = numpy.zeros(llm.n_vocab(), dtype=numpy.single)
+    left = after(llm, guard(kind, llm, profile), f"Dear team,\n\n{text}".encode(), scores)
+    return {llm.detokenize([t]).decode(errors="ignore") for t in numpy.flatnonzero(numpy.isfinite(left))}

@@ -5,14 +5,7 @@ import numpy as np
 
 from coverletter import guards, letter, rubric
 
-from conftest import after, guard
-
-def kept_after(llm, kind, profile: letter.Profile, text: str) -> set[str]:
-    """The tokens, as text, that a guard of this kind leaves after `text` in a letter's first paragraph (all scores
-    equal before it)."""
-    scores = np.zeros(llm.n_vocab(), dtype=np.single)
-    left = after(llm, guard(kind, llm, profile), f"Dear team,\n\n{text}".encode(), scores)
-    return {llm.detokenize([t]).decode(errors="ignore") for t in np.flatnonzero(np.isfinite(left))}
+from conftest import after, guard, kept_after
 
 
 def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the_page(llm):
@@ -164,36 +157,6 @@ def test_the_claim_guard_keeps_a_claim_to_work_at_the_company_already_off_the_pa
     assert not rubric.claimed_employer("I report at Greenhollow every week.", placed)
 
 
-def test_the_repeat_guard_keeps_a_skill_from_being_named_a_third_time(llm):
-    profile = letter.make_profile(name="Rahul Mehta", job_title="DevOps Engineer", company_name="Acme",
-                                  skills="Kubernetes, site grading, dry needling, communication, Civil 3D",
-                                  reasons="Scale.")
-
-    def allowed(text: str) -> set[str]:
-        return kept_after(llm, guards.RepeatGuard, profile, text)
-
-    twice = "I run Kubernetes and site grading. Kubernetes and site grading are daily work. Dry needling too. I use"
-    assert "ber" not in allowed(twice + " Ku") and "ber" in allowed("I use Kubernetes. I use Ku")  # once: free
-    assert "af" in allowed(twice + " K") or "afka" in allowed(twice + " K")  # "K" may become another word
-    assert " grading" not in allowed(twice + " site") and " gr" not in allowed(twice + " site")
-    assert {" team", "s", " grading"} - allowed(twice + " site") == {" grading"}  # "site" itself ends as it likes
-    assert " need" in allowed(twice + " dry")  # dry needling was named once
-    assert " need" not in allowed(twice + " dry needling. Then dry")
-    assert " " not in allowed("Civil 3D and Civil 3D. I know Civil") and " " in allowed("I know Civil")
-    nudged = after(llm, guard(guards.RepeatGuard, llm, profile), f"Dear team,\n\n{twice}".encode(),
-                   np.zeros(llm.n_vocab(), dtype=np.single))
-    for word, penalty in ((" Ku", guards.REPEAT_PENALTY), (" site", guards.REPEAT_PENALTY), (" dry", 0.0),
-                          (" K", 0.0), (" team", 0.0)):  # dry needling named once; " K" may become "Kafka"
-        assert nudged[llm.tokenize(word.encode(), add_bos=False)[0]] == -penalty, word
-    talk = "My communication is clear, and communication matters. I value"
-    assert allowed(talk + " co") == allowed("I value co")  # not yet: "co" may become anything
-    assert not {"un", "unic", "unication"} & allowed(talk + " comm")
-    only = np.full(llm.n_vocab(), -np.inf, dtype=np.single)
-    only[llm.tokenize(b" grading", add_bos=False)[0]] = 0.0
-    left = after(llm, guard(guards.RepeatGuard, llm, profile), f"Dear team,\n\n{twice} site".encode(), only)
-    assert np.isfinite(left).any()  # never every token: what it cannot keep off, the rubric counts
-
-
 def test_the_company_guard_has_the_letter_name_the_company_whole_once(llm):
     profile = letter.make_profile(name="Ana Silva", job_title="Night Supervisor", skills="Forklift safety",
                                   company_name="Cobaltline Distribution", reasons="Cold storage.")
@@ -238,6 +201,25 @@ def test_the_name_guard_keeps_names_the_profile_lacks_off_the_page(llm):
     assert allowed("Dear team,\n\nThanks.")[ids(" GIT")[0]]  # " G": one capital may begin any word
     assert allowed("Dear")[ids(" Kafka")[0]]  # and so is the greeting line
     assert allowed(body)[ids(" Hiring")].all()  # words any letter may capitalize
+
+
+def test_the_name_guard_lets_only_the_profiles_own_words_in_capitals_onto_the_page(llm):
+    profile = letter.make_profile(name="Hannah Whitaker", job_title="Vet Technician", company_name="Foxglove",
+                                  skills="Credentialed vet tech, HPLC checks, recruitment", reasons="The shelter.")
+    scores = np.zeros(llm.n_vocab(), dtype=np.single)
+
+    def allowed(text: str) -> np.ndarray:
+        return np.isfinite(after(llm, guard(guards.NameGuard, llm, profile), text.encode(), scores))
+
+    def first(text: str) -> int:
+        return llm.tokenize(text.encode(), add_bos=False)[0]
+
+    body = "Dear team,\n\nI run"
+    assert allowed(body)[first(" Rec")] and allowed(f"{body} H")[first("PL")] and allowed(f"{body} HPL")[first("C")]
+    assert not allowed(body)[first(" REC")]  # " REC" + "RU" + "IT" + "MENT": the profile's word, shouted
+    assert not allowed(f"{body} V")[first("ET")] and not allowed(f"{body} RE")[first("CR")]  # grown from a capital
+    assert not allowed("Dear team,\n\nThanks.\n\nB")[first("EST")]  # "BEST regards"
+    assert allowed(f"{body} I")[first("T")]  # two capitals are free: "IT", "HR"
 
 
 def test_without_an_ad_the_guard_lets_no_sentence_cite_one(llm):

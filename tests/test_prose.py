@@ -99,3 +99,11 @@ def test_a_name_joined_to_itself_is_misplaced_and_a_phrase_that_repeats_by_desig
     for fine in ("Our users grew more and more patient.", "I worked in natural history and history.",
                  "I learned what a clause did and did not cover."):
         assert not prose.misplaced_phrases(fine, profile), fine
+
+
+def test_a_word_in_capitals_the_profile_never_writes_so_is_misplaced():
+    profile = letter.make_profile(name="Hannah Whitaker", job_title="Vet Technician", company_name="Foxglove",
+                                  skills="Credentialed vet tech, HPLC checks, OSHA 30", reasons="The shelter.")
+    assert prose.misplaced_phrases("I hold a VET TECH certification.\n\nBEST regards,", profile) == [
+        "in capitals: VET", "in capitals: TECH", "in capitals: BEST"]
+    assert not prose.misplaced_phrases("I run HPLC checks and hold OSHA 30, and HR knows it.", profile)

@@ -260,4 +260,5 @@ def test_a_phrase_put_where_it_does_not_fit_is_found(sentence):
 
 def test_a_and_an_go_by_the_next_words_sound():
     fine = "I hold an Hons degree, a university place, an hour a day, an SQL habit and a UX eye."
-    assert not prose.misplaced_phrases(GOOD.replace("Thank you for considering my application.", fine), PROFILE)
+    with_sql = letter.make_profile(**{**PROFILE.as_dict(), "skills": PROFILE.skills + ", SQL"})  # capitals it writes
+    assert not prose.misplaced_phrases(GOOD.replace("Thank you for considering my application.", fine), with_sql)

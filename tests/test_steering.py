@@ -6,7 +6,7 @@ import pytest
 
 from coverletter import letter, steering, vocabulary
 
-from conftest import PROMPT, after, guard, rich_profile
+from conftest import PROMPT, after, guard, kept_after, rich_profile
 
 
 def test_the_signature_is_the_applicants_name_as_given_and_ends_the_letter(llm):
@@ -71,6 +71,7 @@ def test_length_steering_lengthens_short_paragraphs_and_signs_off_a_full_letter(
     assert np.isinf(steered(early)[[first("Thank"), first("Best")]]).all()  # no closing, no sign-off yet
     assert steered(early)[first("I")] == scores[first("I")]  # another paragraph
     assert np.isinf(steered(early + "Since")[first("re")]) and np.isfinite(steered(early + "Since")[first(" I")])
+    assert np.isinf(steered(early + "W")[first("arm")]) and np.isfinite(steered(early + "W")[first("ith")])
     assert np.isinf(steered(early + "I would")[first(" welcome")])  # "I would welcome a chance to talk"
     assert steered(early + "I would")[first(" bring")] == scores[first(" bring")]
     assert np.isinf(steered(early + "I have led teams, and")[first(" thank")])  # no thanks anywhere yet
@@ -161,3 +162,33 @@ def test_a_letter_may_close_once_a_closing_would_reach_its_floor():
     assert not steering.closing_too_soon(body + "One more word.", RICH["short"])
     assert not steering.closing_too_soon(body + "Kind regards,\n", RICH["long"])  # signed off: too late to ask
     assert not steering.closing_too_soon("Dear", RICH["short"])  # the greeting is not a letter's body yet
+
+
+def test_the_repeat_guard_keeps_a_skill_from_being_named_a_third_time(llm):
+    profile = letter.make_profile(name="Rahul Mehta", job_title="DevOps Engineer", company_name="Acme",
+                                  skills="Kubernetes, site grading, dry needling, communication, Civil 3D",
+                                  reasons="Scale.")
+
+    def allowed(text: str) -> set[str]:
+        return kept_after(llm, steering.RepeatGuard, profile, text)
+
+    twice = "I run Kubernetes and site grading. Kubernetes and site grading are daily work. Dry needling too. I use"
+    assert "ber" not in allowed(twice + " Ku") and "ber" in allowed("I use Kubernetes. I use Ku")  # once: free
+    assert "af" in allowed(twice + " K") or "afka" in allowed(twice + " K")  # "K" may become another word
+    assert " grading" not in allowed(twice + " site") and " gr" not in allowed(twice + " site")
+    assert {" team", "s", " grading"} - allowed(twice + " site") == {" grading"}  # "site" itself ends as it likes
+    assert " need" in allowed(twice + " dry")  # dry needling was named once
+    assert " need" not in allowed(twice + " dry needling. Then dry")
+    assert " " not in allowed("Civil 3D and Civil 3D. I know Civil") and " " in allowed("I know Civil")
+    nudged = after(llm, guard(steering.RepeatGuard, llm, profile), f"Dear team,\n\n{twice}".encode(),
+                   np.zeros(llm.n_vocab(), dtype=np.single))
+    for word, penalty in ((" Ku", steering.REPEAT_PENALTY), (" site", steering.REPEAT_PENALTY), (" dry", 0.0),
+                          (" K", 0.0), (" team", 0.0)):  # dry needling named once; " K" may become "Kafka"
+        assert nudged[llm.tokenize(word.encode(), add_bos=False)[0]] == -penalty, word
+    talk = "My communication is clear, and communication matters. I value"
+    assert allowed(talk + " co") == allowed("I value co")  # not yet: "co" may become anything
+    assert not {"un", "unic", "unication"} & allowed(talk + " comm")
+    only = np.full(llm.n_vocab(), -np.inf, dtype=np.single)
+    only[llm.tokenize(b" grading", add_bos=False)[0]] = 0.0
+    left = after(llm, guard(steering.RepeatGuard, llm, profile), f"Dear team,\n\n{twice} site".encode(), only)
+    assert np.isfinite(left).any()  # never every token: what it cannot keep off, the rubric counts

@@ -10,7 +10,8 @@ The per-token pipeline (`processors`), in the order llama.cpp calls them at each
 4. `ClaimGuard` rules out, inside the applicant's claims, the words of the ad's requirements that the applicant
    never wrote, and the company's name where the applicant would claim to work there already. It runs after the
    guards that keep only some tokens, and never rules out all that are left.
-5. `RepeatGuard` rules out, once the letter has named a skill twice, the tokens that would name it a third time.
+5. `steering.RepeatGuard` rules out, once the letter has named a skill twice, the tokens that would name it a third
+   time.
 6. `CompanyGuard` keeps, until the company's whole name is written, only tokens toward it once its first word is.
 7. `steering.LengthSteering` (unless left out: "the model alone") moves line breaks off or onto the page, holds a
    closing back while the letter is short, and once it is full lets the next line be only a sign-off. The letter
@@ -28,7 +29,7 @@ import re
 import numpy
 
 from . import facts, jobad, letter, prose, rubric
-from .steering import LengthSteering, Signature
+from .steering import LengthSteering, RepeatGuard, Signature
 from .vocabulary import (WORD_PIECE, AnswerReader, keep_only, phrase_begun, pieces_toward, rule_out, tokens_toward,
                          vocabulary_tables)
 
@@ -47,7 +48,6 @@ SENTENCE_START_SO_FAR = re.compile(r"(?:[^\s][.!?]|\n)[ \t]*\Z")
 SINCE_SO_FAR = re.compile(rf"\bsince\s*[’'‘]?\s*{facts.MONTH}\Z", re.IGNORECASE)
 YEAR_LEAD_SO_FAR = re.compile(rf"{rubric.YEAR_LEAD}\s*\Z", re.IGNORECASE)  # no year next: `rubric.YEAR_AS_SKILL`
 PROMPT_ONLY = letter.SKILLS_IN_RESUME.lower()  # "(see the résumé)": the form's, never the applicant's words
-REPEAT_PENALTY = 5.0  # logits off a skill's start once it is named twice: a strong nudge, not a ban
 EMPLOYED_SO_FAR = re.compile(rf"{rubric.EMPLOYED}\s*\Z", re.IGNORECASE)
 
 
@@ -90,18 +90,16 @@ def leans_on_applicant(sentence: str, clause: str) -> bool:
 
 
 class FactGuard:
-    """A llama.cpp logits processor that keeps numbers and job ads the profile does not hold off the page: a
-    token may start or extend a number only toward one that the profile or the ad states ("5 years" allows "5",
-    never "50" or "12"), and a number begun must be finished ("2017" allows "2017", never "20 years"); a number
-    word only for such a number; and without an ad the words that cite one ("advertisement", "posting", ...) are
-    out. A number that only the ad states, in digits or in words, goes only where the clause so far is not the
-    applicant's claim, as the rubric reads claims ("you ask for 8", not "I led a team of 8" nor "I have three
-    years"). In a claim, "years" follows only a number the profile gives as years ("44 years" from 44 studies is
-    out). A degree or credential word ("certification", "diploma", "university") only where the profile or the ad
-    names one of its kind (`rubric.credential_stems`). No year where a skill or a length goes ("I bring 2015",
-    `rubric.YEAR_AS_SKILL`). The prompt's "(see the résumé)" is out from its first word,
-    and a number ruled out leaves no double space. The model still chooses every word; the rubric's `faithful`
-    rule counts what the guards cannot see (a master's, a BSc, names at the start of a sentence)."""
+    """A llama.cpp logits processor that keeps numbers and job ads the profile does not hold off the page:
+    - a token starts or extends a number only toward one the profile or the ad states ("5 years" allows "5", never
+      "50"), and a number begun is finished ("2017", never "20 years"); a number word only for such a number;
+    - a number only the ad states goes only outside the applicant's claims ("you ask for 8", not "I led 8");
+    - in a claim, a unit of time ("years") follows only a number the profile gives in it;
+    - no year where a skill or a length goes (`rubric.YEAR_AS_SKILL`), after "since" only a year something began,
+      and no numeral begins a sentence;
+    - a credential word ("diploma") only where the profile or the ad names one of its kind; without an ad, no
+      word that cites one; the prompt's "(see the résumé)" out from its first word; no double space.
+    The rubric's `faithful` rule counts what the guards cannot see (a master's, a BSc)."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
         source = facts.source_text(profile)
@@ -272,7 +270,7 @@ class NameGuard:
     reads them: a capitalized word inside a sentence must spell a word of the profile or the ad, in any case, or
     one that any letter may capitalize (`rubric.name_words`). "Git" may not grow into "GitHub", nor "Moder" into
     "Modered"; the greeting line and the first word of a sentence are free, unless it is an acronym ("ICSS", as
-    the rubric reads it)."""
+    the rubric reads it). Three capitals or more spell only a word the profile writes so (`prose.SHOUTED`)."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
         self.tables = vocabulary_tables(llm)
@@ -285,6 +283,12 @@ class NameGuard:
         acronym, spaced = ~fits & self.tables.capital_acronym, self.tables.capital_spaced  # a name even first in a
         self.acronyms_spaced = self.tables.capitals[acronym & spaced]  # sentence or after "(": "(ICSS)"
         self.acronyms_joined = self.tables.capitals[acronym & ~spaced]
+        given = prose.given_capitals(profile)  # in capitals, only the profile's own: "HPLC", never "VET TECH"
+        self.capitals_begun = {word[:k] for word in given for k in range(1, len(word) + 1)}
+        upper = self.tables.upper_parts()
+        self.shouting = {lead: [token for token, part, own in upper if own == lead and len(part) >= 3
+                                and part not in self.capitals_begun] for lead in (True, False)}
+        self.upper_joined = [(token, part) for token, part, own in upper if not own]
         self.reader = reader
 
     def __call__(self, input_ids, scores):
@@ -297,6 +301,11 @@ class NameGuard:
         scores[self.acronyms_spaced if rubric.starts_sentence(text + " ") else self.out_spaced] = -math.inf
         if not run:
             scores[self.acronyms_joined if rubric.starts_sentence(text) else self.out_joined] = -math.inf
+        rule_out(scores, [*self.shouting[True], *([] if run else self.shouting[False])])
+        if run and run.group(0).isalpha() and run.group(0).isupper():  # " RE" + "CRUITMENT": no word shouted
+            written = run.group(0)
+            rule_out(scores, [token for token, part in self.upper_joined
+                              if len(written + part) >= 3 and written + part not in self.capitals_begun])
         return scores
 
     def spell(self, written: str, scores) -> None:
@@ -306,49 +315,6 @@ class NameGuard:
         if not going and written not in self.words:  # begun where the guard could not see it: the rubric's to judge
             return
         keep_only(scores, going, among=self.tables.letters if written in self.words else slice(None))
-
-
-class RepeatGuard:
-    """A llama.cpp logits processor that keeps a listed skill from being named a third time, the first habit of
-    template prose (`prose.repeated_skills`): once the letter names a skill `prose.MAX_MENTIONS` times, the tokens
-    that would begin it again at a word's start lose `REPEAT_PENALTY` (" Terra" of Terraform, " dry" of dry
-    needling), so that the model mostly writes another word; once begun anyway, the tokens that would go on toward
-    it are out: for a one-word skill from its second letter where it is begun as a name ("K" may still become
-    "Kafka", not "Kubernetes"), from its fifth otherwise ("comm" may become "community", not "communication"); for a
-    longer one from the end of its first word ("site" may end as it likes, not go on to "site grading"). A ban
-    alone, at the last moment, bent words ("dry needs", "Terraforms"). It never rules out every token left."""
-
-    def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
-        self.tables = vocabulary_tables(llm)
-        self.skills = [skill.lower() for skill in facts.profile_skills(profile) if len(skill) > 1]
-        self.starts = {skill: self.start_tokens(skill) for skill in self.skills}
-        self.said: set[str] = set()  # named twice already, in words the letter has finished: they stay so
-        self.reader = reader
-
-    def start_tokens(self, skill: str) -> list[int]:
-        """The tokens that begin the skill at a word's start as far as the ban would: its first word, or for a
-        one-word skill any start of it from its second letter (" Ku", " Kuber"); none shorter."""
-        word = skill.split()[0]
-        shortest = len(word) if " " in skill else 2
-        return self.tables.tokens_by_part("spaced", [word[:k] for k in range(shortest, len(word) + 1)])
-
-    def __call__(self, input_ids, scores):
-        text = self.reader.text(input_ids)
-        finished = text[:re.search(r"\w*\Z", text).start()]
-        self.said |= {skill for skill in self.skills if skill not in self.said
-                      and prose.mentions(finished, skill) >= prose.MAX_MENTIONS}
-        for skill in self.said:
-            scores[self.starts[skill]] -= REPEAT_PENALTY
-        rule_out(scores, [token for skill in self.said for token in self.toward(skill, text)])
-        return scores
-
-    def toward(self, skill: str, text: str) -> list[int]:
-        """The tokens that go on from the end of the text toward naming the skill once more."""
-        begun = phrase_begun(text, skill)
-        if not begun:
-            return []
-        first = len(skill.split()[0]) if " " in skill else 1 if text[-begun].isupper() else min(4, len(skill) - 1)
-        return tokens_toward(self.tables, skill[begun:]) if begun >= first else []
 
 
 class CompanyGuard:

@@ -1,7 +1,8 @@
 """The shape of a letter, steered as it is written: llama.cpp logits processors that hold it to its requested
-length (`LengthSteering`) and sign it with the applicant's name (`Signature`), and the rules of the length they
-apply. `guards.processors` runs them after the guards on facts; like those, they read the letter through the
-shared `vocabulary.AnswerReader`, and the model still chooses every word.
+length (`LengthSteering`), sign it with the applicant's name (`Signature`) and keep a skill from being named a third
+time (`RepeatGuard`, the first habit of template prose), and the rules of the length they apply. `guards.processors`
+runs them after the guards on facts; like those, they read the letter through the shared `vocabulary.AnswerReader`,
+and the model still chooses every word.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ import re
 
 import numpy
 
-from . import letter
-from .vocabulary import (AnswerReader, end_tokens, keep_only, line_break_tokens, pieces_toward, rule_out,
-                         vocabulary_tables)
+from . import facts, letter, prose
+from .vocabulary import (AnswerReader, end_tokens, keep_only, line_break_tokens, phrase_begun, pieces_toward, rule_out,
+                         tokens_toward, vocabulary_tables)
 
 LINE_BREAK_PENALTY = 1000.0  # logit off line breaks while a paragraph should go on: a ban (docs/experiments.md)
 LINE_END_BONUS = 4.0  # logit onto line breaks when a line should end
+REPEAT_PENALTY = 5.0  # logits off a skill's start once it is named twice: a strong nudge, not a ban
 # First words of a sign-off or of the thanks that close a letter; not "With": body sentences start with it too
 SIGN_OFF_STARTS = sorted({phrase.split()[0].capitalize() for phrase in letter.SIGN_OFFS} - {"With"})
 SIGN_OFF_WORDS = [word.lower() for word in SIGN_OFF_STARTS]  # as a line's first word is written mid-line
@@ -79,11 +81,13 @@ def sign_off_due(text: str, profile: letter.Profile) -> bool:
 
 def sign_off_rest(part: str, words: list[str], tables) -> list[int]:
     """The tokens that would take `part`, a word begun, on to one of these lower-case sign-off words ("Since" +
-    "rely", "Reg" + "ards"): a token that only begins a sign-off word starts other words too ("Since I"). Not
-    after fewer than three letters ("Y" + "ou" is "You")."""
+    "rely", "Reg" + "ards"): a token that only begins a sign-off word starts other words too ("Since I"). After
+    fewer than three letters only a token that completes one ("W" + "arm"; "Y" + "ou" is "You")."""
     part = part.lower()
-    return [token for word in words if len(part) >= 3 and word.startswith(part) and word != part
-            for token in pieces_toward(tables, word[len(part):])]
+    rests = [word[len(part):] for word in words if part and word.startswith(part) and word != part]
+    if len(part) >= 3:
+        return [token for rest in rests for token in pieces_toward(tables, rest)]
+    return [token for rest in rests for tokens in tables.pieces.get(rest, ()) for token in tokens]
 
 
 class LengthSteering:
@@ -182,3 +186,46 @@ class Signature:
             scores[self.tables.tokens_of(self.sign_off_words)] = -math.inf
         elif begun := SIGN_OFF_BEGUN.search(line):
             rule_out(scores, sign_off_rest(begun.group(1), self.sign_off_words, self.tables))
+
+
+class RepeatGuard:
+    """A llama.cpp logits processor that keeps a listed skill from being named a third time, the first habit of
+    template prose (`prose.repeated_skills`): once the letter names a skill `prose.MAX_MENTIONS` times, the tokens
+    that would begin it again at a word's start lose `REPEAT_PENALTY` (" Terra" of Terraform, " dry" of dry
+    needling), so that the model mostly writes another word; once begun anyway, the tokens that would go on toward
+    it are out: for a one-word skill from its second letter where it is begun as a name ("K" may still become
+    "Kafka", not "Kubernetes"), from its fifth otherwise ("comm" may become "community", not "communication"); for a
+    longer one from the end of its first word ("site" may end as it likes, not go on to "site grading"). A ban
+    alone, at the last moment, bent words ("dry needs", "Terraforms"). It never rules out every token left."""
+
+    def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
+        self.tables = vocabulary_tables(llm)
+        self.skills = [skill.lower() for skill in facts.profile_skills(profile) if len(skill) > 1]
+        self.starts = {skill: self.start_tokens(skill) for skill in self.skills}
+        self.said: set[str] = set()  # named twice already, in words the letter has finished: they stay so
+        self.reader = reader
+
+    def start_tokens(self, skill: str) -> list[int]:
+        """The tokens that begin the skill at a word's start as far as the ban would: its first word, or for a
+        one-word skill any start of it from its second letter (" Ku", " Kuber"); none shorter."""
+        word = skill.split()[0]
+        shortest = len(word) if " " in skill else 2
+        return self.tables.tokens_by_part("spaced", [word[:k] for k in range(shortest, len(word) + 1)])
+
+    def __call__(self, input_ids, scores):
+        text = self.reader.text(input_ids)
+        finished = text[:re.search(r"\w*\Z", text).start()]
+        self.said |= {skill for skill in self.skills if skill not in self.said
+                      and prose.mentions(finished, skill) >= prose.MAX_MENTIONS}
+        for skill in self.said:
+            scores[self.starts[skill]] -= REPEAT_PENALTY
+        rule_out(scores, [token for skill in self.said for token in self.toward(skill, text)])
+        return scores
+
+    def toward(self, skill: str, text: str) -> list[int]:
+        """The tokens that go on from the end of the text toward naming the skill once more."""
+        begun = phrase_begun(text, skill)
+        if not begun:
+            return []
+        first = len(skill.split()[0]) if " " in skill else 1 if text[-begun].isupper() else min(4, len(skill) - 1)
+        return tokens_toward(self.tables, skill[begun:]) if begun >= first else []

@@ -57,6 +57,11 @@ class VocabularyTables:
         keys = self.sorted_parts[table]
         return keys[bisect.bisect_left(keys, start):bisect.bisect_left(keys, start + "\uffff")]
 
+    def upper_parts(self) -> list[tuple[int, str, bool]]:
+        """The capital tokens written all in capitals ("R", " VET", "CRU"): their letters, and whether spaced."""
+        return [(token, word.upper(), spaced) for token, word, spaced, acronym in zip(
+            self.capitals, self.capital_words, self.capital_spaced, self.capital_acronym) if acronym or len(word) == 1]
+
     def tokens_of(self, words) -> list[int]:
         """The tokens that are one of these lower-case whole words, with or without a space or a capital."""
         return [token for word in words for token in self.words.get(word, [])]
