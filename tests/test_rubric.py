@@ -136,6 +136,7 @@ COUNTED = letter.make_profile(**{**PROFILE.as_dict(), "skills": PROFILE.skills +
     ("number", "I have run 40 studies.", PROFILE),
     ("number", "I have twelve years of usability testing.", PROFILE),
     ("number", "I have ½ year of usability testing.", PROFILE),
+    ("number", "I ran a one-day study for twenty-one teams.", PROFILE),  # "one" counts, and 21 is no 1
     ("number", "In 2019 I moved into research.", PROFILE),
     ("credential", "My master's degree in psychology helps.", PROFILE),
     ("credential", "I am a certified research specialist.", PROFILE),
@@ -227,6 +228,7 @@ def test_a_misspelled_company_and_an_invented_university_are_found():
     ("Logistical work suits me.", "logistics"),
     ("I would rely on my Tuning of models.", "fine-tuning"),  # a capitalized part of a hyphenated profile word
     ("Accessibility is one reason I apply.", None),
+    ("My survey design is a reliable one, and I keep every note in one place.", None),  # "one": no count here
     ("Quillstone Analytics' Positioning and Messaging appeal to me.", "positioning and messaging"),
     ("Your ad asks for remote interviewing; I have not done it yet.", None),  # named as the ad's, not claimed
     ("I would be glad to plan accessibility audits.", None),  # a wish, not a claim

@@ -47,9 +47,9 @@ NUMBER_WORDS |= {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy":
 FRACTIONS = "¼½¾⅐⅑⅒⅓⅔⅕⅖⅗⅘⅙⅚⅛⅜⅝⅞"  # one character each: "½ year" is a number too
 NUMBER = re.compile(rf"\d+(?:[.,]\d+)*|[{FRACTIONS}]|\b(?:" + "|".join(NUMBER_WORDS)
                     + r")(?:-(?:one|two|three|four|five|six|seven|eight|nine))?\b", re.IGNORECASE)
-# "one" as a pronoun ("one of", "no one", "one another") is not a number
-NOT_A_NUMBER = re.compile(r"\b(?:no|each|any|every|this|that|which|the) one\b|\bone (?:of|another|who|that|which|"
-                          r"more|step|way|thing|day|reason)\b", re.IGNORECASE)
+# "one" is a number only as a length or a count of something ("one year", "one-day", "one+"); else a pronoun or an
+# idiom ("one of", "a reliable one", "in one place"), which the fact guard never rules out either
+NOT_A_NUMBER = re.compile(r"(?<!-)\bone\b(?!\s*(?:[-+\d]|(?:years?|yrs|months?|weeks?)\b))", re.IGNORECASE)
 # Degrees, credentials and schools, by the stem the profile must also hold
 CREDENTIAL = re.compile(r"\b(?:bachelor|master|mba|ph\.?d|doctorate|b\.?sc|m\.?sc|degree|diploma|certif\w*|"
                         r"licen[cs]\w*|accredit\w*|universit\w*|college|graduat\w*|alumn\w*)\b", re.IGNORECASE)
