@@ -32,6 +32,8 @@ def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the
     assert token(" years") not in allowed("I have worked there for 20", since)
     assert token(",") in allowed("I have worked there since 2017", since)  # whole: the sentence goes on
     assert token(" years") not in allowed("I have worked there since 2017", since)  # a year, not a length
+    assert not {"-", " –", "–", " -"} & allowed("I have worked there since 2017", since)  # no range: "2017-2017"
+    assert "-" in allowed("I have worked there for 5", since)  # after another number a dash may follow ("5-star")
     for lead in ("I bring ", "I have worked for ", "I have "):  # a year where a skill or a length goes
         assert allowed(lead, since) & digits == {"5", "1"}, lead
     assert "2" in allowed("I have worked there since ", since)  # a year where a year goes

@@ -46,6 +46,7 @@ SENTENCE_START_SO_FAR = re.compile(r"(?:[^\s][.!?]|\n)[ \t]*\Z")
 # "since", then a year something began (`rubric.moved_years`); matched before its space too, so that the lone space
 # that begins a number in digits is out where no year may follow ("Since" + " " + "irem" where 12 was ruled out)
 SINCE_SO_FAR = re.compile(rf"\bsince\s*[’'‘]?\s*{facts.MONTH}\Z", re.IGNORECASE)
+YEAR_SO_FAR = re.compile(rf"\b{facts.YEAR}\s*\Z")  # no dash next: a range is the résumé's ("2017-2017"), not prose
 YEAR_LEAD_SO_FAR = re.compile(rf"{rubric.YEAR_LEAD}\s*\Z", re.IGNORECASE)  # no year next: `rubric.YEAR_AS_SKILL`
 PROMPT_ONLY = letter.SKILLS_IN_RESUME.lower()  # "(see the résumé)": the form's, never the applicant's words
 EMPLOYED_SO_FAR = re.compile(rf"{rubric.EMPLOYED}\s*\Z", re.IGNORECASE)
@@ -96,7 +97,7 @@ class FactGuard:
     - a number only the ad states goes only outside the applicant's claims ("you ask for 8", not "I led 8");
     - in a claim, a unit of time ("years") follows only a number the profile gives in it;
     - no year where a skill or a length goes (`rubric.YEAR_AS_SKILL`), after "since" only a year something began,
-      and no numeral begins a sentence;
+      no numeral begins a sentence, and no dash follows a year (prose says "since 2017", not "2017-2017");
     - a credential word ("diploma") only where the profile or the ad names one of its kind; without an ad, no
       word that cites one; the prompt's "(see the résumé)" out from its first word; no double space.
     The rubric's `faithful` rule counts what the guards cannot see (a master's, a BSc)."""
@@ -158,6 +159,8 @@ class FactGuard:
             allowed = self.leading_to(numbers)
         if SENTENCE_START_SO_FAR.search(text):
             allowed = numpy.zeros_like(allowed)
+        if YEAR_SO_FAR.search(text):
+            rule_out(scores, self.tables.dashes)
         if run:  # a token starting with a digit goes on this number: toward the rest of one the profile states
             written = run.group(0).replace(",", "")
             rest = [n[len(written):] for n in numbers if n.startswith(written)]

@@ -34,6 +34,7 @@ class VocabularyTables:
     fractions: dict[int, str]  # tokens with a fraction sign, and the signs ("½"): numbers that are not digits
     blank: list[int]  # tokens that are only spaces (" "): how a number in digits begins
     space_led: list[int]  # tokens that begin with a space (" years")
+    dashes: list[int]  # tokens that begin with a dash, after a space or not ("-", " –"): how a range goes on
 
     @functools.cached_property
     def by_part(self) -> dict[str, dict[str, list[int]]]:  # each table's tokens by word part, ending the word or not
@@ -73,13 +74,15 @@ def vocabulary_tables(llm) -> VocabularyTables:
     digit_ids, digits, joins, words = [], [], [], {}
     capitals, capital_words, capital_whole, capital_spaced, letters, pieces, spaced = [], [], [], [], [], {}, {}
     capital_acronym = []
-    fractions, blank, space_led = {}, [], []
+    fractions, blank, space_led, dashes = {}, [], [], []
     for token in range(llm.n_vocab()):
         text = llm.detokenize([token]).decode("utf-8", errors="ignore")
         if text[:1] == " ":
             space_led.append(token)
             if not text.strip(" "):
                 blank.append(token)
+        if text.lstrip(" ")[:1] in ("-", "–", "—"):
+            dashes.append(token)
         if signs := "".join(ch for ch in text if ch in FRACTIONS):
             fractions[token] = signs
         if any(ch.isdigit() for ch in text):
@@ -105,7 +108,7 @@ def vocabulary_tables(llm) -> VocabularyTables:
                             numpy.array(capitals, dtype=int), capital_words, numpy.array(capital_whole, dtype=bool),
                             numpy.array(capital_spaced, dtype=bool), numpy.array(capital_acronym, dtype=bool),
                             numpy.array(letters, dtype=int), pieces, spaced,
-                            fractions, blank, space_led)
+                            fractions, blank, space_led, dashes)
 
 
 @functools.cache
