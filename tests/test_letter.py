@@ -74,14 +74,17 @@ def test_the_resume_has_a_limit_and_its_facts_lengthen_the_letter():
     assert letter.fact_words(with_resume) == letter.fact_words(PROFILE) + 25
 
 
-def test_a_resume_that_lists_its_facts_lengthens_the_letter_as_skills_do():
-    """A bullet, a dated job or degree, each item of a labelled list: a fact each, not a quarter of its few words
-    (a five-bullet résumé had let a short letter close at 38 words)."""
+def test_a_resume_that_lists_its_items_lengthens_the_letter_as_a_skill_list_does():
+    """A bullet, each item of a labelled list: a skill's worth each, not a quarter of their few words (a five-bullet
+    résumé had let a short letter close at 38 words)."""
     resume = ("Tomasz Kowalczyk\ntomasz@example.com\n\nExperience\n• Licensed journeyman electrician\n- OSHA 30\n"
               "Electrician | Kestrel Works | 2019 – present\n\nSkills: PLC troubleshooting, motor repair\n")
-    assert letter.resume_facts(resume) == 5
+    assert letter.resume_items(resume) == ["Licensed journeyman electrician", "OSHA 30", "PLC troubleshooting",
+                                           "motor repair"]
     listed = letter.make_profile(**FIELDS, resume=resume)
-    assert letter.fact_words(listed) == letter.fact_words(PROFILE) + 5 * letter.WORDS_PER_SKILL
+    assert letter.fact_words(listed) == letter.fact_words(PROFILE) + 4 * letter.WORDS_PER_SKILL
+    again = letter.make_profile(**{**FIELDS, "skills": "OSHA 30, motor repair"}, resume=resume)  # typed once
+    assert letter.fact_words(again) == letter.fact_words(PROFILE) + letter.WORDS_PER_SKILL  # 2 typed + 2 more, not 3
 
 
 # --------------------------------------------------------------------------- validation

@@ -21,7 +21,7 @@ LENGTHS = {"short": (120, 200), "standard": (200, 320), "long": (320, 450)}  # w
 DEFAULT_TONE, DEFAULT_LENGTH = "formal", "standard"  # the form's, the API's and the evaluation's
 # What a profile's facts fill, in words (fact_words): calibrated on the synthetic letters in docs/experiments.md
 FRAME_WORDS, WORDS_PER_SKILL, WORDS_PER_AD_LINE = 30, 15, 16
-RESUME_FACT = re.compile(r"^\s*[-*•–·▪]\s*\S|\b(?:19|20)\d\d\b")  # a résumé line that is a listed item or dated
+RESUME_ITEM = re.compile(r"^\s*[-*•–·▪]\s*\S")  # a bulleted line: a skill or an achievement
 LABELLED_LIST = re.compile(r"^[^:,]{2,40}:\s*(.*,.*)$")  # "Skills: usability testing, diary studies, ..."
 MAX_NEW_TOKENS = {"short": 320, "standard": 512, "long": 720}
 # Greedy by default: what the form serves is what `coverletter evaluate` measures (fewer invented facts than 0.7:
@@ -107,19 +107,26 @@ PROMPT_START = ("Write a cover letter for this application. The details between 
 def fact_words(profile: Profile) -> int:
     """About how many words a letter can fill from the profile's facts alone, without padding: the greeting,
     opening, closing and sign-off, some per listed skill, the reasons restated, an answer per sentence of the ad,
-    and the résumé's share: as much per fact it lists (a bullet, a dated job or degree) as per skill, or a quarter
-    of its words where it is prose (a guess: no synthetic letter has a résumé). The rest is fitted as the most each
+    and the résumé's share: as much per item it lists (a bullet, an item of "Skills: a, b") as per skill, those
+    typed as skills once, or a quarter of its words where it is prose. The rest is fitted as the most each
     synthetic letter could honestly fill (docs/experiments.md)."""
     ad = sentences(profile.job_description)
-    resume = max(len(profile.resume.split()) // 4, WORDS_PER_SKILL * resume_facts(profile.resume))
+    typed = {skill.lower() for skill in skill_list(profile.skills)}  # a résumé that lists them again adds nothing
+    listed = [item for item in resume_items(profile.resume) if item.lower() not in typed]
+    resume = max(len(profile.resume.split()) // 4, WORDS_PER_SKILL * len(listed))
     return (FRAME_WORDS + WORDS_PER_SKILL * len(skill_list(profile.skills)) + len(profile.reasons.split()) // 2
             + WORDS_PER_AD_LINE * len(ad) + resume)
 
 
-def resume_facts(resume: str) -> int:
-    """The facts a résumé lists: a bullet, a dated line (a job, a degree), each item of a labelled list."""
-    return sum(len(skill_list(listed.group(1))) if (listed := LABELLED_LIST.match(line)) else
-               bool(RESUME_FACT.search(line)) for line in resume.splitlines())
+def resume_items(resume: str) -> list[str]:
+    """The items a résumé lists, as a skill list does: each bulleted line, each item of a labelled list."""
+    items = []
+    for line in resume.splitlines():
+        if listed := LABELLED_LIST.match(line):
+            items += skill_list(listed.group(1))
+        elif RESUME_ITEM.match(line):
+            items.append(line.strip().lstrip("-*•–·▪ "))
+    return items
 
 
 def skill_list(skills: str) -> list[str]:
