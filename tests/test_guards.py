@@ -222,6 +222,8 @@ def test_the_name_guard_lets_only_the_profiles_own_words_in_capitals_onto_the_pa
     assert not allowed(f"{body} V")[first("ET")] and not allowed(f"{body} RE")[first("CR")]  # grown from a capital
     assert not allowed("Dear team,\n\nThanks.\n\nB")[first("EST")]  # "BEST regards"
     assert allowed(f"{body} I")[first("T")]  # two capitals are free: "IT", "HR"
+    assert not allowed(f"{body} UN")[first("ivers")] and allowed(f"{body} UN")[first("s")]  # not bent: "UNivers"
+    assert allowed(f"{body} HP")[first("LC")] and allowed(f"{body} Re")[first("cru")]
 
 
 def test_without_an_ad_the_guard_lets_no_sentence_cite_one(llm):

@@ -307,8 +307,11 @@ class NameGuard:
         rule_out(scores, [*self.shouting[True], *([] if run else self.shouting[False])])
         if run and run.group(0).isalpha() and run.group(0).isupper():  # " RE" + "CRUITMENT": no word shouted
             written = run.group(0)
-            rule_out(scores, [token for token, part in self.upper_joined
-                              if len(written + part) >= 3 and written + part not in self.capitals_begun])
+            out = [token for token, part in self.upper_joined
+                   if len(written + part) >= 3 and written + part not in self.capitals_begun]
+            if len(written) >= 2 and written not in self.capitals_begun:  # nor bent: "UN" + "iveRSIDAD"
+                out += self.tables.lower_pieces
+            rule_out(scores, out)
         return scores
 
     def spell(self, written: str, scores) -> None:

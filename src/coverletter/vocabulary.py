@@ -35,6 +35,8 @@ class VocabularyTables:
     blank: list[int]  # tokens that are only spaces (" "): how a number in digits begins
     space_led: list[int]  # tokens that begin with a space (" years")
     dashes: list[int]  # tokens that begin with a dash, after a space or not ("-", " –"): how a range goes on
+    lower_pieces: list[int]  # `letters` in lower case but a lone "s" ("iversidad", not "s"): a word in capitals goes
+    # on in lower case only where it bends ("UN" + "iversidad"), or is a plural ("APIs")
 
     @functools.cached_property
     def by_part(self) -> dict[str, dict[str, list[int]]]:  # each table's tokens by word part, ending the word or not
@@ -74,7 +76,7 @@ def vocabulary_tables(llm) -> VocabularyTables:
     digit_ids, digits, joins, words = [], [], [], {}
     capitals, capital_words, capital_whole, capital_spaced, letters, pieces, spaced = [], [], [], [], [], {}, {}
     capital_acronym = []
-    fractions, blank, space_led, dashes = {}, [], [], []
+    fractions, blank, space_led, dashes, lower_pieces = {}, [], [], [], []
     for token in range(llm.n_vocab()):
         text = llm.detokenize([token]).decode("utf-8", errors="ignore")
         if text[:1] == " ":
@@ -101,6 +103,8 @@ def vocabulary_tables(llm) -> VocabularyTables:
                 capital_acronym.append(len(part) >= 2 and part.isupper())
             if not space:
                 letters.append(token)
+                if part[0].islower() and part != "s":
+                    lower_pieces.append(token)
                 pieces.setdefault(part.lower(), ([], []))[bool(after)].append(token)
             else:
                 spaced.setdefault(part.lower(), []).append(token)
@@ -108,7 +112,7 @@ def vocabulary_tables(llm) -> VocabularyTables:
                             numpy.array(capitals, dtype=int), capital_words, numpy.array(capital_whole, dtype=bool),
                             numpy.array(capital_spaced, dtype=bool), numpy.array(capital_acronym, dtype=bool),
                             numpy.array(letters, dtype=int), pieces, spaced,
-                            fractions, blank, space_led, dashes)
+                            fractions, blank, space_led, dashes, lower_pieces)
 
 
 @functools.cache
