@@ -223,6 +223,8 @@ def test_the_name_guard_lets_only_the_profiles_own_words_in_capitals_onto_the_pa
     assert not allowed("Dear team,\n\nThanks.\n\nB")[first("EST")]  # "BEST regards"
     assert allowed(f"{body} I")[first("T")]  # two capitals are free: "IT", "HR"
     assert not allowed(f"{body} UN")[first("ivers")] and allowed(f"{body} UN")[first("s")]  # not bent: "UNivers"
+    kept = allowed(f"{body} RE")  # the profile's "recruitment", begun in capitals: it ends, neither shouted nor bent
+    assert not kept[first("CR")] and not kept[first("cru")] and kept[first(" and")]
     assert allowed(f"{body} HP")[first("LC")] and allowed(f"{body} Re")[first("cru")]
 
 

@@ -299,19 +299,19 @@ class NameGuard:
         if "\n" not in text:
             return scores
         run = re.search(r"[A-Za-z0-9_]+\Z", text)
-        if run and run.group(0)[0].isupper() and not rubric.starts_sentence(text[:run.start()]):
-            self.spell(run.group(0).lower(), scores)
+        written = run.group(0) if run else ""
+        capitals = written.isalpha() and written.isupper()  # " RE" + "CRUITMENT": no word shouted, nor bent
+        shouted = capitals and len(written) >= 2 and written not in self.capitals_begun  # "UN" + "iveRSIDAD"
+        if run and written[0].isupper() and not shouted and not rubric.starts_sentence(text[:run.start()]):
+            self.spell(written.lower(), scores)  # not toward a word in capitals: "UN" ends, it is no "UNIVERSIDAD"
         scores[self.acronyms_spaced if rubric.starts_sentence(text + " ") else self.out_spaced] = -math.inf
         if not run:
             scores[self.acronyms_joined if rubric.starts_sentence(text) else self.out_joined] = -math.inf
         rule_out(scores, [*self.shouting[True], *([] if run else self.shouting[False])])
-        if run and run.group(0).isalpha() and run.group(0).isupper():  # " RE" + "CRUITMENT": no word shouted
-            written = run.group(0)
-            out = [token for token, part in self.upper_joined
-                   if len(written + part) >= 3 and written + part not in self.capitals_begun]
-            if len(written) >= 2 and written not in self.capitals_begun:  # nor bent: "UN" + "iveRSIDAD"
-                out += self.tables.lower_pieces
-            rule_out(scores, out)
+        if capitals:
+            rule_out(scores, [token for token, part in self.upper_joined
+                              if len(written + part) >= 3 and written + part not in self.capitals_begun]
+                     + (self.tables.lower_pieces if shouted else []))
         return scores
 
     def spell(self, written: str, scores) -> None:
