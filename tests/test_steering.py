@@ -77,7 +77,6 @@ def test_length_steering_lengthens_short_paragraphs_and_signs_off_a_full_letter(
     assert np.isinf(steered(early + "I have led teams, and")[first(" thank")])  # no thanks anywhere yet
     late = "Dear team,\n\n" + "\n\n".join(map(paragraph, range(2))) + "\n\n"  # 116 words: a closing reaches 120
     assert steered(late)[first("Thank")] == scores[first("Thank")]
-    assert np.isinf(steered(late)[first("Best")])  # but no sign-off yet: "Best, Maria Lopez" leaves 119 of 120
     assert steered(body)[newline] == pytest.approx(scores[newline] + steering.LINE_END_BONUS)  # only a closing fits
     assert (steered(body + "\n\nBest regards,\n") == scores).all()  # signed off: the name may follow, and the end
     started = steered("Dear team,\n\nI have led data projects")  # a short letter's paragraph at 5 words
@@ -163,14 +162,6 @@ def test_a_letter_may_close_once_a_closing_would_reach_its_floor():
     assert not steering.closing_too_soon(body + "One more word.", RICH["short"])
     assert not steering.closing_too_soon(body + "Kind regards,\n", RICH["long"])  # signed off: too late to ask
     assert not steering.closing_too_soon("Dear", RICH["short"])  # the greeting is not a letter's body yet
-
-
-def test_a_letter_signs_off_only_once_its_least_sign_off_reaches_its_floor():
-    low = letter.word_range(RICH["short"])[0]
-    body = "Dear team,\n\n" + " ".join(["word"] * (low - 6)) + "\n\n"  # low - 4 words: "Best, Maria Lopez" adds 3
-    assert steering.signing_too_soon(body, RICH["short"]) and not steering.closing_too_soon(body, RICH["short"])
-    assert not steering.signing_too_soon(body + "Thanks!\n\n", RICH["short"])  # low - 3 words: the sign-off reaches it
-    assert not steering.signing_too_soon(body + "Best,\n", RICH["short"])  # signed off: the name comes next
 
 
 def test_the_repeat_guard_keeps_a_skill_from_being_named_a_third_time(llm):

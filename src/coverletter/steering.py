@@ -22,8 +22,6 @@ REPEAT_PENALTY = 5.0  # logits off a skill's start once it is named twice: a str
 # First words of a sign-off or of the thanks that close a letter; not "With": body sentences start with it too
 SIGN_OFF_STARTS = sorted({phrase.split()[0].capitalize() for phrase in letter.SIGN_OFFS} - {"With"})
 SIGN_OFF_WORDS = [word.lower() for word in SIGN_OFF_STARTS]  # as a line's first word is written mid-line
-# but "Thank": "Thank you for your time." closes a paragraph as often as it signs a letter off
-SIGNING_WORDS = [word for word in SIGN_OFF_WORDS if word != "thank"]
 # Words a body paragraph should reach while its letter is short of its length: a tuned model closes after a set
 # number of paragraphs whatever the length, so their size carries it (values chosen in docs/experiments.md)
 PARAGRAPH_WORDS = {"short": 30, "standard": 45, "long": 90}
@@ -57,14 +55,6 @@ def closing_too_soon(text: str, profile: letter.Profile) -> bool:
     """Whether the letter is too short to close yet: a closing paragraph and a sign-off, begun now, would leave it
     short of its floor. Small models close after a set number of paragraphs, whatever their size."""
     too_short = letter.word_count(text) + SHORTEST_CLOSING < letter.word_range(profile)[0]
-    return not letter.signed_off(text) and "\n" in text and too_short
-
-
-def signing_too_soon(text: str, profile: letter.Profile) -> bool:
-    """Whether a sign-off now, its least ("Best," and the name), would leave the letter short of its floor: a
-    closing may begin sooner (`closing_too_soon`), the sign-off only once the letter reaches it. Five letters of 96
-    had closed 1 to 5 words short of their floors."""
-    too_short = letter.word_count(text) + 1 + len(profile.name.split()) < letter.word_range(profile)[0]
     return not letter.signed_off(text) and "\n" in text and too_short
 
 
@@ -102,15 +92,13 @@ def sign_off_rest(part: str, words: list[str], tables) -> list[int]:
 
 class LengthSteering:
     """A llama.cpp logits processor that holds a letter to its requested length, the way the synthetic letters vary
-    theirs, by the sentences in each paragraph:
-    - while a paragraph should go on (`needs_more_words`), line breaks cost LINE_BREAK_PENALTY: one more sentence;
-    - while a closing begun now would leave the letter short (`closing_too_soon`), no paragraph opens as a closing
-      (`CLOSING_STARTS`) or thanks the reader; while a sign-off would (`signing_too_soon`), none begins;
-    - before a sign-off, the text may not end (`end_as_paragraph_break`);
-    - when only a closing still fits, or a sign-off line is whole (`needs_line_end`), line breaks gain
-      LINE_END_BONUS;
-    - once one more paragraph would pass the range (`sign_off_due`), the next line can only be a sign-off, its
-      first word spelled out ("Sincerely", "Yours", "Thank", ...)."""
+    theirs, by the sentences in each paragraph: while a paragraph should go on (`needs_more_words`), line
+    breaks cost LINE_BREAK_PENALTY, so it gets one more sentence; while a closing begun now would leave the letter
+    short (`closing_too_soon`), no paragraph opens as a closing (`CLOSING_STARTS`), thanks the reader
+    or signs off; before a sign-off, the text may not end (`end_as_paragraph_break`); when only a closing still
+    fits, or a sign-off line is whole (`needs_line_end`), line breaks gain LINE_END_BONUS; once one more paragraph
+    would pass the range (`sign_off_due`), the next line can only be a sign-off, its first word spelled out
+    ("Sincerely", "Yours", "Thank", ...)."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
         self.llm, self.profile = llm, profile
@@ -124,7 +112,7 @@ class LengthSteering:
         self.line_break_tokens = line_break_tokens(llm)
         self.closing_words = {start: tables.tokens_of(words)  # "I would" -> " welcome", ...
                               for start, words in CLOSING_STARTS.items()}
-        self.sign_off_tokens = tables.tokens_of(SIGNING_WORDS)
+        self.closing_words[""] += tables.tokens_of(SIGN_OFF_WORDS)  # nor sign off
         self.thanks = tables.tokens_of(CLOSING_STARTS[""])
         self.tables = tables
         self.ends = end_tokens(llm)
@@ -139,10 +127,7 @@ class LengthSteering:
         if closing_too_soon(text, self.profile):  # no closing words, no thanks anywhere yet
             scores[self.thanks] = -math.inf
             scores[self.closing_words.get(line.strip(), [])] = -math.inf
-        if signing_too_soon(text, self.profile):  # no sign-off, whole or begun ("Since" + "rely", "W" + "arm")
-            if not line.strip():
-                scores[self.sign_off_tokens] = -math.inf
-            rule_out(scores, sign_off_rest(line.strip(), SIGNING_WORDS, self.tables))
+            rule_out(scores, sign_off_rest(line.strip(), SIGN_OFF_WORDS, self.tables))  # nor "Since" + "rely"
         if needs_more_words(text, self.profile):
             scores[self.line_break_tokens] -= LINE_BREAK_PENALTY
         elif (line in self.sign_off_next or line in SIGN_OFF_STARTS) and sign_off_due(text, self.profile):
@@ -180,6 +165,8 @@ class Signature:
         self.next = {llm.detokenize(tokens[:k]): token for k, token in enumerate(tokens)}  # name so far -> next
         self.next[llm.detokenize(tokens)] = llm.token_eos()
         self.name = profile.name.lower()
+        # "Thank you for your time." follows a sentence as often as it closes a letter
+        self.sign_off_words = [word for word in SIGN_OFF_WORDS if word != "thank"]
         self.tables, self.reader = vocabulary_tables(llm), reader
 
     def __call__(self, input_ids, scores):
@@ -196,9 +183,9 @@ class Signature:
         """After a sentence in the line, no sign-off's first word: whole (" Best") or, where a token only begins
         it, its rest (" Reg" + "ards", " Since" + "rely"; " Since 2017" stays)."""
         if SENTENCE_ENDED.search(line):
-            scores[self.tables.tokens_of(SIGNING_WORDS)] = -math.inf
+            scores[self.tables.tokens_of(self.sign_off_words)] = -math.inf
         elif begun := SIGN_OFF_BEGUN.search(line):
-            rule_out(scores, sign_off_rest(begun.group(1), SIGNING_WORDS, self.tables))
+            rule_out(scores, sign_off_rest(begun.group(1), self.sign_off_words, self.tables))
 
 
 class RepeatGuard:
