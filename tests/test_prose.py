@@ -107,3 +107,11 @@ def test_a_word_in_capitals_the_profile_never_writes_so_is_misplaced():
     assert prose.misplaced_phrases("I hold a VET TECH certification.\n\nBEST regards,", profile) == [
         "in capitals: VET", "in capitals: TECH", "in capitals: BEST"]
     assert not prose.misplaced_phrases("I run HPLC checks and hold OSHA 30, and HR knows it.", profile)
+
+
+def test_a_hashtag_is_misplaced_and_a_language_named_with_a_sharp_is_not():
+    profile = letter.make_profile(name="Hannah Whitaker", job_title="Developer", company_name="Foxglove",
+                                  skills="C#, F#", reasons="The shelter.")
+    assert prose.misplaced_phrases("I love animals. #Foxglove #Vet_Tech", profile) == [
+        "a hashtag: #Foxglove", "a hashtag: #Vet_Tech"]
+    assert not prose.misplaced_phrases("I write C# and F# every day, and I was #1 in my class.", profile)

@@ -71,7 +71,6 @@ def test_length_steering_lengthens_short_paragraphs_and_signs_off_a_full_letter(
     assert np.isinf(steered(early)[[first("Thank"), first("Best")]]).all()  # no closing, no sign-off yet
     assert steered(early)[first("I")] == scores[first("I")]  # another paragraph
     assert np.isinf(steered(early + "Since")[first("re")]) and np.isfinite(steered(early + "Since")[first(" I")])
-    assert np.isinf(steered(early + "W")[first("arm")]) and np.isfinite(steered(early + "W")[first("ith")])
     assert np.isinf(steered(early + "I would")[first(" welcome")])  # "I would welcome a chance to talk"
     assert steered(early + "I would")[first(" bring")] == scores[first(" bring")]
     assert np.isinf(steered(early + "I have led teams, and")[first(" thank")])  # no thanks anywhere yet

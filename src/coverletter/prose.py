@@ -5,7 +5,7 @@ and how much a set of letters shares.
 - a typed skill used as a possession, "my HPLC", "my lab safety" (`possessed_skills`);
 - one two-word opening starting sentence after sentence, "I would ... I would ..." (`repeated_opening`);
 - grammar: the user's phrases where they do not fit ("I can survey design"), a/an before the wrong sound, a name
-  joined to itself, words in capitals the profile never writes so (`misplaced_phrases`);
+  joined to itself, words in capitals the profile never writes so, hashtags (`misplaced_phrases`);
 - across letters: sentences that recur for different applicants (`boilerplate`), sentences of 8+ words that two
   letters share (`shared_sentences`), and distinct-n, the share of n-grams that are new (`distinct_n`).
 
@@ -31,6 +31,7 @@ OPENING_SHARE = 0.3  # one opening over this share of the sentences, and at leas
 OPENING_SENTENCES = 3
 MAX_MENTIONS = 2
 SHOUTED = re.compile(r"\b[A-Z][A-Z&]{2,}(?=s?\b)")  # three capitals or more: an acronym, or a word shouted
+HASHTAG = re.compile(r"(?<![\w&])#[A-Za-z]\w*")  # "#Foxglove #Veterinary": a post's, never a letter's ("C#" is a name)
 
 
 def mentions(text: str, phrase: str) -> int:
@@ -143,6 +144,7 @@ def misplaced_phrases(text: str, profile: letter.Profile) -> list[str]:
                  if not m.group(0).split()[-1].isupper()]  # acronyms go by their letters' sounds
     problems += [f"a name twice: {m.group(0)}" for m in ECHOED_NAME.finditer(text)]
     problems += [f"in capitals: {word}" for word in SHOUTED.findall(text) if word not in given_capitals(profile)]
+    problems += [f"a hashtag: {tag}" for tag in HASHTAG.findall(text)]
     return problems
 
 

@@ -81,13 +81,11 @@ def sign_off_due(text: str, profile: letter.Profile) -> bool:
 
 def sign_off_rest(part: str, words: list[str], tables) -> list[int]:
     """The tokens that would take `part`, a word begun, on to one of these lower-case sign-off words ("Since" +
-    "rely", "Reg" + "ards"): a token that only begins a sign-off word starts other words too ("Since I"). After
-    fewer than three letters only a token that completes one ("W" + "arm"; "Y" + "ou" is "You")."""
+    "rely", "Reg" + "ards"): a token that only begins a sign-off word starts other words too ("Since I"). Not
+    after fewer than three letters ("Y" + "ou" is "You"; a ban on "W" + "arm" bent it into "Warmside", session 19)."""
     part = part.lower()
-    rests = [word[len(part):] for word in words if part and word.startswith(part) and word != part]
-    if len(part) >= 3:
-        return [token for rest in rests for token in pieces_toward(tables, rest)]
-    return [token for rest in rests for tokens in tables.pieces.get(rest, ()) for token in tokens]
+    return [token for word in words if len(part) >= 3 and word.startswith(part) and word != part
+            for token in pieces_toward(tables, word[len(part):])]
 
 
 class LengthSteering:
