@@ -222,9 +222,16 @@ def after(llm, processor, text: bytes, scores):
     return processor(prompt + llm.tokenize(text, add_bos=False), scores.copy())
 
 
+def left_after(llm, kind, profile, text: str, scores=None) -> numpy.ndarray:
+    """Which tokens a guard of this kind leaves after `text` (all scores equal before it, unless given)."""
+    scores = numpy.zeros(llm.n_vocab(), dtype=numpy.single) if scores is None else scores
+    return numpy.isfinite(after(llm, guard(kind, llm, profile), text.encode(), scores))
+
+
+def as_text(llm, kept: numpy.ndarray) -> set[str]:
+    return {llm.detokenize([t]).decode(errors="ignore") for t in numpy.flatnonzero(kept)}
+
+
 def kept_after(llm, kind, profile, text: str) -> set[str]:
-    """The tokens, as text, that a guard of this kind leaves after `text` in a letter's first paragraph (all scores
-    equal before it)."""
-    scores = numpy.zeros(llm.n_vocab(), dtype=numpy.single)
-    left = after(llm, guard(kind, llm, profile), f"Dear team,\n\n{text}".encode(), scores)
-    return {llm.detokenize([t]).decode(errors="ignore") for t in numpy.flatnonzero(numpy.isfinite(left))}
+    """The tokens, as text, that a guard of this kind leaves after `text` in a letter's first paragraph."""
+    return as_text(llm, left_after(llm, kind, profile, f"Dear team,\n\n{text}"))

@@ -1,27 +1,29 @@
 """The guards: llama.cpp logits processors that keep numbers, names, ads and claims the profile lacks off the
 page."""
 
+import functools
+
 import numpy as np
 
 from coverletter import guards, letter, rubric
 
-from conftest import after, guard, kept_after
+from conftest import as_text, kept_after, left_after
 
 
 def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the_page(llm):
     profile = letter.make_profile(name="Maria Lopez", job_title="Analyst", company_name="Acme",
                                   skills="5 years of SQL, budgets of 1,250 pounds", reasons="Data.")
-    scores = np.zeros(llm.n_vocab(), dtype=np.single)
 
     def allowed(text: str, guarded: letter.Profile = profile) -> set[str]:
-        left = after(llm, guard(guards.FactGuard, llm, guarded), text.encode(), scores)
-        return {llm.detokenize([t]).decode(errors="ignore") for t in np.flatnonzero(np.isfinite(left))}
+        return as_text(llm, left_after(llm, guards.FactGuard, guarded, text))
 
     def token(text: str) -> str:
         return llm.detokenize(llm.tokenize(text.encode(), add_bos=False)[-1:]).decode()
 
     digits = {str(d) for d in range(10)}
     assert allowed("I have ") & digits == {"5", "1"}  # the start of 5 and of 1250
+    contact = letter.make_profile(**{**profile.as_dict(), "resume": "Maria Lopez | +44 7700 900418 | ml92@mail.com"})
+    assert allowed("I have ", contact) & digits == {"5", "1"}  # a phone number and an address state no number
     assert allowed("budgets of 1,2") & digits == {"5"}  # on toward 1,250
     assert allowed("I have 5") & digits == set()  # 5 is whole: no 50, no 5.5
     assert token(" years") in allowed("I have 5") and token(".") in allowed("I have 5")  # and may end there
@@ -72,12 +74,10 @@ def test_a_number_only_the_ad_states_is_never_the_applicants_claim(llm):
     profile = letter.make_profile(name="Maria Lopez", job_title="Front Desk Lead", company_name="Acme Hotels",
                                   skills="5 years on a front desk, leading 4 receptionists", reasons="Guests.",
                                   job_description="You will lead a team of 8. At least 3 years in hospitality.")
-    scores = np.zeros(llm.n_vocab(), dtype=np.single)
+    allowed = functools.partial(left_after, llm, guards.FactGuard, profile)
 
     def digits_after(text: str) -> set[str]:
-        left = after(llm, guard(guards.FactGuard, llm, profile), text.encode(), scores)
-        kept = {llm.detokenize([t]).decode(errors="ignore") for t in np.flatnonzero(np.isfinite(left))}
-        return kept & set("0123456789")
+        return as_text(llm, allowed(text)) & set("0123456789")
 
     assert digits_after("I have led a team of ") == {"5", "4"}  # the applicant's own numbers only
     assert digits_after("Today I lead ") == {"5", "4"}
@@ -86,17 +86,15 @@ def test_a_number_only_the_ad_states_is_never_the_applicants_claim(llm):
         assert digits_after(about_the_ad) == {"5", "4", "8", "3"}, about_the_ad
 
     def words_after(text: str) -> set[str]:
-        left = after(llm, guard(guards.FactGuard, llm, profile), text.encode(), scores)
         words = {" three", " eight", " five", " four", " twelve"}
-        return {w for w in words if np.isfinite(left[llm.tokenize(w.encode(), add_bos=False)[0]])}
+        return {w for w in words if allowed(text)[llm.tokenize(w.encode(), add_bos=False)[0]]}
 
     assert words_after("I have") == {" five", " four"}  # in words too: "I have three years" only if the applicant has
     assert words_after("Your ad asks for") == {" three", " eight", " five", " four"}  # never twelve: no one states it
     assert guards.claims_so_far("Dear team,\n\nIn my current job I run") and not guards.claims_so_far("It has ")
 
     def years_after(text: str) -> bool:
-        left = after(llm, guard(guards.FactGuard, llm, profile), text.encode(), scores)
-        return bool(np.isfinite(left[llm.tokenize(b" years", add_bos=False)[0]]))
+        return bool(allowed(text)[llm.tokenize(b" years", add_bos=False)[0]])
 
     assert years_after("I have 5") and years_after("I have five")  # 5 years on a front desk
     assert not years_after("I have led 4") and not years_after("I bring four")  # 4 receptionists, not 4 years
@@ -112,8 +110,7 @@ def test_the_claim_guard_keeps_the_ads_requirements_out_of_the_applicants_claims
     claim = "Dear team,\n\nIn my current job I have run"
 
     def allowed(text: str, given: np.ndarray = scores, guarded: letter.Profile = profile) -> set[str]:
-        left = after(llm, guard(guards.ClaimGuard, llm, guarded), text.encode(), given)
-        return {llm.detokenize([t]).decode(errors="ignore") for t in np.flatnonzero(np.isfinite(left))}
+        return as_text(llm, left_after(llm, guards.ClaimGuard, guarded, text, given))
 
     after_claim = allowed(claim)
     for word in (" hospitality", " Hospitality", " staff", " Excel"):  # only the ad states these
@@ -157,6 +154,11 @@ def test_the_claim_guard_keeps_a_claim_to_work_at_the_company_already_off_the_pa
     assert " Green" in allowed("I report at", placed)  # the résumé places them there already
     assert rubric.claimed_employer("I report at Greenhollow every week.", profile)  # the rubric reads it so too
     assert not rubric.claimed_employer("I report at Greenhollow every week.", placed)
+    assert " greenh" not in allowed("I report at") and "h" not in allowed("I report at green")  # in lower case too
+    assert " green" in allowed("I report at", green) and " green" in allowed("I would love to work at")
+    assert " team" not in allowed("I have worked with your") and " you" not in allowed("I have already worked with")
+    assert " team" in allowed("I would love to work with your") and " you" in allowed("I would love to work with")
+    assert " team" in allowed("I have worked with your", placed)  # theirs to say
 
 
 def test_the_company_guard_has_the_letter_name_the_company_whole_once(llm):
@@ -181,10 +183,7 @@ def test_the_company_guard_has_the_letter_name_the_company_whole_once(llm):
 def test_the_name_guard_keeps_names_the_profile_lacks_off_the_page(llm):
     profile = letter.make_profile(name="Dmitri Volkov", job_title="Intern", company_name="Tessellate Energy",
                                   skills="Git, Moderated usability testing, fine-tuning models", reasons="Climate.")
-    scores = np.zeros(llm.n_vocab(), dtype=np.single)
-
-    def allowed(text: str) -> np.ndarray:
-        return np.isfinite(after(llm, guard(guards.NameGuard, llm, profile), text.encode(), scores))
+    allowed = functools.partial(left_after, llm, guards.NameGuard, profile)
 
     def ids(text: str) -> list[int]:
         return llm.tokenize(text.encode(), add_bos=False)
@@ -208,10 +207,7 @@ def test_the_name_guard_keeps_names_the_profile_lacks_off_the_page(llm):
 def test_the_name_guard_lets_only_the_profiles_own_words_in_capitals_onto_the_page(llm):
     profile = letter.make_profile(name="Hannah Whitaker", job_title="Vet Technician", company_name="Foxglove",
                                   skills="Credentialed vet tech, HPLC checks, recruitment", reasons="The shelter.")
-    scores = np.zeros(llm.n_vocab(), dtype=np.single)
-
-    def allowed(text: str) -> np.ndarray:
-        return np.isfinite(after(llm, guard(guards.NameGuard, llm, profile), text.encode(), scores))
+    allowed = functools.partial(left_after, llm, guards.NameGuard, profile)
 
     def first(text: str) -> int:
         return llm.tokenize(text.encode(), add_bos=False)[0]
@@ -232,10 +228,9 @@ def test_without_an_ad_the_guard_lets_no_sentence_cite_one(llm):
     no_ad = letter.make_profile(name="James O'Connor", job_title="Nurse", company_name="Acme", skills="BSN",
                                 reasons="Care.")
     with_ad = letter.make_profile(**{**no_ad.as_dict(), "job_description": "We need a BSN."})
-    scores = np.zeros(llm.n_vocab(), dtype=np.single)
 
     def allowed(text: str, profile: letter.Profile) -> np.ndarray:
-        return np.isfinite(after(llm, guard(guards.FactGuard, llm, profile), text.encode(), scores))
+        return left_after(llm, guards.FactGuard, profile, text)
 
     ad, description = (llm.tokenize(word, add_bos=False)[0] for word in (b" ad", b" description"))
     assert not allowed("The job", no_ad)[[ad, description]].any()  # "The job ad mentions BSN": out

@@ -5,7 +5,7 @@ import pytest
 
 from coverletter import letter, prose
 
-SKILLS = ["hplc", "lab safety", "4 years of payroll", "knife skills"]
+SKILLS = ["hplc", "lab safety", "4 years of payroll", "knife skills", "BSN", "ACLS certified"]
 LETTER = """Dear Dr Osei,
 
 I am applying for the Laboratory Technician post at Calder Labs. Every week I run HPLC analyses for our stability
@@ -40,6 +40,8 @@ def test_each_habit_is_found_alone(habit, change):
     "My HPLC experience goes back to my first job.",  # owned through what follows
     "I would bring my 4 years of payroll to the team.",  # a length of time is owned
     "My knife skills are good.",  # the skill names itself as skills
+    "I finished my BSN in 2014.",  # a degree is owned
+    "My ACLS certified status is current.",  # so is a certificate
 ])
 def test_what_a_writer_owns_is_not_a_possessed_skill(sentence):
     assert prose.possessed_skills(LETTER.replace("Thank you for reading this.", sentence), SKILLS) == []

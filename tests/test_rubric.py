@@ -129,6 +129,8 @@ AD_OF_8 = letter.make_profile(**{**PROFILE.as_dict(), "job_description": AD + " 
 DATED = letter.make_profile(**{**PROFILE.as_dict(),
                                 "resume": "Aiko Tanaka\nResearcher | Brightwater Group | 2019 – Present"})
 GRADUATED = letter.make_profile(**{**DATED.as_dict(), "resume": DATED.resume + "\nBSc, University of Leeds, 2014"})
+CONTACTED = letter.make_profile(**{**PROFILE.as_dict(),
+                                   "resume": "Aiko Tanaka | +1 555 0114 1575 | (510) 555-0148 | aiko92@mail.com"})
 COUNTED = letter.make_profile(**{**PROFILE.as_dict(), "skills": PROFILE.skills + ", 40 diary studies run"})
 
 
@@ -138,6 +140,8 @@ COUNTED = letter.make_profile(**{**PROFILE.as_dict(), "skills": PROFILE.skills +
     ("number", "I have ½ year of usability testing.", PROFILE),
     ("number", "I ran a one-day study for twenty-one teams.", PROFILE),  # "one" counts, and 21 is no 1
     ("number", "In 2019 I moved into research.", PROFILE),
+    ("number", "I have spent 555 days on diary studies.", CONTACTED),  # a phone number states no number
+    ("number", "I ran 92 diary studies.", CONTACTED),  # nor does an e-mail address
     ("credential", "My master's degree in psychology helps.", PROFILE),
     ("credential", "I am a certified research specialist.", PROFILE),
     ("name", "At Google I ran usability testing.", PROFILE),

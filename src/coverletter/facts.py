@@ -39,12 +39,20 @@ def listed_skills(skills: str) -> list[str]:
     return [skill for skill in (s.lstrip("-*• ").lower() for s in letter.skill_list(skills)) if len(skill) >= 2]
 
 
+CREDENTIAL = re.compile(r"\b(?:bachelor|master|mba|ph\.?d|doctorate|b\.?sc|m\.?sc|degree|diploma|certif\w*|"
+                        r"licen[cs]\w*|accredit\w*|universit\w*|college|graduat\w*|alumn\w*)\b", re.IGNORECASE)
+DEGREE = re.compile(r"(?:[BM]\.?(?:A|S|Sc|SN|N|Eng|Ed|Phil|Arch)|MBA|Ph\.?D|LL[BM]|JD|MD)\.?")  # "BSN", "MSc"
+
+
 YEAR = r"(?:19|20)\d\d"
 MONTH = r"(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+)?"
 DATE_RANGE = re.compile(rf"{MONTH}{YEAR}\s*[–—-]\s*(?:present|now|current|today|{MONTH}{YEAR})\b",
                         re.IGNORECASE)
+# contact details: an e-mail, a web address, a phone number ("+44 7700 900418", "(510) 555-0148", "07700 900835")
+CONTACT = re.compile(r"\S+@\S+|\b(?:https?://|www\.|linkedin\.com|github\.com)\S*|(?:\+|\(|\b0)\d[\d ().-]{6,}\d"
+                     r"|\b\d{3}[-.]\d{3}[-.]\d{4}\b", re.IGNORECASE)
 # a résumé line with a year (a job, a degree) or contact details: what the applicant did or where, not a skill
-DATED_OR_CONTACT = re.compile(rf"\b{YEAR}\b|@|\+?\d[\d ()-]{{7,}}\d")
+DATED_OR_CONTACT = re.compile(rf"\b{YEAR}\b|{CONTACT.pattern}", re.IGNORECASE)
 
 
 def resume_skill_lines(resume: str) -> str:

@@ -50,6 +50,7 @@ YEAR_SO_FAR = re.compile(rf"\b{facts.YEAR}\s*\Z")  # no dash next: a range is th
 YEAR_LEAD_SO_FAR = re.compile(rf"{rubric.YEAR_LEAD}\s*\Z", re.IGNORECASE)  # no year next: `rubric.YEAR_AS_SKILL`
 PROMPT_ONLY = letter.SKILLS_IN_RESUME.lower()  # "(see the résumé)": the form's, never the applicant's words
 EMPLOYED_SO_FAR = re.compile(rf"{rubric.EMPLOYED}\s*\Z", re.IGNORECASE)
+WORKED_WITH_SO_FAR = re.compile(rf"{rubric.WORKED_WITH}( your)?\Z", re.IGNORECASE)  # "I have worked with (your)"
 
 
 # --------------------------------------------------------------------------- the answer and the guards
@@ -213,8 +214,16 @@ class ClaimGuard:
         self.doomed = doomed_starts(names, {word for word in names if jobad.stem(word) in stems})
         self.spaced, self.joined = (self.word_starts(table) for table in ("spaced", "pieces"))  # " X", "X"
         self.employer = doomed_starts(names, {word for word in names if word.startswith(tuple(employer))})
-        self.employer_spaced = self.capitals(self.tables.tokens_by_part("spaced", self.employer))
-        self.guarding = bool(stems or employer)  # an ad whose every requirement the applicant wrote, and no company
+        self.employer_words = employer  # in lower case too: "what I do at ledgerlight"
+        others = facts.word_set(facts.source_text(profile)) - employer  # "green" of "green chemistry" stays free
+        lower = {start for start in doomed_starts(others, employer) if len(start) >= 4 or start in employer}
+        self.employer_spaced = [*self.capitals(self.tables.tokens_by_part("spaced", self.employer)),
+                                *self.lower_case(self.tables.tokens_by_part("spaced", lower))]
+        placed = rubric.placed_there(profile)  # "I have worked with your team" is theirs to say
+        self.you = [] if placed else self.tables.spaced.get("you", [])
+        people = {word[:k] for word in rubric.YOUR_PEOPLE for k in range(3, len(word) + 1)}
+        self.your_people = [] if placed else self.lower_case(self.tables.tokens_by_part("spaced", people))
+        self.guarding = bool(stems or employer or self.you)  # an ad whose every requirement they wrote, no company
         self.reader = reader
 
     def word_starts(self, table: str) -> list[int]:
@@ -225,6 +234,9 @@ class ClaimGuard:
 
     def capitals(self, tokens: list[int]) -> list[int]:
         return [token for token in tokens if token in self.tables.capital_set]
+
+    def lower_case(self, tokens: list[int]) -> list[int]:
+        return [token for token in tokens if token not in self.tables.capital_set]
 
     def spelling(self, table: str, written: str, stems: set[str]) -> list[int]:
         """The tokens of a table that take a word begun as `written` to one of these stems."""
@@ -249,6 +261,8 @@ class ClaimGuard:
         out = [*self.spaced, *([] if run else self.joined)] if claim else []  # a new word
         if claims_so_far(text) and places_applicant(clause):  # " Green" starts a new word whatever came before
             out += self.employer_spaced
+        if with_you := WORKED_WITH_SO_FAR.search(text):  # worked with you, or your team: a claim the rubric counts
+            out += self.your_people if with_you.group(1) else self.you
         if run and claims(before := clause_so_far(text[:run.start()])):  # the word being written, a name if capital
             written, capital = run.group(0).lower(), run.group(0)[0].isupper()
             out += self.spelling("pieces", written, self.words | (self.names if capital else set()))
@@ -256,6 +270,9 @@ class ClaimGuard:
             if capital:
                 rests = {d[len(written):] for d in doomed if d.startswith(written)} - {""}
                 out += self.tables.tokens_by_part("pieces", rests)
+            elif places_applicant(before) and len(written) >= 3:  # "ledg" on toward "ledgerlight"
+                out += [t for w in self.employer_words if w.startswith(written) for t in pieces_toward(
+                    self.tables, w[len(written):])]
         rule_out(scores, out)
         return scores
 

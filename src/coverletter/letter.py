@@ -111,10 +111,11 @@ def fact_words(profile: Profile) -> int:
     typed as skills once, or a quarter of its words where it is prose. The rest is fitted as the most each
     synthetic letter could honestly fill (docs/experiments.md)."""
     ad = sentences(profile.job_description)
-    typed = {skill.lower() for skill in skill_list(profile.skills)}  # a résumé that lists them again adds nothing
+    skills = skill_list(profile.skills)
+    typed = {skill.lower() for skill in skills}  # a résumé that lists them again adds nothing
     listed = [item for item in resume_items(profile.resume) if item.lower() not in typed]
     resume = max(len(profile.resume.split()) // 4, WORDS_PER_SKILL * len(listed))
-    return (FRAME_WORDS + WORDS_PER_SKILL * len(skill_list(profile.skills)) + len(profile.reasons.split()) // 2
+    return (FRAME_WORDS + WORDS_PER_SKILL * len(skills) + len(profile.reasons.split()) // 2
             + WORDS_PER_AD_LINE * len(ad) + resume)
 
 

@@ -20,7 +20,7 @@ import re
 from collections import Counter, defaultdict
 
 from . import letter
-from .facts import DATE_RANGE, YEAR, profile_skills, resume_role_parts
+from .facts import CREDENTIAL, DATE_RANGE, DEGREE, YEAR, profile_skills, resume_role_parts
 
 # "my HPLC experience" is how a writer speaks of a skill they own; "my HPLC" is a template's
 OWNED_BY_WHAT_FOLLOWS = re.compile(
@@ -49,11 +49,12 @@ def repeated_skills(text: str, skills: list[str]) -> list[str]:
 
 
 def possessed_skills(text: str, skills: list[str]) -> list[str]:
-    """'my <skill>' where the skill is a thing or an activity: 'my HPLC', not 'my HPLC experience' and not
-    'my 4 years of payroll' (a length of time is owned)."""
+    """'my <skill>' where the skill is a thing or an activity: 'my HPLC', not 'my HPLC experience', and not
+    'my 4 years of payroll' or 'my BSN' (a length of time and a degree are owned)."""
     found = []
     for skill in skills:
-        if DURATION.match(skill) or OWNED_BY_WHAT_FOLLOWS.match(" " + skill.split()[-1]):  # "my knife skills"
+        if (DURATION.match(skill) or OWNED_BY_WHAT_FOLLOWS.match(" " + skill.split()[-1])  # "my knife skills"
+                or CREDENTIAL.search(skill) or DEGREE.fullmatch(skill)):
             continue
         for match in re.finditer(rf"\bmy\s+(?:own\s+)?{re.escape(skill)}(?!\w)", text, flags=re.IGNORECASE):
             if not OWNED_BY_WHAT_FOLLOWS.match(text, match.end()):
@@ -143,7 +144,8 @@ def misplaced_phrases(text: str, profile: letter.Profile) -> list[str]:
     problems += [f"'{m.group(0)}'" for m in (*A_BEFORE_VOWEL.finditer(text), *AN_BEFORE_CONSONANT.finditer(text))
                  if not m.group(0).split()[-1].isupper()]  # acronyms go by their letters' sounds
     problems += [f"a name twice: {m.group(0)}" for m in ECHOED_NAME.finditer(text)]
-    problems += [f"in capitals: {word}" for word in SHOUTED.findall(text) if word not in given_capitals(profile)]
+    given = given_capitals(profile)
+    problems += [f"in capitals: {word}" for word in SHOUTED.findall(text) if word not in given]
     problems += [f"a hashtag: {tag}" for tag in HASHTAG.findall(text)]
     return problems
 

@@ -28,7 +28,7 @@ from os.path import commonprefix
 from . import letter, prose
 from .jobad import (ad_requirements, applicant_text, borrowed_only_as_name, content_stems, said_by_applicant, stem,
                     takes_up, unsaid, uses_job_ad)
-from .facts import MONTH, WORD, YEAR, bare, profile_skills, source_text, word_set
+from .facts import CONTACT, CREDENTIAL, MONTH, WORD, YEAR, bare, profile_skills, source_text, word_set
 
 HABITS = ("skills_not_repeated", "skills_not_possessed", "openings_varied")  # of template prose (`prose`)
 RULES = ("name", "company", "job_title", "skill", "no_placeholder", "length", "greeting", "sign_off", "no_repeats",
@@ -51,8 +51,6 @@ NUMBER = re.compile(rf"\d+(?:[.,]\d+)*|[{FRACTIONS}]|\b(?:" + "|".join(NUMBER_WO
 # idiom ("one of", "a reliable one", "in one place"), which the fact guard never rules out either
 NOT_A_NUMBER = re.compile(r"(?<!-)\bone\b(?!\s*(?:[-+\d]|(?:years?|yrs|months?|weeks?)\b))", re.IGNORECASE)
 # Degrees, credentials and schools, by the stem the profile must also hold
-CREDENTIAL = re.compile(r"\b(?:bachelor|master|mba|ph\.?d|doctorate|b\.?sc|m\.?sc|degree|diploma|certif\w*|"
-                        r"licen[cs]\w*|accredit\w*|universit\w*|college|graduat\w*|alumn\w*)\b", re.IGNORECASE)
 AD_REFERENCE = re.compile(r"\b(?:advert(?:isement)?s?\b|(?:job|your|the|this) (?:ad|posting|listing|description)\b"
                           r"|job (?:ads?|post)\b|vacancy (?:notice|announcement)|as (?:advertised|posted|listed)\b)",
                           re.IGNORECASE)
@@ -66,8 +64,9 @@ COMMON_CAPITALS = {
 
 
 def numbers(text: str) -> set[str]:
-    """The numbers a text states, as values: '5 years' and 'five years' both give '5'."""
-    text = NOT_A_NUMBER.sub(" ", text)
+    """The numbers a text states, as values: '5 years' and 'five years' both give '5'. A phone number or an
+    address states none: "+1 555 …" gives no 555 days."""
+    text = NOT_A_NUMBER.sub(" ", CONTACT.sub(" ", text))
     found = set()
     for match in NUMBER.finditer(text):
         token = match.group(0).lower()
@@ -286,9 +285,9 @@ def employer_words(profile: letter.Profile) -> set[str]:
 NO_SUBJECT = re.compile(r"\s*(?:(?:most )?recently|currently|now|since|after|before|during|with|at|in|for|over|"
                         r"through|as|from|(?!(?:no|some|every|any)thing)\w+ing)\b", re.IGNORECASE)
 # "I have worked with your team for years": a claim to have worked with the company already, said to it
-WORKED_WITH_YOU = re.compile(r"\bI(?:'ve| have| had)?(?: already| long)? (?:worked|been working) "
-                             r"(?:with|for|alongside) (?:you|your (?:team|company|staff|people|business|"
-                             r"organi[sz]ation))\b", re.IGNORECASE)
+WORKED_WITH = r"\bI(?:'ve| have| had)?(?: already| long)? (?:worked|been working) (?:with|for|alongside)"
+YOUR_PEOPLE = ("team", "company", "staff", "people", "business", "organisation", "organization")
+WORKED_WITH_YOU = re.compile(rf"{WORKED_WITH} (?:you|your (?:{'|'.join(YOUR_PEOPLE)}))\b", re.IGNORECASE)
 
 
 def claimed_employer(text: str, profile: letter.Profile) -> list[str]:
