@@ -217,11 +217,17 @@ def test_the_name_guard_lets_only_the_profiles_own_words_in_capitals_onto_the_pa
     assert not allowed(body)[first(" REC")]  # " REC" + "RU" + "IT" + "MENT": the profile's word, shouted
     assert not allowed(f"{body} V")[first("ET")] and not allowed(f"{body} RE")[first("CR")]  # grown from a capital
     assert not allowed("Dear team,\n\nThanks.\n\nB")[first("EST")]  # "BEST regards"
-    assert allowed(f"{body} I")[first("T")]  # two capitals are free: "IT", "HR"
+    assert allowed(f"{body} I")[first("T")] and allowed(body)[first(" HR")]  # "IT" and "HR" any letter may write
     assert not allowed(f"{body} UN")[first("ivers")] and allowed(f"{body} UN")[first("s")]  # not bent: "UNivers"
     kept = allowed(f"{body} RE")  # the profile's "recruitment", begun in capitals: it ends, neither shouted nor bent
     assert not kept[first("CR")] and not kept[first("cru")] and kept[first(" and")]
     assert allowed(f"{body} HP")[first("LC")] and allowed(f"{body} Re")[first("cru")]
+    assert not allowed(body)[first(" UN")] and not allowed(f"{body} K")[first("I")]  # "UN" begins no "Universidad"
+    assert not allowed(f"{body} Mec")[first("H")] and not allowed(f"{body} MecH")[first("AN")]  # "MecHANICAL": bent
+    ml = letter.make_profile(**{**profile.as_dict(), "skills": "MLflow, SwiftUI"})
+    as_written = functools.partial(left_after, llm, guards.NameGuard, ml)  # "ML" begins the profile's "MLflow"
+    assert as_written(body)[first(" ML")] and as_written(f"{body} ML")[first("flow")]
+    assert as_written(f"{body} Swift")[first("UI")]
 
 
 def test_without_an_ad_the_guard_lets_no_sentence_cite_one(llm):

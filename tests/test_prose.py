@@ -111,6 +111,15 @@ def test_a_word_in_capitals_the_profile_never_writes_so_is_misplaced():
     assert not prose.misplaced_phrases("I run HPLC checks and hold OSHA 30, and HR knows it.", profile)
 
 
+def test_a_word_bent_between_lower_case_and_capitals_is_misplaced_unless_the_profile_writes_it_so():
+    profile = letter.make_profile(name="Min-jun Park", job_title="iOS Developer", company_name="Foxglove",
+                                  skills="SwiftUI, XCTest, MLflow, KPI tracking", reasons="The app.")
+    assert prose.misplaced_phrases("I hold the MecHANICAL award from the UNiversidad.", profile) == [
+        "bent: MecHANICAL", "bent: UNiversidad"]
+    assert not prose.misplaced_phrases("I test SwiftUI views with XCTest on iOS, log runs in MLflow, track KPIs, "
+                                       "and hold a PhD.", profile)
+
+
 def test_a_hashtag_is_misplaced_and_a_language_named_with_a_sharp_is_not():
     profile = letter.make_profile(name="Hannah Whitaker", job_title="Developer", company_name="Foxglove",
                                   skills="C#, F#", reasons="The shelter.")

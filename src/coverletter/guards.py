@@ -296,19 +296,29 @@ class NameGuard:
         self.tables = vocabulary_tables(llm)
         self.words = rubric.name_words(profile)
         prefixes = {word[:k] for word in self.words for k in range(1, len(word) + 1)}
-        fits = numpy.array([word in self.words if whole else word in prefixes
-                            for word, whole in zip(self.tables.capital_words, self.tables.capital_whole)], dtype=bool)
+        written = prose.written_words(profile) | {"HR", "IT"}  # in the profile's own case: "MLflow", "XCTest"
+        self.written_begun = {word[:k] for word in written for k in range(1, len(word) + 1)}
+        given = prose.given_capitals(profile)  # in capitals, only the profile's own: "HPLC", never "VET TECH"
+        self.capitals_begun = {word[:k] for word in given for k in range(1, len(word) + 1)} | {
+            start for start in self.written_begun if len(start) >= 2 and start.isupper()}  # "ML" of "MLflow"
+        fits = numpy.array([(word in self.words if whole else word in prefixes) and (not acronym or (
+            word.upper() in written if whole else word.upper() in self.capitals_begun))  # " KI" begins no "KPIs"
+            for word, whole, acronym in zip(self.tables.capital_words, self.tables.capital_whole,
+                                            self.tables.capital_acronym)], dtype=bool)
         self.out_spaced = self.tables.capitals[~fits & self.tables.capital_spaced]  # " GitHub": a new word
         self.out_joined = self.tables.capitals[~fits & ~self.tables.capital_spaced]  # "GitHub" after "/" or "-"
         acronym, spaced = ~fits & self.tables.capital_acronym, self.tables.capital_spaced  # a name even first in a
         self.acronyms_spaced = self.tables.capitals[acronym & spaced]  # sentence or after "(": "(ICSS)"
         self.acronyms_joined = self.tables.capitals[acronym & ~spaced]
-        given = prose.given_capitals(profile)  # in capitals, only the profile's own: "HPLC", never "VET TECH"
-        self.capitals_begun = {word[:k] for word in given for k in range(1, len(word) + 1)}
         upper = self.tables.upper_parts()
         self.shouting = {lead: [token for token, part, own in upper if own == lead and len(part) >= 3
                                 and part not in self.capitals_begun] for lead in (True, False)}
         self.upper_joined = [(token, part) for token, part, own in upper if not own]
+        tables = self.tables  # capitals that go on a word, as written ("Hub", "AN"): "Git" + "Hub", never "Mec" + "H"
+        self.capitals_on = [(token, word.upper() if acronym else word.capitalize()) for token, word, spaced, acronym
+                            in zip(tables.capitals, tables.capital_words, tables.capital_spaced, tables.capital_acronym)
+                            if not spaced]
+        self.capitals_on_tokens = [token for token, _ in self.capitals_on]
         self.reader = reader
 
     def __call__(self, input_ids, scores):
@@ -327,8 +337,11 @@ class NameGuard:
         rule_out(scores, [*self.shouting[True], *([] if run else self.shouting[False])])
         if capitals:
             rule_out(scores, [token for token, part in self.upper_joined
-                              if len(written + part) >= 3 and written + part not in self.capitals_begun]
+                              if written + part not in self.capitals_begun]  # "K" + "I" begins no "KPIs"
                      + (self.tables.lower_pieces if shouted else []))
+        elif run and not written.isupper():  # no capital after lower case but as the profile writes it
+            rule_out(scores, self.capitals_on_tokens if written not in self.written_begun else
+                     [token for token, part in self.capitals_on if written + part not in self.written_begun])
         return scores
 
     def spell(self, written: str, scores) -> None:

@@ -20,7 +20,7 @@ import re
 from collections import Counter, defaultdict
 
 from . import letter
-from .facts import CREDENTIAL, DATE_RANGE, DEGREE, YEAR, profile_skills, resume_role_parts
+from .facts import CREDENTIAL, DATE_RANGE, DEGREE, WORD, YEAR, profile_skills, resume_role_parts
 
 # "my HPLC experience" is how a writer speaks of a skill they own; "my HPLC" is a template's
 OWNED_BY_WHAT_FOLLOWS = re.compile(
@@ -31,6 +31,8 @@ OPENING_SHARE = 0.3  # one opening over this share of the sentences, and at leas
 OPENING_SENTENCES = 3
 MAX_MENTIONS = 2
 SHOUTED = re.compile(r"\b[A-Z][A-Z&]{2,}(?=s?\b)")  # three capitals or more: an acronym, or a word shouted
+BENT = re.compile(r"\b(?=[\w&]*[a-z])(?=[\w&]*[A-Z]{2})[A-Za-z][\w&]*")  # "MecHANICAL", "UNiversidad": a word
+# in lower case and in capitals at once, where the profile writes no such word ("SwiftUI", "MLflow", "iOS")
 HASHTAG = re.compile(r"(?<![\w&])#[A-Za-z]\w*")  # "#Foxglove #Veterinary": a post's, never a letter's ("C#" is a name)
 
 
@@ -147,7 +149,15 @@ def misplaced_phrases(text: str, profile: letter.Profile) -> list[str]:
     given = given_capitals(profile)
     problems += [f"in capitals: {word}" for word in SHOUTED.findall(text) if word not in given]
     problems += [f"a hashtag: {tag}" for tag in HASHTAG.findall(text)]
+    written = written_words(profile)
+    problems += [f"bent: {word}" for word in BENT.findall(text)
+                 if word not in written and not (word.endswith("s") and word[:-1].isupper())]  # "KPIs": a plural
     return problems
+
+
+def written_words(profile: letter.Profile) -> set[str]:
+    """The profile's words as it writes them, in its own case ("MLflow", "XCTest")."""
+    return set(WORD.findall(" ".join(profile.as_dict().values())))
 
 
 def given_capitals(profile: letter.Profile) -> set[str]:
