@@ -122,12 +122,16 @@ def test_the_claim_guard_keeps_the_ads_requirements_out_of_the_applicants_claims
     assert "force" in allowed("Dear team,\n\nYou ask for Sales") and " Sales" in allowed("Dear team,\n\nYou ask for")
     assert {" hospitality", " staff", " Excel"} <= allowed("Dear team,\n\nYou ask for")  # about the ad: no claim
     assert " hospitality" in allowed("Dear team,\n\nThe hotel has")  # no first person: no claim
+    assert " hospitality" not in allowed("Dear team,\n\nWorking with")  # no subject yet: the applicant's to come
     thin = letter.make_profile(**{**profile.as_dict(), "job_description": ""})
     assert " hospitality" in allowed(claim, guarded=thin)  # no ad: nothing to borrow
     begun = [t for t in allowed(claim + " hosp") if t[:1].isalpha()]  # the word being written, token by token
     assert begun and not [t for t in begun if ("hosp" + t.lower()).startswith("hospita")]
     spelled = (("hosp" + llm.detokenize([t]).decode(errors="ignore")) for t in range(llm.n_vocab()))
     assert any(word.startswith("hospita") for word in spelled)  # the model could have written it
+    surgical = letter.make_profile(**{**profile.as_dict(), "job_description": "Post-surgical rehabilitation."})
+    assert not {"sur", "surg", "surgical"} & allowed(claim + " post-", guarded=surgical)  # a hyphenated word too
+    assert "surgical" in allowed("Dear team,\n\nYou ask for post-", guarded=surgical)
     only_borrowed = np.full(llm.n_vocab(), -np.inf, dtype=np.single)
     only_borrowed[llm.tokenize(b" hospitality", add_bos=False)[0]] = 0.0
     assert allowed(claim, only_borrowed)  # never every token: what it cannot keep off, the rubric counts

@@ -50,6 +50,7 @@ YEAR_SO_FAR = re.compile(rf"\b{facts.YEAR}\s*\Z")  # no dash next: a range is th
 YEAR_LEAD_SO_FAR = re.compile(rf"{rubric.YEAR_LEAD}\s*\Z", re.IGNORECASE)  # no year next: `rubric.YEAR_AS_SKILL`
 PROMPT_ONLY = letter.SKILLS_IN_RESUME.lower()  # "(see the résumé)": the form's, never the applicant's words
 EMPLOYED_SO_FAR = re.compile(rf"{rubric.EMPLOYED}\s*\Z", re.IGNORECASE)
+HYPHENED = re.compile(r"[A-Za-z]+-[A-Za-z]*\Z")  # a hyphenated word being written: "post-", "post-s"
 WORKED_WITH_SO_FAR = re.compile(rf"{rubric.WORKED_WITH}( your)?\Z", re.IGNORECASE)  # "I have worked with (your)"
 
 
@@ -209,7 +210,9 @@ class ClaimGuard:
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
         self.tables = vocabulary_tables(llm)
-        self.words, self.names = ({s for s in stems if s.isalnum()} for stems in jobad.ad_only_stems(profile))
+        words, names = jobad.ad_only_stems(profile)
+        self.words, self.names = ({s for s in stems if s.isalnum()} for stems in (words, names))
+        self.hyphened = {s for s in words if "-" in s}  # "post-su" of "post-surgical": out after "post-"
         names, stems, employer = rubric.name_words(profile), self.words | self.names, rubric.employer_words(profile)
         self.doomed = doomed_starts(names, {word for word in names if jobad.stem(word) in stems})
         self.spaced, self.joined = (self.word_starts(table) for table in ("spaced", "pieces"))  # " X", "X"
@@ -257,13 +260,16 @@ class ClaimGuard:
         text = self.reader.text(input_ids)
         run = re.search(r"[A-Za-z0-9]+\Z", text)
         clause = clause_so_far(text)
-        claim = claims(clause)
+        claim = claims_so_far(text)  # "I have run", or "Working with" opening a sentence: the applicant's
         out = [*self.spaced, *([] if run else self.joined)] if claim else []  # a new word
-        if claims_so_far(text) and places_applicant(clause):  # " Green" starts a new word whatever came before
+        if claim and places_applicant(clause):  # " Green" starts a new word whatever came before
             out += self.employer_spaced
         if with_you := WORKED_WITH_SO_FAR.search(text):  # worked with you, or your team: a claim the rubric counts
             out += self.your_people if with_you.group(1) else self.you
-        if run and claims(before := clause_so_far(text[:run.start()])):  # the word being written, a name if capital
+        if (joined := HYPHENED.search(text)) and claims_so_far(text[:joined.start()]):
+            out += self.spelling("pieces", joined.group(0).lower(), self.hyphened)
+        if run and claims_so_far(text[:run.start()]):  # the word being written, a name if capital
+            before = clause_so_far(text[:run.start()])
             written, capital = run.group(0).lower(), run.group(0)[0].isupper()
             out += self.spelling("pieces", written, self.words | (self.names if capital else set()))
             doomed = self.doomed | (self.employer if places_applicant(before) else set())
