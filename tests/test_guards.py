@@ -228,6 +228,7 @@ def test_the_name_guard_lets_only_the_profiles_own_words_in_capitals_onto_the_pa
     assert allowed(f"{body} HP")[first("LC")] and allowed(f"{body} Re")[first("cru")]
     assert not allowed(body)[first(" UN")] and not allowed(f"{body} K")[first("I")]  # "UN" begins no "Universidad"
     assert not allowed(f"{body} Mec")[first("H")] and not allowed(f"{body} MecH")[first("AN")]  # "MecHANICAL": bent
+    assert not allowed(f"{body} R")[first("Ec")] and allowed(f"{body} R")[first("ec")]  # "REcruitment" is bent too
     ml = letter.make_profile(**{**profile.as_dict(), "skills": "MLflow, SwiftUI"})
     as_written = functools.partial(left_after, llm, guards.NameGuard, ml)  # "ML" begins the profile's "MLflow"
     assert as_written(body)[first(" ML")] and as_written(f"{body} ML")[first("flow")]

@@ -345,7 +345,7 @@ class NameGuard:
             rule_out(scores, [token for token, part in self.upper_joined
                               if written + part not in self.capitals_begun]  # "K" + "I" begins no "KPIs"
                      + (self.tables.lower_pieces if shouted else []))
-        elif run and not written.isupper():  # no capital after lower case but as the profile writes it
+        if run:  # no capital inside a word but as the profile writes it: "Git" + "Hub", never "U" + "Ni"
             rule_out(scores, self.capitals_on_tokens if written not in self.written_begun else
                      [token for token, part in self.capitals_on if written + part not in self.written_begun])
         return scores
