@@ -156,7 +156,7 @@ def test_a_paragraph_goes_on_while_its_letter_is_short_of_its_length():
 
 def test_a_letter_may_close_once_a_closing_would_reach_its_floor():
     low = letter.word_range(RICH["short"])[0]
-    body = "Dear team,\n\n" + " ".join(["word"] * (low - steering.least_closing(RICH["short"]) - 3)) + "\n\n"
+    body = "Dear team,\n\n" + " ".join(["word"] * (low - steering.SHORTEST_CLOSING - 3)) + "\n\n"
     assert steering.closing_too_soon(body, RICH["short"])  # a closing now would leave the letter short
     assert not steering.closing_too_soon(body + "One more word.", RICH["short"])
     assert not steering.closing_too_soon(body + "Kind regards,\n", RICH["long"])  # signed off: too late to ask

@@ -34,8 +34,7 @@ CLOSING_STARTS = {"": ("thank", "thanks"), "I": ("cannot", "look"), "I can": ("t
                   "I would love to": ("talk", "tell"), "It would be a": ("pleasure",), "It is a": ("pleasure",)}
 SENTENCE_ENDED = re.compile(r"[^\s][.!?][ \t]*\Z")  # the line so far ends a sentence: no sign-off may follow in it
 SIGN_OFF_BEGUN = re.compile(r"[^\s][.!?][ \t]+([A-Za-z]+)\Z")  # a word begun after a sentence in the line
-SHORTEST_CLOSING = 3  # "Thank you!" and "Best,": the least a closing adds before the name (session 20; it was
-# 12, and a closing of one sentence left letters 1-5 words short of their floor)
+SHORTEST_CLOSING = 12  # "I would love to talk about my SQL. Thank you!", the sign-off and the name: the least
 
 
 
@@ -55,13 +54,8 @@ def needs_more_words(text: str, profile: letter.Profile) -> bool:
 def closing_too_soon(text: str, profile: letter.Profile) -> bool:
     """Whether the letter is too short to close yet: a closing paragraph and a sign-off, begun now, would leave it
     short of its floor. Small models close after a set number of paragraphs, whatever their size."""
-    too_short = letter.word_count(text) + least_closing(profile) < letter.word_range(profile)[0]
+    too_short = letter.word_count(text) + SHORTEST_CLOSING < letter.word_range(profile)[0]
     return not letter.signed_off(text) and "\n" in text and too_short
-
-
-def least_closing(profile: letter.Profile) -> int:
-    """The fewest words a closing, its sign-off and the applicant's name add to a letter."""
-    return SHORTEST_CLOSING + len(profile.name.split())
 
 
 def needs_line_end(text: str, profile: letter.Profile) -> bool:
