@@ -157,6 +157,7 @@ COUNTED = letter.make_profile(**{**PROFILE.as_dict(), "skills": PROFILE.skills +
     ("borrowed", "At my last job I led a team of 8 researchers.", AD_OF_8),  # the ad's number, not the applicant's
     ("year_as_skill", "I bring 2019 to every study.", DATED),
     ("year_as_skill", "I ran diary studies for 2019.", DATED),
+    ("year_as_skill", "I have spent 2019 running diary studies.", DATED),
     ("year_as_skill", "I have 2019 as my strongest year of diary studies.", DATED),
     ("moved_year", "Since 2014 I have run diary studies at Brightwater Group.", GRADUATED),  # the BSc's year
     ("length_of_time", "I bring 40 years of usability research.", COUNTED),  # 40 studies, not 40 years

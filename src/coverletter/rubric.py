@@ -158,8 +158,9 @@ NOT_WORK_THERE = re.compile(r"\b(?:apply\w*|application|join\w*|role|position|po
                             r"bring|contribute|offer|help|can|could|will|would|should|might|wish|hop\w*|plan\w*|aim|"
                             r"ready|future|next|expect\w*|look\w* forward|visit\w*|follow\w*|read|heard|seen|saw|"
                             r"watch\w*|volunteer\w*|wait|talk\w*|discuss\w*|to work)\b", re.IGNORECASE)
-# the words before a year that make it a skill, a thing held or a length: "I bring 2015", "for 2019", "I have 2014"
-YEAR_LEAD = r"\b(?:bring|brings|brought|my|for|with|using|including|includes?|years? of|have|has|had)"
+# the words before a year that make it a skill, a thing held or a length: "I bring 2015", "for 2019", "I have 2014",
+# "I have spent 2015 working"
+YEAR_LEAD = r"\b(?:bring|brings|brought|my|for|with|using|including|includes?|years? of|have|has|had|spen[dt]\w*)"
 YEAR_AS_SKILL = re.compile(rf"{YEAR_LEAD}\s+{MONTH}{YEAR}\b", re.IGNORECASE)
 
 

@@ -35,6 +35,7 @@ CLOSING_STARTS = {"": ("thank", "thanks"), "I": ("cannot", "look"), "I can": ("t
 SENTENCE_ENDED = re.compile(r"[^\s][.!?][ \t]*\Z")  # the line so far ends a sentence: no sign-off may follow in it
 SIGN_OFF_BEGUN = re.compile(r"[^\s][.!?][ \t]+([A-Za-z]+)\Z")  # a word begun after a sentence in the line
 SHORTEST_CLOSING = 12  # "I would love to talk about my SQL. Thank you!", the sign-off and the name: the least
+# (a closing held back longer makes the model pad: "Regraffling it out", hashtags; docs/experiments.md, session 20)
 
 
 
