@@ -117,7 +117,7 @@ def test_a_word_bent_between_lower_case_and_capitals_is_misplaced_unless_the_pro
     assert prose.misplaced_phrases("I hold the MecHANICAL award from the UNiversidad.", profile) == [
         "bent: MecHANICAL", "bent: UNiversidad"]
     assert not prose.misplaced_phrases("I test SwiftUI views with XCTest on iOS, log runs in MLflow, track KPIs, "
-                                       "and hold a PhD.", profile)
+                                       "and hold a PhD. Both MLflows run.", profile)
 
 
 def test_a_hashtag_is_misplaced_and_a_language_named_with_a_sharp_is_not():
