@@ -317,14 +317,22 @@ class NameGuard:
         self.acronyms_spaced = self.tables.capitals[acronym & spaced]  # sentence or after "(": "(ICSS)"
         self.acronyms_joined = self.tables.capitals[acronym & ~spaced]
         upper = self.tables.upper_parts()
-        self.shouting = {lead: [token for token, part, own in upper if own == lead and len(part) >= 3
-                                and part not in self.capitals_begun] for lead in (True, False)}
+        shouting = {lead: [token for token, part, own in upper if own == lead and len(part) >= 3
+                           and part not in self.capitals_begun] for lead in (True, False)}
+        self.shouting = {True: numpy.array(shouting[True], dtype=int),  # a word begun: only a spaced one is new
+                         False: numpy.array(shouting[True] + shouting[False], dtype=int)}
         self.upper_joined = [(token, part) for token, part, own in upper if not own]
-        tables = self.tables  # capitals that go on a word, as written ("Hub", "AN"): "Git" + "Hub", never "Mec" + "H"
-        self.capitals_on = [(token, word.upper() if acronym else word.capitalize()) for token, word, spaced, acronym
-                            in zip(tables.capitals, tables.capital_words, tables.capital_spaced, tables.capital_acronym)
-                            if not spaced]
-        self.capitals_on_tokens = [token for token, _ in self.capitals_on]
+        tables, by_part = self.tables, {}  # capitals that go on a word, as written ("Hub", "AN"): "Git" + "Hub"
+        for token, word, spaced, acronym in zip(tables.capitals, tables.capital_words, tables.capital_spaced,
+                                                tables.capital_acronym):
+            if not spaced:
+                by_part.setdefault(word.upper() if acronym else word.capitalize(), []).append(token)
+        self.capitals_on = numpy.array([token for tokens in by_part.values() for token in tokens], dtype=int)
+        self.capitals_going = {}  # a word begun -> the capitals that go on toward a profile word as it writes it
+        for word in written:
+            for k in (k for k in range(1, len(word)) if word[k].isupper()):
+                self.capitals_going.setdefault(word[:k], set()).update(
+                    token for j in range(k + 1, len(word) + 1) for token in by_part.get(word[k:j], ()))
         self.reader = reader
 
     def __call__(self, input_ids, scores):
@@ -340,14 +348,14 @@ class NameGuard:
         scores[self.acronyms_spaced if rubric.starts_sentence(text + " ") else self.out_spaced] = -math.inf
         if not run:
             scores[self.acronyms_joined if rubric.starts_sentence(text) else self.out_joined] = -math.inf
-        rule_out(scores, [*self.shouting[True], *([] if run else self.shouting[False])])
+        rule_out(scores, self.shouting[bool(run)])
         if capitals:
             rule_out(scores, [token for token, part in self.upper_joined
                               if written + part not in self.capitals_begun]  # "K" + "I" begins no "KPIs"
                      + (self.tables.lower_pieces if shouted else []))
         if run:  # no capital inside a word but as the profile writes it: "Git" + "Hub", never "U" + "Ni"
-            rule_out(scores, self.capitals_on_tokens if written not in self.written_begun else
-                     [token for token, part in self.capitals_on if written + part not in self.written_begun])
+            going = list(self.capitals_going.get(written, ()))
+            rule_out(scores, self.capitals_on[~numpy.isin(self.capitals_on, going)] if going else self.capitals_on)
         return scores
 
     def spell(self, written: str, scores) -> None:
