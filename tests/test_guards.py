@@ -91,7 +91,6 @@ def test_a_number_only_the_ad_states_is_never_the_applicants_claim(llm):
 
     assert words_after("I have") == {" five", " four"}  # in words too: "I have three years" only if the applicant has
     assert words_after("Your ad asks for") == {" three", " eight", " five", " four"}  # never twelve: no one states it
-    assert guards.claims_so_far("Dear team,\n\nIn my current job I run") and not guards.claims_so_far("It has ")
 
     def years_after(text: str) -> bool:
         return bool(allowed(text)[llm.tokenize(b" years", add_bos=False)[0]])

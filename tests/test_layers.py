@@ -10,7 +10,7 @@ PACKAGE = ROOT / "src" / "coverletter"
 # Lower layers first; a module may import its own layer and those before it, never one after it
 LAYERS = [
     {"chat", "config", "embedded", "errors", "facts", "jobad", "letter", "prose", "rubric", "resume", "runs"},
-    {"guards", "steering", "vocabulary"},
+    {"claims", "guards", "steering", "vocabulary"},
     {"synthetic", "standin"},
     {"data"},
     {"heldout", "model"},

@@ -29,6 +29,7 @@ import re
 import numpy
 
 from . import facts, jobad, letter, prose, rubric
+from .claims import claims_so_far, clause_so_far, places_applicant
 from .steering import LengthSteering, RepeatGuard, Signature
 from .vocabulary import (WORD_PIECE, AnswerReader, keep_only, phrase_begun, pieces_toward, rule_out, tokens_toward,
                          vocabulary_tables)
@@ -49,48 +50,11 @@ SINCE_SO_FAR = re.compile(rf"\bsince\s*[’'‘]?\s*{facts.MONTH}\Z", re.IGNOREC
 YEAR_SO_FAR = re.compile(rf"\b{facts.YEAR}\s*\Z")  # no dash next: a range is the résumé's ("2017-2017"), not prose
 YEAR_LEAD_SO_FAR = re.compile(rf"{rubric.YEAR_LEAD}\s*\Z", re.IGNORECASE)  # no year next: `rubric.YEAR_AS_SKILL`
 PROMPT_ONLY = letter.SKILLS_IN_RESUME.lower()  # "(see the résumé)": the form's, never the applicant's words
-EMPLOYED_SO_FAR = re.compile(rf"{rubric.EMPLOYED}\s*\Z", re.IGNORECASE)
 HYPHENED = re.compile(r"[A-Za-z]+-[A-Za-z]*\Z")  # a hyphenated word being written: "post-", "post-s"
 WORKED_WITH_SO_FAR = re.compile(rf"{rubric.WORKED_WITH}( your)?\Z", re.IGNORECASE)  # "I have worked with (your)"
 
 
-# --------------------------------------------------------------------------- the answer and the guards
-
-def clause_so_far(text: str) -> str:
-    return last_clause(letter.sentence_so_far(text))
-
-
-def last_clause(sentence: str) -> str:
-    return rubric.CLAUSE_BREAK.split(sentence)[-1]
-
-
-def claims_so_far(text: str) -> bool:
-    """Whether the clause being written is the applicant's claim about themselves (`claims`), or opens its sentence
-    with no subject of its own ("Since 12 years as", `leans_on_applicant`), as the rubric reads such a clause."""
-    sentence = letter.sentence_so_far(text)
-    clause = last_clause(sentence)
-    return claims(clause) or leans_on_applicant(sentence, clause)
-
-
-def claims(clause: str) -> bool:
-    """Whether a clause is the applicant's claim about themselves, as `rubric.claim_clauses` reads one: in the first
-    person, and not about the ad, a wish or a lack."""
-    return bool(rubric.FIRST_PERSON.search(clause)) and not rubric.NOT_A_CLAIM.search(clause)
-
-
-def places_applicant(clause: str) -> bool:
-    """Whether a claim has just placed the applicant somewhere ("I report at", "working for the"), as
-    `rubric.claimed_employer` reads a claim to work at the company already: not a wish, a visit or an application
-    (`rubric.NOT_WORK_THERE`)."""
-    return bool(EMPLOYED_SO_FAR.search(clause)) and not rubric.NOT_WORK_THERE.search(clause)
-
-
-def leans_on_applicant(sentence: str, clause: str) -> bool:
-    """Whether the clause being written opens its sentence with no subject of its own, which will be the
-    applicant's ("Since 3 years baking at", as `rubric.NO_SUBJECT` reads it); not a bare "At" before a name."""
-    return (clause == sentence and bool(rubric.NO_SUBJECT.match(clause))
-            and not EMPLOYED_SO_FAR.fullmatch(clause.lstrip()))
-
+# --------------------------------------------------------------------------- the guards
 
 class FactGuard:
     """A llama.cpp logits processor that keeps numbers and job ads the profile does not hold off the page:
