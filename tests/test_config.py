@@ -35,10 +35,12 @@ def test_the_cpu_probe_reads_native_bf16_from_the_cpus_flags(tmp_path):
 
 @cpu_only
 @pytest.mark.parametrize("native", [True, False])
-def test_precision_on_a_cpu_is_bf16_autocast_where_the_cpu_has_it_else_fp32(monkeypatch, native):
+@pytest.mark.parametrize("recipe", ["llama-3.2-1b-colab", "smollm2-135m-cpu"])  # the CPU recipe sets use_cpu itself
+def test_precision_on_a_cpu_is_bf16_autocast_where_the_cpu_has_it_else_fp32(monkeypatch, native, recipe):
     monkeypatch.setattr(config, "cpu_has_native_bf16", lambda: native)
-    _, _, _, t = parse_train_args(["--recipe", "llama-3.2-1b-colab"])
-    assert not t.fp16 and t.bf16 == native and t.use_cpu == native  # (bf16 on an A100, fp16 on a T4)
+    _, _, _, t = parse_train_args(["--recipe", recipe])
+    assert not t.fp16 and t.bf16 == native  # (bf16 on an A100, fp16 on a T4)
+    assert t.use_cpu == (native or recipe == "smollm2-135m-cpu")
 
 
 def test_cpu_recipe_is_the_default_and_command_line_overrides_it():

@@ -235,8 +235,8 @@ def parse_args(dataclass_types: tuple, argv: list[str], prog: str, defaults=None
     parser = Parser(dataclass_types, prog=prog, epilog="Any option can also come from a recipe: --recipe NAME_OR_YAML "
                                                        f"(a file in recipes/; default {default_recipe or 'none'}), "
                                                        "which the command line overrides.")
-    parser.set_defaults(**{key: value for key, value in recipe.items() if key in keys},
-                        **(defaults(recipe) if defaults else {}))
+    drawn = defaults(recipe) if defaults else {}  # what the recipe sets itself wins: "use_cpu: true" with bf16
+    parser.set_defaults(**(drawn | {key: value for key, value in recipe.items() if key in keys}))
     unknown = [arg for arg in argv if arg.startswith("-") and arg.split("=")[0] not in flags(keys) and
                not arg.lstrip("-").replace(".", "").isdigit()]  # a negative number is a value
     if unknown:  # before argparse, which would first complain of a missing required option
