@@ -3,8 +3,8 @@ import sys
 
 import pytest
 
-from coverletter import config
-from coverletter.config import cpu_has_native_bf16, parse_train_args, recipe_path
+from coverletter import config, precision
+from coverletter.config import parse_train_args, recipe_path
 from coverletter.errors import UserError
 
 from conftest import ROOT, cpu_only, run_cli
@@ -25,19 +25,12 @@ def test_colab_recipe_has_the_reference_values():
     assert run_args.resume == "auto"
 
 
-def test_the_cpu_probe_reads_native_bf16_from_the_cpus_flags(tmp_path):
-    flags = "flags\t\t: fpu sse2 avx avx2 fma"
-    assert not cpu_has_native_bf16(flags)  # AVX2 only: bf16 would be emulated, slower than fp32
-    assert cpu_has_native_bf16(flags + " avx512f avx512_bf16 avx512_vnni")
-    assert cpu_has_native_bf16(flags + " amx_bf16 amx_tile")
-    assert not cpu_has_native_bf16("")  # no /proc/cpuinfo (not Linux): the safe choice, fp32
-
-
 @cpu_only
 @pytest.mark.parametrize("native", [True, False])
 @pytest.mark.parametrize("recipe", ["llama-3.2-1b-colab", "smollm2-135m-cpu"])  # the CPU recipe sets use_cpu itself
-def test_precision_on_a_cpu_is_bf16_autocast_where_the_cpu_has_it_else_fp32(monkeypatch, native, recipe):
-    monkeypatch.setattr(config, "cpu_has_native_bf16", lambda: native)
+def test_precision_on_a_cpu_is_bf16_autocast_where_the_cpu_does_it_faster_else_fp32(monkeypatch, native, recipe):
+    monkeypatch.setattr(precision, "cpu_has_native_bf16", lambda: True)
+    monkeypatch.setattr(precision, "cpu_bf16_is_faster", lambda: native)
     _, _, _, t = parse_train_args(["--recipe", recipe])
     assert not t.fp16 and t.bf16 == native  # (bf16 on an A100, fp16 on a T4)
     assert t.use_cpu == (native or recipe == "smollm2-135m-cpu")

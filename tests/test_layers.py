@@ -9,7 +9,8 @@ from conftest import ROOT
 PACKAGE = ROOT / "src" / "coverletter"
 # Lower layers first; a module may import its own layer and those before it, never one after it
 LAYERS = [
-    {"chat", "config", "embedded", "errors", "facts", "jobad", "letter", "prose", "rubric", "resume", "runs"},
+    {"chat", "config", "embedded", "errors", "facts", "jobad", "letter", "precision", "prose", "rubric", "resume",
+     "runs"},
     {"claims", "guards", "steering", "vocabulary"},
     {"synthetic", "standin"},
     {"data"},

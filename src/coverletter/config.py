@@ -17,6 +17,7 @@ import yaml
 
 from . import letter, runs
 from .errors import UserError, first_line
+from .precision import precision_defaults
 
 RECIPES_DIR = runs.CHECKOUT / "recipes"
 DEFAULT_RECIPE = "smollm2-135m-cpu"
@@ -318,28 +319,6 @@ def unknown_keys_message(keys: list[str], dataclass_types, what: str) -> str:
         hints.append(f"{key}" + (f" (did you mean {', '.join('--' + c if key.startswith('--') else c for c in close)}?)"
                                  if close else ""))
     return f"unknown {what}: {'; '.join(hints)}. Valid keys: {', '.join(valid)}"
-
-
-def precision_defaults() -> dict:
-    """Mixed precision when a recipe leaves it unset: bf16 where the GPU has it, else fp16 (a T4);
-    on a CPU, bf16 autocast where the CPU computes bf16 natively (faster: docs/benchmarks.md), else fp32."""
-    import torch
-
-    cuda = torch.cuda.is_available()
-    bf16 = torch.cuda.is_bf16_supported() if cuda else cpu_has_native_bf16()
-    cpu_autocast = {"use_cpu": True} if bf16 and not cuda else {}  # else TrainingArguments refuses bf16
-    return {"bf16": bf16, "fp16": cuda and not bf16, **cpu_autocast}
-
-
-def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
-    """AVX-512-BF16 or AMX in /proc/cpuinfo's flags: without them bf16 is emulated and slower than fp32."""
-    if cpuinfo is None:
-        try:
-            cpuinfo = Path("/proc/cpuinfo").read_text()
-        except OSError:  # not Linux
-            return False
-    flags = set(cpuinfo.split())
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def read_recipe(path: Path, dataclass_types) -> dict:

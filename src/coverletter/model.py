@@ -16,9 +16,9 @@ import tempfile
 from pathlib import Path
 
 from . import standin
-from .config import cpu_has_native_bf16
-from .errors import UserError, first_line
 from .embedded import EMBEDDED_MODELS, EMBEDDED_PREFIX, embedded_gguf
+from .errors import UserError, first_line
+from .precision import cpu_has_native_bf16
 
 logger = logging.getLogger(__name__)
 
