@@ -22,4 +22,5 @@ def test_a_claim_is_the_applicants_own_clause_or_one_whose_subject_is_to_come(te
 def test_a_claim_places_the_applicant_only_where_they_would_work_already():
     assert claims.places_applicant("I report at") and claims.places_applicant("I am working for the")
     assert not claims.places_applicant("I would love to work at") and not claims.places_applicant("I apply at")
-    assert claims.clause_so_far("I ran the desk, and I report at") == " and I report at"  # after the comma
+    assert claims.claim_so_far("I ran the desk, and I report at") == " and I report at"  # after the comma
+    assert claims.claim_so_far("I ran the desk, and you ask for") is None

@@ -49,6 +49,8 @@ def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the
     assert " " not in allowed("Since") and " " not in allowed("I have run SQL since")  # no year to begin: no lone
     assert " " in allowed("Since", graduated) and " I" in allowed("Since")  # space that only a number could follow
     assert allowed("I have held a BSc since 201", graduated) & digits == {"4", "7"}  # and the line it speaks of
+    assert allowed("I was an analyst from 2017 until 201", graduated) & digits == {"4"}  # not 2017 again
+    assert allowed("I was an analyst from 2014 to 201", graduated) & digits == {"7"}
     assert token(" five") in allowed("I have") and token(" twelve") not in allowed("I have")
     assert allowed("I have ") <= digits  # a lone space begins a number: nothing else goes on it
     for start in ("I know SQL.", "I know SQL! ", "I know SQL.\n\n"):  # no sentence or line begins with a numeral
@@ -59,6 +61,9 @@ def test_the_fact_guard_lets_only_the_profiles_numbers_and_no_absent_ad_onto_the
     assert token(" one") in allowed("I have")  # "one of", "no one": a pronoun as often as a number
     assert "½" not in allowed("I have") and "½" in allowed("I have", letter.make_profile(
         **{**profile.as_dict(), "skills": "½ marathon, SQL"}))  # a fraction sign is a number too
+    accented = {t for t in allowed("I am") if any(ch.isalpha() and not ch.isascii() for ch in t)}
+    assert any("é" in t for t in accented) and not any("í" in t for t in accented)  # "résumé"; never "ífica"
+    assert any("í" in t for t in allowed("I am", letter.make_profile(**{**profile.as_dict(), "name": "María Lopez"})))
     for word in (" advertisement", " posting"):
         assert token(word) not in allowed("As your") and token(word) in allowed(
             "As your", letter.make_profile(**{**profile.as_dict(), "job_description": "We need SQL."}))

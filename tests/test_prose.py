@@ -120,6 +120,15 @@ def test_a_word_bent_between_lower_case_and_capitals_is_misplaced_unless_the_pro
                                        "and hold a PhD. Both MLflows run.", profile)
 
 
+def test_a_word_in_another_alphabet_is_misplaced_unless_the_profile_or_english_writes_it_so():
+    profile = letter.make_profile(name="José Núñez", job_title="Mechanic", company_name="Málaga Motors",
+                                  skills="engine repair", reasons="The cars.")
+    assert prose.misplaced_phrases("I studied Mechanicalífica at the Universidad.", profile) == [
+        "another alphabet: Mechanicalífica"]
+    assert not prose.misplaced_phrases("José Núñez sends his résumé to Málaga Motors, whose café he knows; the "
+                                       "pâtissier calls it kōrero.", profile)  # loanwords begin in their language
+
+
 def test_a_hashtag_is_misplaced_and_a_language_named_with_a_sharp_is_not():
     profile = letter.make_profile(name="Hannah Whitaker", job_title="Developer", company_name="Foxglove",
                                   skills="C#, F#", reasons="The shelter.")

@@ -160,6 +160,8 @@ COUNTED = letter.make_profile(**{**PROFILE.as_dict(), "skills": PROFILE.skills +
     ("year_as_skill", "I have spent 2019 running diary studies.", DATED),
     ("year_as_skill", "I have 2019 as my strongest year of diary studies.", DATED),
     ("moved_year", "Since 2014 I have run diary studies at Brightwater Group.", GRADUATED),  # the BSc's year
+    ("span", "I was a researcher at Brightwater Group from 2019 until 2019.", DATED),  # "2019 – Present"
+    ("span", "I ran diary studies between 2019 and 2019.", DATED),
     ("length_of_time", "I bring 40 years of usability research.", COUNTED),  # 40 studies, not 40 years
     ("length_of_time", "I have a forty-year record in research.", COUNTED),
     ("length_of_time", "I have spent 40 weeks on research.", COUNTED),
@@ -174,6 +176,13 @@ def test_each_kind_of_invented_fact_is_found_alone(kind, sentence, profile):
     found = rubric.invented_facts(text, profile)
     assert found[kind] and [k for k, v in found.items() if v] == [kind], found
     assert rubric.score_letter(text, profile)["faithful"] is False
+
+
+def test_a_span_is_invented_only_where_it_ends_in_the_year_it_began():
+    spans = ("I studied from 2014 until 2019.", "I was at Brightwater Group from 2019 to now.",
+             "In 2019, and 2020 too, I ran diary studies.")
+    assert not [s for s in spans if rubric.invented_facts(GOOD + "\n" + s, GRADUATED)["span"]]
+    assert rubric.invented_facts(GOOD + "\nI ran diary studies from 2019 to 2019.", GRADUATED)["span"]
 
 
 def test_since_takes_a_year_in_which_the_profile_says_something_began():

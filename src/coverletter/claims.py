@@ -11,20 +11,21 @@ from . import letter, rubric
 EMPLOYED_SO_FAR = re.compile(rf"{rubric.EMPLOYED}\s*\Z", re.IGNORECASE)
 
 
-def clause_so_far(text: str) -> str:
-    return last_clause(letter.sentence_so_far(text))
-
-
 def last_clause(sentence: str) -> str:
     return rubric.CLAUSE_BREAK.split(sentence)[-1]
 
 
-def claims_so_far(text: str) -> bool:
-    """Whether the clause being written is the applicant's claim about themselves (`claims`), or opens its sentence
-    with no subject of its own ("Since 12 years as", `leans_on_applicant`), as the rubric reads such a clause."""
+def claim_so_far(text: str) -> str | None:
+    """The clause being written, where it is the applicant's claim about themselves (`claims`) or opens its
+    sentence with no subject of its own ("Since 12 years as", `leans_on_applicant`), as the rubric reads such a
+    clause; None where it is neither."""
     sentence = letter.sentence_so_far(text)
     clause = last_clause(sentence)
-    return claims(clause) or leans_on_applicant(sentence, clause)
+    return clause if claims(clause) or leans_on_applicant(sentence, clause) else None
+
+
+def claims_so_far(text: str) -> bool:
+    return claim_so_far(text) is not None
 
 
 def claims(clause: str) -> bool:

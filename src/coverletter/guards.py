@@ -29,7 +29,7 @@ import re
 import numpy
 
 from . import facts, jobad, letter, prose, rubric
-from .claims import claims_so_far, clause_so_far, places_applicant
+from .claims import claim_so_far, claims_so_far, places_applicant
 from .steering import LengthSteering, RepeatGuard, Signature
 from .vocabulary import (WORD_PIECE, AnswerReader, keep_only, phrase_begun, pieces_toward, rule_out, tokens_toward,
                          vocabulary_tables)
@@ -48,9 +48,11 @@ SENTENCE_START_SO_FAR = re.compile(r"(?:[^\s][.!?]|\n)[ \t]*\Z")
 # that begins a number in digits is out where no year may follow ("Since" + " " + "irem" where 12 was ruled out)
 SINCE_SO_FAR = re.compile(rf"\bsince\s*[’'‘]?\s*{facts.MONTH}\Z", re.IGNORECASE)
 YEAR_SO_FAR = re.compile(rf"\b{facts.YEAR}\s*\Z")  # no dash next: a range is the résumé's ("2017-2017"), not prose
+SPAN_SO_FAR = re.compile(rf"\b({facts.YEAR}),?\s+{rubric.SPAN_TO}\s*\Z", re.IGNORECASE)  # not the same year next
 YEAR_LEAD_SO_FAR = re.compile(rf"{rubric.YEAR_LEAD}\s*\Z", re.IGNORECASE)  # no year next: `rubric.YEAR_AS_SKILL`
 PROMPT_ONLY = letter.SKILLS_IN_RESUME.lower()  # "(see the résumé)": the form's, never the applicant's words
 HYPHENED = re.compile(r"[A-Za-z]+-[A-Za-z]*\Z")  # a hyphenated word being written: "post-", "post-s"
+ENGLISH_ACCENTED = "résumé café naïve cliché façade"  # letters outside English's alphabet that English words use
 WORKED_WITH_SO_FAR = re.compile(rf"{rubric.WORKED_WITH}( your)?\Z", re.IGNORECASE)  # "I have worked with (your)"
 
 
@@ -63,9 +65,11 @@ class FactGuard:
     - a number only the ad states goes only outside the applicant's claims ("you ask for 8", not "I led 8");
     - in a claim, a unit of time ("years") follows only a number the profile gives in it;
     - no year where a skill or a length goes (`rubric.YEAR_AS_SKILL`), after "since" only a year something began,
-      no numeral begins a sentence, and no dash follows a year (prose says "since 2017", not "2017-2017");
+      no span that ends in the year it began ("from 2020 until 2020"), no numeral begins a sentence, and no dash
+      follows a year (prose says "since 2017", not "2017-2017");
     - a credential word ("diploma") only where the profile or the ad names one of its kind; without an ad, no
-      word that cites one; the prompt's "(see the résumé)" out from its first word; no double space.
+      word that cites one; the prompt's "(see the résumé)" out from its first word; no double space; no letter
+      outside English's alphabet that the profile does not write ("Mechanical" + "ífica").
     The rubric's `faithful` rule counts what the guards cannot see (a master's, a BSc)."""
 
     def __init__(self, llm, profile: letter.Profile, reader: AnswerReader):
@@ -77,6 +81,8 @@ class FactGuard:
         known = facts.word_set(source)
         self.banned = tables.tokens_of(not_beginning(out, known))
         self.banned += [token for token, fraction in tables.fractions.items() if fraction not in source]  # "½"
+        alphabet = set(source + ENGLISH_ACCENTED)  # "José", "résumé"; never "Mechanical" + "ífica"
+        self.banned += [token for token, letters in tables.accented.items() if not set(letters) <= alphabet]
         held = rubric.credential_stems(source)
         self.banned += [token for start in CREDENTIAL_STARTS if start[:5] not in held for table in ("spaced", "pieces")
                         for token in tables.tokens_by_part(table, tables.parts_starting_with(table, start))]
@@ -122,6 +128,9 @@ class FactGuard:
         if SINCE_SO_FAR.search(before):  # "Since 2014" where 2014 is the diploma's year and the job began in 2017
             begun = rubric.years_begun(self.source, letter.sentence_so_far(before))
             numbers = [n for n in numbers if n in begun]  # and not a number that is no year ("MLIS since 12")
+            allowed = self.leading_to(numbers)
+        if span := SPAN_SO_FAR.search(before):  # "from 2020 until" 2020: a span that ends where it began
+            numbers = [n for n in numbers if n != span.group(1)]
             allowed = self.leading_to(numbers)
         if SENTENCE_START_SO_FAR.search(text):
             allowed = numpy.zeros_like(allowed)
@@ -223,17 +232,16 @@ class ClaimGuard:
             return scores
         text = self.reader.text(input_ids)
         run = re.search(r"[A-Za-z0-9]+\Z", text)
-        clause = clause_so_far(text)
-        claim = claims_so_far(text)  # "I have run", or "Working with" opening a sentence: the applicant's
-        out = [*self.spaced, *([] if run else self.joined)] if claim else []  # a new word
-        if claim and places_applicant(clause):  # " Green" starts a new word whatever came before
+        claim = claim_so_far(text)  # "I have run", or "Working with" opening a sentence: the applicant's
+        out = [*self.spaced, *([] if run else self.joined)] if claim is not None else []  # a new word
+        if claim is not None and places_applicant(claim):  # " Green" starts a new word whatever came before
             out += self.employer_spaced
         if with_you := WORKED_WITH_SO_FAR.search(text):  # worked with you, or your team: a claim the rubric counts
             out += self.your_people if with_you.group(1) else self.you
         if (joined := HYPHENED.search(text)) and claims_so_far(text[:joined.start()]):
             out += self.spelling("pieces", joined.group(0).lower(), self.hyphened)
-        if run and claims_so_far(text[:run.start()]):  # the word being written, a name if capital
-            before = clause_so_far(text[:run.start()])
+        before = claim_so_far(text[:run.start()]) if run else None
+        if before is not None:  # the word being written, a name if capital
             written, capital = run.group(0).lower(), run.group(0)[0].isupper()
             out += self.spelling("pieces", written, self.words | (self.names if capital else set()))
             doomed = self.doomed | (self.employer if places_applicant(before) else set())

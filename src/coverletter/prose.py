@@ -5,7 +5,8 @@ and how much a set of letters shares.
 - a typed skill used as a possession, "my HPLC", "my lab safety" (`possessed_skills`);
 - one two-word opening starting sentence after sentence, "I would ... I would ..." (`repeated_opening`);
 - grammar: the user's phrases where they do not fit ("I can survey design"), a/an before the wrong sound, a name
-  joined to itself, words in capitals the profile never writes so, hashtags (`misplaced_phrases`);
+  joined to itself, words in capitals the profile never writes so, hashtags, letters of another alphabet
+  (`misplaced_phrases`);
 - across letters: sentences that recur for different applicants (`boilerplate`), sentences of 8+ words that two
   letters share (`shared_sentences`), and distinct-n, the share of n-grams that are new (`distinct_n`).
 
@@ -20,7 +21,7 @@ import re
 from collections import Counter, defaultdict
 
 from . import letter
-from .facts import CREDENTIAL, DATE_RANGE, DEGREE, WORD, YEAR, profile_skills, resume_role_parts
+from .facts import CREDENTIAL, DATE_RANGE, DEGREE, WORD, YEAR, profile_skills, resume_role_parts, source_text
 
 # "my HPLC experience" is how a writer speaks of a skill they own; "my HPLC" is a template's
 OWNED_BY_WHAT_FOLLOWS = re.compile(
@@ -33,6 +34,9 @@ MAX_MENTIONS = 2
 SHOUTED = re.compile(r"\b[A-Z][A-Z&]{2,}(?=s?\b)")  # three capitals or more: an acronym, or a word shouted
 BENT = re.compile(r"\b(?=[\w&]*[a-z])(?=[\w&]*[A-Z]{2})[A-Za-z][\w&]*")  # "MecHANICAL", "UNiversidad": a word
 # in lower case and in capitals at once, where the profile writes no such word ("SwiftUI", "MLflow", "iOS")
+# a word begun in English and ended in another alphabet: "Mechanicalífica", where the profile has no such word (a
+# writer's loanword, "kōrero" or "pâtissier", begins in its own language)
+ENDED_ABROAD = re.compile(r"\b[A-Za-z]{4,}(?:(?![A-Za-z])[^\W\d_])\w*")
 HASHTAG = re.compile(r"(?<![\w&])#[A-Za-z]\w*")  # "#Foxglove #Veterinary": a post's, never a letter's ("C#" is a name)
 
 
@@ -149,6 +153,8 @@ def misplaced_phrases(text: str, profile: letter.Profile) -> list[str]:
     given = given_capitals(profile)
     problems += [f"in capitals: {word}" for word in SHOUTED.findall(text) if word not in given]
     problems += [f"a hashtag: {tag}" for tag in HASHTAG.findall(text)]
+    own = {word.lower() for word in ENDED_ABROAD.findall(source_text(profile))}
+    problems += [f"another alphabet: {word}" for word in ENDED_ABROAD.findall(text) if word.lower() not in own]
     written = written_words(profile)
     problems += [f"bent: {word}" for word in BENT.findall(text)  # a plural too: "KPIs", "MLflows"
                  if word not in written and not (word.endswith("s") and (word[:-1].isupper() or word[:-1] in written))]
@@ -157,13 +163,13 @@ def misplaced_phrases(text: str, profile: letter.Profile) -> list[str]:
 
 def written_words(profile: letter.Profile) -> set[str]:
     """The profile's words as it writes them, in its own case ("MLflow", "XCTest")."""
-    return set(WORD.findall(" ".join(profile.as_dict().values())))
+    return set(WORD.findall(source_text(profile)))
 
 
 def given_capitals(profile: letter.Profile) -> set[str]:
     """The words of three capitals or more that the profile writes so ("HPLC", "OSHA"): a letter writes no others
     so ("VET TECH", "BEST regards")."""
-    return set(SHOUTED.findall(" ".join(profile.as_dict().values())))
+    return set(SHOUTED.findall(source_text(profile)))
 
 
 # --------------------------------------------------------------------------- a set of letters

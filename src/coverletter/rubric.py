@@ -33,7 +33,7 @@ from .facts import CONTACT, CREDENTIAL, MONTH, WORD, YEAR, bare, profile_skills,
 HABITS = ("skills_not_repeated", "skills_not_possessed", "openings_varied")  # of template prose (`prose`)
 RULES = ("name", "company", "job_title", "skill", "no_placeholder", "length", "greeting", "sign_off", "no_repeats",
          "faithful", "uses_job_ad", "grammatical", *HABITS)
-INVENTED = {"number", "credential", "name", "length_of_time", "employer"}  # facts the profile does not give
+INVENTED = {"number", "credential", "name", "length_of_time", "employer", "span"}  # facts the profile does not give
 BORROWED = {"borrowed", "year_as_skill", "moved_year"}  # the ad's facts, or a year, made the applicant's own
 GREETING = re.compile(r"^(dear|hello|hi|greetings|to whom it may concern)\b", re.IGNORECASE)
 
@@ -162,6 +162,10 @@ NOT_WORK_THERE = re.compile(r"\b(?:apply\w*|application|join\w*|role|position|po
 # "I have spent 2015 working"
 YEAR_LEAD = r"\b(?:bring|brings|brought|my|for|with|using|including|includes?|years? of|have|has|had|spen[dt]\w*)"
 YEAR_AS_SKILL = re.compile(rf"{YEAR_LEAD}\s+{MONTH}{YEAR}\b", re.IGNORECASE)
+# a span that ends in the year it began: "a Senior UX Researcher from 2020 until 2020", where the résumé says 2020 -
+# present ("2017-2017", the résumé's form, is `prose`'s)
+SPAN_TO = r"(?:until|till|to|through|and|up to)"
+SAME_YEAR_SPAN = re.compile(rf"\b({YEAR}),?\s+{SPAN_TO}\s+\1\b", re.IGNORECASE)
 
 
 SINCE_YEAR = re.compile(rf"\bsince\s+{MONTH}({YEAR})\b", re.IGNORECASE)
@@ -322,6 +326,7 @@ def invented_facts(text: str, profile: letter.Profile) -> dict[str, list[str]]:
              "borrowed": borrowed_claims(text, profile),
              "year_as_skill": [m.group(0) for m in YEAR_AS_SKILL.finditer(text)],
              "moved_year": moved_years(text, profile),
+             "span": [m.group(0) for m in SAME_YEAR_SPAN.finditer(text) if m.group(0) not in source],
              "length_of_time": invented_lengths(text, profile), "employer": claimed_employer(text, profile),
              "misspelled": [], "name": []}
     for word in {w for w in WORD.findall(text) if w[0].isupper()}:  # names are written with a capital

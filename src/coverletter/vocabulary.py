@@ -32,6 +32,7 @@ class VocabularyTables:
     pieces: dict[str, tuple[list[int], list[int]]]  # letter tokens by word part: (those all word, those that end it)
     spaced: dict[str, list[int]]  # tokens that start a new word after a space, by lower-case word part (" Hosp")
     fractions: dict[int, str]  # tokens with a fraction sign, and the signs ("½"): numbers that are not digits
+    accented: dict[int, str]  # tokens with letters outside English's alphabet, and those letters ("ífica": "í")
     blank: list[int]  # tokens that are only spaces (" "): how a number in digits begins
     space_led: list[int]  # tokens that begin with a space (" years")
     dashes: list[int]  # tokens that begin with a dash, after a space or not ("-", " –"): how a range goes on
@@ -76,7 +77,7 @@ def vocabulary_tables(llm) -> VocabularyTables:
     digit_ids, digits, joins, words = [], [], [], {}
     capitals, capital_words, capital_whole, capital_spaced, letters, pieces, spaced = [], [], [], [], [], {}, {}
     capital_acronym = []
-    fractions, blank, space_led, dashes, lower_pieces = {}, [], [], [], []
+    fractions, accented, blank, space_led, dashes, lower_pieces = {}, {}, [], [], [], []
     for token in range(llm.n_vocab()):
         text = llm.detokenize([token]).decode("utf-8", errors="ignore")
         if text[:1] == " ":
@@ -87,6 +88,8 @@ def vocabulary_tables(llm) -> VocabularyTables:
             dashes.append(token)
         if signs := "".join(ch for ch in text if ch in FRACTIONS):
             fractions[token] = signs
+        if foreign := "".join(ch for ch in text if ch.isalpha() and not ch.isascii()):
+            accented[token] = foreign
         if any(ch.isdigit() for ch in text):
             digit_ids.append(token)
             digits.append("".join(ch for ch in text if ch.isdigit() or ch == "."))
@@ -112,7 +115,7 @@ def vocabulary_tables(llm) -> VocabularyTables:
                             numpy.array(capitals, dtype=int), capital_words, numpy.array(capital_whole, dtype=bool),
                             numpy.array(capital_spaced, dtype=bool), numpy.array(capital_acronym, dtype=bool),
                             numpy.array(letters, dtype=int), pieces, spaced,
-                            fractions, blank, space_led, dashes, lower_pieces)
+                            fractions, accented, blank, space_led, dashes, lower_pieces)
 
 
 @functools.cache
