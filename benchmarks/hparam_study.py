@@ -130,7 +130,7 @@ def write_docs(study: Path, base: dict, runs: list[dict]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", nargs="*", choices=list(GRID), help="run these grid points only")
+    parser.add_argument("--only", nargs="+", choices=list(GRID), help="run these grid points only")
     parser.add_argument("--profiles", default="data/eval-profiles.jsonl")
     parser.add_argument("--study", default="study", help="folder under runs/ for this study's runs")
     args = parser.parse_args()

@@ -107,7 +107,7 @@ def seeds_summary(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--only", nargs="*", choices=list(RUNS), help="these runs only")
+    parser.add_argument("--only", nargs="+", choices=list(RUNS), help="these runs only")
     parser.add_argument("--study", default="letters", help="folder under runs/ for this study's runs")
     parser.add_argument("--base", action="store_true", help="also the base model, as Q8_0, without an adapter")
     args = parser.parse_args()

@@ -138,3 +138,28 @@ def test_the_report_counts_what_went_wrong_in_letters_of_known_faults(tmp_path, 
     table = (tmp_path / "out" / "report.md").read_text()
     assert "Pass rate: **33%** of 3 letters; free of the three habits of template prose: **67%**" in table
     assert "| faithful | 67% |" in table and "number: 37" in table
+
+
+def test_a_letter_draws_on_a_full_resume_by_its_current_job_and_a_figure_it_states():
+    resume = ("Experience\nWarehouse Supervisor | Redfern & Co | 2019 – Present\nPicker | Alder Freight | 2015 - 2019\n"
+              "- cut pick errors by 30%\n\nEducation\nBA, Ohio State University, 2012")
+    profile = letter.make_profile(name="Haruto Sasaki", job_title="Operations Manager", company_name="Calder Logistics",
+                                  skills="", reasons="Calder ships to every port I know.", resume=resume)
+    drawn = evaluate.draws_on_resume
+    assert drawn("At Redfern & Co I cut pick errors by 30%.", profile) == {"current_job": True, "resume_figure": True}
+    assert drawn("At Alder Freight I cut errors by a third in 2019.", profile) == {  # the job before; a year is no
+        "current_job": False, "resume_figure": False}  # figure of an achievement
+    assert drawn("As a warehouse supervisor I plan every shift.", profile)["current_job"]  # a title, not the one
+    applied = letter.make_profile(**{**profile.as_dict(), "job_title": "Warehouse Supervisor"})  # applied for
+    assert not drawn("As a warehouse supervisor I plan every shift.", applied)["current_job"]
+    thin = letter.make_profile(**{**profile.as_dict(), "skills": "forklifts", "resume": ""})
+    assert drawn("Anything at all.", thin) == {"current_job": None, "resume_figure": None}
+
+
+def test_the_written_letters_draw_on_the_current_job_and_a_figure_of_their_resumes():
+    from coverletter.data.letters import HELDOUT, TRAIN, read_letters
+
+    letters = [{"letter": text, "profile": profile.as_dict()} for path in (TRAIN, HELDOUT)
+               for text, profile in read_letters(path)[0]]
+    shares = evaluate.resume_drawn_on(letters)  # the measured shares: docs/data.md
+    assert shares["current_job"] >= 0.9 and shares["resume_figure"] >= 0.95, shares

@@ -14,7 +14,7 @@ import json
 import logging
 from pathlib import Path
 
-from . import letter, prose, rubric, runs
+from . import facts, letter, prose, rubric, runs
 from .config import EvaluateArguments, parse_args
 from .errors import UserError
 from .generate import LetterWriter
@@ -92,7 +92,28 @@ def what_a_recruiter_sees(letters: list[dict]) -> dict:
             "borrowed_claim_share": sum(bool(rubric.BORROWED & set(x["invented"])) for x in letters) / len(letters),
             "invented_fact_share": sum(bool(rubric.INVENTED & set(x["invented"])) for x in letters) / len(letters),
             "misspelled_names": sum("misspelled" in x["invented"] for x in letters),
-            "job_ad_uptake": sum(x["rules"]["uses_job_ad"] for x in with_ad) / len(with_ad) if with_ad else None}
+            "job_ad_uptake": sum(x["rules"]["uses_job_ad"] for x in with_ad) / len(with_ad) if with_ad else None,
+            "resume_drawn_on": resume_drawn_on(letters)}
+
+
+def draws_on_resume(text: str, profile: letter.Profile) -> dict[str, bool | None]:
+    """Whether a letter draws on a full résumé as the written letters do: it names the current job (its employer,
+    or a title other than the one applied for), and it states a figure of the résumé's undated lines (an
+    achievement, a length of time). None where the résumé has no such job or figure."""
+    job = [part for part in facts.current_job(profile.resume) if part != profile.job_title.lower()]
+    figures = rubric.numbers(facts.resume_skill_lines(profile.resume))
+    return {"current_job": any(part in text.lower() for part in job) if job else None,
+            "resume_figure": bool(figures & rubric.numbers(text)) if figures else None}
+
+
+def resume_drawn_on(letters: list[dict]) -> dict[str, float | None]:
+    """Of the letters whose résumé has a current job, or a figure, the share that draws on it."""
+    found = [draws_on_resume(x["letter"], letter.Profile(**x["profile"])) for x in letters]
+    shares = {}
+    for key in ("current_job", "resume_figure"):
+        given = [f[key] for f in found if f[key] is not None]
+        shares[key] = sum(given) / len(given) if given else None
+    return shares
 
 
 def write_report(report: dict, out: Path) -> None:
@@ -109,7 +130,10 @@ def write_report(report: dict, out: Path) -> None:
              f"the ad or a year out of place: "
              f"**{report['borrowed_claim_share']:.0%}**. Misspelled names: {report['misspelled_names']}. "
              + (f"Letters taking up the ad, of those given one: **{report['job_ad_uptake']:.0%}**."
-                if report["job_ad_uptake"] is not None else ""),
+                if report["job_ad_uptake"] is not None else "")
+             + "".join(f" Of the letters whose résumé gives {what}, those drawing on it: **{share:.0%}**."
+                       for what, share in zip(("a current job", "a figure"), report["resume_drawn_on"].values())
+                       if share is not None),
              "", "| rule | passed |", "|---|---:|"]
     lines += [f"| {rule} | {rate:.0%} |" for rule, rate in report["rule_pass_rates"].items()]
     lines += ["", "| applicant | company | passed | failed rules | invented, misplaced or template |",

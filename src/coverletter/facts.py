@@ -46,6 +46,7 @@ DEGREE = re.compile(r"(?:[BM]\.?(?:A|S|Sc|SN|N|Eng|Ed|Phil|Arch)|MBA|Ph\.?D|LL[B
 
 YEAR = r"(?:19|20)\d\d"
 MONTH = r"(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+)?"
+PRESENT = re.compile(r"\b(?:present|now|current|today)\b", re.IGNORECASE)
 DATE_RANGE = re.compile(rf"{MONTH}{YEAR}\s*[–—-]\s*(?:present|now|current|today|{MONTH}{YEAR})\b",
                         re.IGNORECASE)
 # contact details: an e-mail, a web address, a phone number ("+44 7700 900418", "(510) 555-0148", "07700 900835")
@@ -68,6 +69,15 @@ def resume_role_parts(resume: str) -> list[str]:
             parts += [part.strip(" .").lower() for part in re.split(r"[,|—–()]|\s-\s", DATE_RANGE.sub("", line))
                       if part.strip(" .") and not re.search(r"\d", part)]
     return list(dict.fromkeys(parts))
+
+
+def current_job(resume: str) -> list[str]:
+    """The title and employer of the résumé's job that runs to the present ('Backend Engineer | Northfield Partners
+    | Sep 2013 – Present' -> ['backend engineer', 'northfield partners']); none where no dated line does."""
+    for line in resume.splitlines():
+        if (span := DATE_RANGE.search(line)) and PRESENT.search(span.group(0)):
+            return resume_role_parts(line)
+    return []
 
 
 def profile_skills(profile: letter.Profile) -> list[str]:
