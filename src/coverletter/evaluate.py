@@ -96,13 +96,18 @@ def what_a_recruiter_sees(letters: list[dict]) -> dict:
             "resume_drawn_on": resume_drawn_on(letters)}
 
 
+RESUME_DRAWS = {"current_job": "a current job", "resume_figure": "a figure"}  # what a letter may draw on, as the
+# report names it
+
+
 def draws_on_resume(text: str, profile: letter.Profile) -> dict[str, bool | None]:
     """Whether a letter draws on a full résumé as the written letters do: it names the current job (its employer,
     or a title other than the one applied for), and it states a figure of the résumé's undated lines (an
     achievement, a length of time). None where the résumé has no such job or figure."""
     job = [part for part in facts.current_job(profile.resume) if part != profile.job_title.lower()]
     figures = rubric.numbers(facts.resume_skill_lines(profile.resume))
-    return {"current_job": any(part in text.lower() for part in job) if job else None,
+    lowered = text.lower()
+    return {"current_job": any(part in lowered for part in job) if job else None,
             "resume_figure": bool(figures & rubric.numbers(text)) if figures else None}
 
 
@@ -110,7 +115,7 @@ def resume_drawn_on(letters: list[dict]) -> dict[str, float | None]:
     """Of the letters whose résumé has a current job, or a figure, the share that draws on it."""
     found = [draws_on_resume(x["letter"], letter.Profile(**x["profile"])) for x in letters]
     shares = {}
-    for key in ("current_job", "resume_figure"):
+    for key in RESUME_DRAWS:
         given = [f[key] for f in found if f[key] is not None]
         shares[key] = sum(given) / len(given) if given else None
     return shares
@@ -132,8 +137,7 @@ def write_report(report: dict, out: Path) -> None:
              + (f"Letters taking up the ad, of those given one: **{report['job_ad_uptake']:.0%}**."
                 if report["job_ad_uptake"] is not None else "")
              + "".join(f" Of the letters whose résumé gives {what}, those drawing on it: **{share:.0%}**."
-                       for what, share in zip(("a current job", "a figure"), report["resume_drawn_on"].values())
-                       if share is not None),
+                       for key, what in RESUME_DRAWS.items() if (share := report["resume_drawn_on"][key]) is not None),
              "", "| rule | passed |", "|---|---:|"]
     lines += [f"| {rule} | {rate:.0%} |" for rule, rate in report["rule_pass_rates"].items()]
     lines += ["", "| applicant | company | passed | failed rules | invented, misplaced or template |",

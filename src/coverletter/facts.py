@@ -46,8 +46,9 @@ DEGREE = re.compile(r"(?:[BM]\.?(?:A|S|Sc|SN|N|Eng|Ed|Phil|Arch)|MBA|Ph\.?D|LL[B
 
 YEAR = r"(?:19|20)\d\d"
 MONTH = r"(?:(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+)?"
-PRESENT = re.compile(r"\b(?:present|now|current|today)\b", re.IGNORECASE)
-DATE_RANGE = re.compile(rf"{MONTH}{YEAR}\s*[–—-]\s*(?:present|now|current|today|{MONTH}{YEAR})\b",
+ONGOING = r"(?:present|now|current|today)"  # how a dated span that has not ended is closed
+PRESENT = re.compile(rf"\b{ONGOING}\b", re.IGNORECASE)
+DATE_RANGE = re.compile(rf"{MONTH}{YEAR}\s*[–—-]\s*(?:{ONGOING}|{MONTH}{YEAR})\b",
                         re.IGNORECASE)
 # contact details: an e-mail, a web address, a phone number ("+44 7700 900418", "(510) 555-0148", "07700 900835")
 CONTACT = re.compile(r"\S+@\S+|\b(?:https?://|www\.|linkedin\.com|github\.com)\S*|(?:\+|\(|\b0)\d[\d ().-]{6,}\d"

@@ -28,7 +28,7 @@ from os.path import commonprefix
 from . import letter, prose
 from .jobad import (ad_requirements, applicant_text, borrowed_only_as_name, content_stems, said_by_applicant, stem,
                     takes_up, unsaid, uses_job_ad)
-from .facts import CONTACT, CREDENTIAL, MONTH, WORD, YEAR, bare, profile_skills, source_text, word_set
+from .facts import CONTACT, CREDENTIAL, MONTH, ONGOING, WORD, YEAR, bare, profile_skills, source_text, word_set
 
 HABITS = ("skills_not_repeated", "skills_not_possessed", "openings_varied")  # of template prose (`prose`)
 RULES = ("name", "company", "job_title", "skill", "no_placeholder", "length", "greeting", "sign_off", "no_repeats",
@@ -169,7 +169,7 @@ SAME_YEAR_SPAN = re.compile(rf"\b({YEAR}),?\s+{SPAN_TO}\s+\1\b", re.IGNORECASE)
 
 
 SINCE_YEAR = re.compile(rf"\bsince\s+{MONTH}({YEAR})\b", re.IGNORECASE)
-BEGINS = re.compile(rf"{MONTH}({YEAR})\s*(?:[–—-]|\bto\b)\s*(?:present|now|current|today|{MONTH}{YEAR})\b|"
+BEGINS = re.compile(rf"{MONTH}({YEAR})\s*(?:[–—-]|\bto\b)\s*(?:{ONGOING}|{MONTH}{YEAR})\b|"
                     rf"{SINCE_YEAR.pattern}", re.IGNORECASE)  # "2017 – present", "2012 to 2018", "since 2019"
 
 
